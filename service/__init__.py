@@ -1,0 +1,1 @@
+"""okrgraph: an async GraphQL backend for OKRs with explainable progress rollups."""

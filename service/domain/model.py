@@ -1,0 +1,208 @@
+"""The entities of DOMAIN.md §1 as plain, immutable values.
+
+Every entity carries the id of the organization it belongs to (`org_id`); ids are opaque strings.
+Times are timezone-aware UTC datetimes; a cycle is the half-open interval [starts_at, ends_at).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class CycleKind(enum.StrEnum):
+    """The length of a planning cycle."""
+
+    YEAR = "YEAR"
+    QUARTER = "QUARTER"
+    MONTH = "MONTH"
+
+
+class KeyResultKind(enum.StrEnum):
+    """How a key result's value is turned into progress (DOMAIN.md §3.1)."""
+
+    INCREASE = "INCREASE"
+    DECREASE = "DECREASE"
+    AT_LEAST = "AT_LEAST"
+    AT_MOST = "AT_MOST"
+    MILESTONE = "MILESTONE"
+
+
+class ProgressStatus(enum.StrEnum):
+    """Where a key result or objective stands against the pace of its cycle (DOMAIN.md §3.3)."""
+
+    NOT_STARTED = "NOT_STARTED"
+    PENDING = "PENDING"
+    ON_TRACK = "ON_TRACK"
+    AT_RISK = "AT_RISK"
+    OFF_TRACK = "OFF_TRACK"
+    ACHIEVED = "ACHIEVED"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Per-organization settings of the method; the defaults are DOMAIN.md's."""
+
+    on_track_ratio: float = 0.75
+    at_risk_ratio: float = 0.5
+    max_objectives_per_team: int = 5
+    min_objectives_per_team: int = 3
+    roi_threshold: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """The root of everything: mission and vision are permanent, the slug never changes."""
+
+    id: str
+    name: str
+    slug: str
+    mission: str | None = None
+    vision: str | None = None
+    policy: Policy = field(default_factory=Policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A team that owns key results and objectives (Marketing, Sales, ...)."""
+
+    id: str
+    org_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """A YEAR, one of its four QUARTERs, or a MONTH inside a quarter."""
+
+    id: str
+    org_id: str
+    kind: CycleKind
+    year: int
+    starts_at: datetime
+    ends_at: datetime
+    quarter: int | None = None
+    month: int | None = None
+    parent_id: str | None = None
+    closed: bool = False
+    closed_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """A short human name: `2027`, `2027-Q1`, `2027-02`."""
+        if self.kind is CycleKind.YEAR:
+            return str(self.year)
+        if self.kind is CycleKind.QUARTER:
+            return f"{self.year}-Q{self.quarter}"
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def starts_on(self) -> date:
+        """The first day of the cycle."""
+        return self.starts_at.date()
+
+    @property
+    def ends_on(self) -> date:
+        """The last day of the cycle (inclusive)."""
+        return date.fromordinal(self.ends_at.date().toordinal() - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """A qualitative goal in a cycle; objectives form a tree through `parent_id`."""
+
+    id: str
+    org_id: str
+    cycle_id: str
+    year: int
+    title: str
+    description: str | None = None
+    parent_id: str | None = None
+    department_id: str | None = None
+    owner: str | None = None
+    weight: float = 1.0
+    lessons_learned: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResult:
+    """A measurable result of one objective, optionally owned by a department.
+
+    `current_value` and `last_check_in_at` mirror the newest check-in by `recordedAt`;
+    `depends_on` lists the upstream key results whose delay holds this one back (DOMAIN.md §4).
+    """
+
+    id: str
+    org_id: str
+    objective_id: str
+    cycle_id: str
+    year: int
+    title: str
+    kind: KeyResultKind
+    start_value: float
+    target_value: float
+    current_value: float
+    unit: str | None = None
+    department_id: str | None = None
+    owner: str | None = None
+    weight: float = 1.0
+    depends_on: tuple[str, ...] = ()
+    last_check_in_at: datetime | None = None
+    confidence: float | None = None
+    score: float | None = None
+    carried_over_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """A value recorded at a time: append-only history of a key result (DOMAIN.md §6)."""
+
+    id: str
+    org_id: str
+    key_result_id: str
+    value: float
+    recorded_at: datetime
+    confidence: float | None = None
+    note: str | None = None
+    author: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionStep:
+    """One ordered step of an objective's action plan (DOMAIN.md §5)."""
+
+    id: str
+    org_id: str
+    objective_id: str
+    title: str
+    position: int
+    owner: str | None = None
+    due_on: date | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Initiative:
+    """An action serving key results, with a cost and an expected value (DOMAIN.md §5)."""
+
+    id: str
+    org_id: str
+    title: str
+    cost: float
+    expected_value: float
+    key_result_ids: tuple[str, ...] = ()
+
+    @property
+    def roi(self) -> float | None:
+        """(expected value - cost) / cost; undefined (None) for a free initiative."""
+        if self.cost == 0:
+            return None
+        return (self.expected_value - self.cost) / self.cost
+
+    @property
+    def aligned(self) -> bool:
+        """Whether it serves at least one key result."""
+        return bool(self.key_result_ids)
