@@ -124,6 +124,7 @@ class Objective:
     weight: float = 1.0
     lessons_learned: str | None = None
     score: float | None = None
+    carried_over_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

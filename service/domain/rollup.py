@@ -127,12 +127,19 @@ class Evaluation:
         return expected_progress(cycle.starts_at, cycle.ends_at, self.now)
 
     def top_level(self, cycle_id: str) -> list[Objective]:
-        """A cycle's objectives whose parent is absent or lives in another cycle."""
+        """A cycle's objectives whose parent is absent or lives in another cycle.
+
+        A parent outside the evaluation counts as absent, as it does for `evaluate`'s roots.
+        """
         return [
             o
             for o in self.objectives.values()
             if o.cycle_id == cycle_id
-            and (o.parent_id is None or self.objectives[o.parent_id].cycle_id != cycle_id)
+            and (
+                o.parent_id is None
+                or o.parent_id not in self.objectives
+                or self.objectives[o.parent_id].cycle_id != cycle_id
+            )
         ]
 
     def cycle(self, cycle_id: str) -> Progress:

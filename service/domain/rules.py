@@ -131,7 +131,9 @@ def no_ancestor_loop(
 ) -> None:
     """Moving an objective under `new_parent_id` must not put it under itself."""
     node: str | None = new_parent_id
-    while node is not None:
+    seen: set[str] = set()
+    while node is not None and node not in seen:
+        seen.add(node)
         if node == objective_id:
             raise RuleViolation(
                 "an objective cannot hang under itself or one of its children",

@@ -1,0 +1,207 @@
+"""Properties of the domain math (STYLE.md rule 2), over the strategies of tests/strategies.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.domain.model import KeyResultKind, Policy, ProgressStatus
+from service.domain.progress import (
+    Point,
+    attainment,
+    expected_progress,
+    pace_status,
+    progress,
+    reading,
+)
+from service.domain.rollup import STATUS_ORDER, evaluate, weakest, weighted_mean
+from service.domain.rules import measurable
+from tests.strategies import (
+    CYCLE,
+    PROPERTY,
+    KeyResultSpec,
+    Scope,
+    check_ins,
+    factors,
+    instants,
+    key_result_specs,
+    scopes,
+    values,
+    weights,
+)
+
+# Sums of products of floats round; a rollup may sit an ulp or so outside its inputs.
+SLACK = 1e-9
+
+
+def evaluated(scope: Scope) -> dict[str, float | None]:
+    """Every objective's progress in the scope."""
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    return {oid: p.value for oid, p in result.objective_progress.items()}
+
+
+def between(value: float | None, inputs: Sequence[float | None]) -> bool:
+    """Whether `value` lies within the present inputs (None exactly when none is present)."""
+    present = [v for v in inputs if v is not None]
+    if not present:
+        return value is None
+    return value is not None and min(present) - SLACK <= value <= max(present) + SLACK
+
+
+@PROPERTY
+@given(key_result_specs())
+def test_generated_key_results_are_measurable(spec: KeyResultSpec) -> None:
+    measurable(spec.kind, spec.start, spec.target)
+
+
+@PROPERTY
+@given(key_result_specs(), values())
+def test_progress_stays_between_zero_and_one_for_every_kind(
+    spec: KeyResultSpec, current: float
+) -> None:
+    assert 0.0 <= progress(spec.kind, spec.start, spec.target, current) <= 1.0
+
+
+@PROPERTY
+@given(key_result_specs(st.just(KeyResultKind.DECREASE)), values())
+def test_decrease_mirrors_increase(spec: KeyResultSpec, current: float) -> None:
+    s, t, c = spec.start, spec.target, current
+    mirrored = (KeyResultKind.INCREASE, -s, -t, -c)
+    assert progress(KeyResultKind.DECREASE, s, t, c) == progress(*mirrored)
+    assert attainment(KeyResultKind.DECREASE, s, t, c) == attainment(*mirrored)
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.none() | st.floats(0, 1), weights()), max_size=8))
+def test_weighted_mean_lies_between_smallest_and_largest_input(
+    items: list[tuple[float | None, float]],
+) -> None:
+    assert between(weighted_mean(items), [v for v, _ in items])
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.none() | st.floats(0, 1), weights()), max_size=8), factors())
+def test_scaling_every_weight_leaves_the_weighted_mean_alone(
+    items: list[tuple[float | None, float]], factor: float
+) -> None:
+    before = weighted_mean(items)
+    after = weighted_mean([(v, w * factor) for v, w in items])
+    assert after == (None if before is None else pytest.approx(before))
+
+
+@PROPERTY
+@given(scopes())
+def test_objective_progress_lies_between_its_key_results_and_child_objectives(
+    scope: Scope,
+) -> None:
+    objectives = evaluated(scope)
+    key_results = {
+        k.id: progress(k.kind, k.start_value, k.target_value, scope.readings[k.id].value)
+        for k in scope.key_results
+    }
+    for o in scope.objectives:
+        inputs: list[float | None] = [
+            key_results[k.id] for k in scope.key_results if k.objective_id == o.id
+        ]
+        inputs += [objectives[c.id] for c in scope.objectives if c.parent_id == o.id]
+        assert between(objectives[o.id], inputs)
+
+
+@PROPERTY
+@given(scopes(), factors())
+def test_scaling_every_weight_leaves_objective_progress_alone(scope: Scope, factor: float) -> None:
+    scaled = Scope(
+        scope.cycle,
+        [replace(o, weight=o.weight * factor) for o in scope.objectives],
+        [replace(k, weight=k.weight * factor) for k in scope.key_results],
+        scope.readings,
+        scope.now,
+    )
+    before, after = evaluated(scope), evaluated(scaled)
+    assert before.keys() == after.keys()
+    for oid, value in before.items():
+        assert after[oid] == (None if value is None else pytest.approx(value))
+
+
+@PROPERTY
+@given(check_ins().flatmap(lambda ps: st.tuples(st.just(ps), st.permutations(ps))), instants)
+def test_current_value_does_not_depend_on_the_order_check_ins_arrive_in(
+    history: tuple[list[Point], list[Point]], now: datetime
+) -> None:
+    arrived, shuffled = history
+    assert reading(0.0, arrived, as_of=now) == reading(0.0, shuffled, as_of=now)
+
+
+@PROPERTY
+@given(instants, instants)
+def test_expected_progress_stays_in_range_and_grows_with_time(a: datetime, b: datetime) -> None:
+    early, late = sorted((a, b))
+    e_early = expected_progress(CYCLE.starts_at, CYCLE.ends_at, early)
+    e_late = expected_progress(CYCLE.starts_at, CYCLE.ends_at, late)
+    assert 0.0 <= e_early <= e_late <= 1.0
+
+
+@PROPERTY
+@given(
+    st.floats(min_value=1.0, max_value=1e6),
+    st.booleans(),
+    st.floats(0, 1),
+    instants,
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+def test_full_progress_is_achieved_whatever_else_holds(
+    value: float, checked_in: bool, expected: float, now: datetime, on: float, risk: float
+) -> None:
+    status, _ = pace_status(
+        progress_value=value,
+        checked_in=checked_in,
+        expected=expected,
+        now=now,
+        starts_at=CYCLE.starts_at,
+        policy=Policy(on_track_ratio=max(on, risk), at_risk_ratio=min(on, risk)),
+    )
+    assert status is ProgressStatus.ACHIEVED
+
+
+@PROPERTY
+@given(scopes())
+def test_key_result_with_full_progress_is_achieved_in_an_evaluation(scope: Scope) -> None:
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    for kid, p in result.key_result_progress.items():
+        assert p.value is not None
+        assert (p.value >= 1) == (p.status is ProgressStatus.ACHIEVED), kid
+
+
+@PROPERTY
+@given(st.lists(st.sampled_from(ProgressStatus), max_size=8))
+def test_weakest_is_a_member_or_pending_when_empty(statuses: list[ProgressStatus]) -> None:
+    result = weakest(statuses)
+    if not statuses:
+        assert result is ProgressStatus.PENDING
+        return
+    assert result in statuses
+    started = [s for s in statuses if s is not ProgressStatus.NOT_STARTED]
+    if started:
+        assert all(STATUS_ORDER.index(result) <= STATUS_ORDER.index(s) for s in started)
+    else:
+        assert result is ProgressStatus.NOT_STARTED
