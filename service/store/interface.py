@@ -6,6 +6,7 @@ Rules every implementation keeps:
 - Writes are single-document atomic operations; nothing relies on multi-document transactions.
 - Driver failures surface as `StoreUnavailable`, unique-key clashes as `Conflict` (code
   DUPLICATE); nothing else escapes from the driver.
+- Times are stored as UTC to the millisecond (all BSON keeps) and come back timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class Store(Protocol):
         """The cycles among `ids` in this organization."""
 
     async def list_cycles(self, org_id: str, *, year: int | None = None) -> list[Cycle]:
-        """The organization's cycles (of one year if given), ordered by start then length."""
+        """The organization's cycles (of one year if given), ordered by start, then the longest
+        first: the year, its first quarter, that quarter's first month."""
 
     async def close_cycle(self, org_id: str, cycle_id: str, closed_at: datetime) -> bool:
         """Mark a cycle closed; False when it was closed already (nothing changed)."""
@@ -144,7 +146,9 @@ class Store(Protocol):
 
     async def update_key_result(self, key_result: KeyResult) -> None:
         """Replace a key result's editable fields (title, kind, unit, start, target, owner,
-        department, weight, score); the current value and dependencies are left alone."""
+        department, weight, score); the current value and dependencies are left alone, except
+        that the current value follows the start value while the key result has no check-in
+        (`last_check_in_at` is None)."""
 
     async def delete_key_result(self, org_id: str, key_result_id: str) -> None:
         """Delete a key result, then its check-ins, its place in others' `depends_on` and in
@@ -174,7 +178,8 @@ class Store(Protocol):
         """Remove an upstream key result (absent is fine)."""
 
     async def set_scores(self, org_id: str, scores: dict[str, float], kind: str) -> None:
-        """Freeze scores: `kind` is "key_results" or "objectives"; one round trip each call."""
+        """Freeze scores: `kind` is "key_results" or "objectives" (ValueError otherwise); one
+        round trip each call, none when `scores` is empty."""
 
     # Check-ins -----------------------------------------------------------------------------
     async def append_check_in(self, check_in: CheckIn) -> tuple[CheckIn, bool]:
@@ -184,7 +189,8 @@ class Store(Protocol):
         False and store nothing. Otherwise insert it and, in one conditional update without a
         transaction, make it the key result's current value only if it is the newest by
         (recordedAt, id); return it with True. Concurrent appends in any order converge on the
-        newest check-in's value.
+        newest check-in's value. The check-in returned is as stored (recorded_at to the
+        millisecond).
         """
 
     async def delete_check_in(self, org_id: str, check_in_id: str) -> CheckIn | None:
@@ -207,7 +213,7 @@ class Store(Protocol):
         self, org_id: str, key_result_id: str, *, after: str | None, limit: int
     ) -> Page[CheckIn]:
         """One key result's check-ins newest first (recordedAt, then id); `after` is the id of
-        the last check-in of the previous page."""
+        the last check-in of the previous page (an unknown one gives an empty page)."""
 
     # Action plans and initiatives ----------------------------------------------------------
     async def insert_action_step(self, step: ActionStep) -> None:
@@ -255,4 +261,6 @@ class Store(Protocol):
 
     @property
     def round_trips(self) -> int:
-        """How many requests this store has sent to the database since it was made."""
+        """How many requests this store has sent to the database since it was made: one per
+        operation (find, insert, update, delete, count, index creation, ping), whatever its
+        outcome; a cursor's follow-up batches (getMore, past 101 documents) are not counted."""

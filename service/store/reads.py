@@ -1,0 +1,239 @@
+"""The request funnel of `MongoStore`, its small write helpers, and the read side: lookups by
+id, finds and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from service.domain.model import ActionStep, CheckIn, Initiative
+from service.store import documents as d
+from service.store.errors import DEFAULT_DUPLICATE, map_errors
+from service.store.interface import Page
+
+T = TypeVar("T")
+Doc = d.Doc
+Order = list[tuple[str, int]]
+
+ORGS = "organizations"
+DEPARTMENTS = "departments"
+CYCLES = "cycles"
+OBJECTIVES = "objectives"
+KEY_RESULTS = "keyResults"
+CHECK_INS = "checkIns"
+STEPS = "actionSteps"
+INITIATIVES = "initiatives"
+
+NEWEST_FIRST: Order = [("recordedAt", -1), ("_id", -1)]
+
+# (collection, keys, unique): unique slot, name and dedupKey carry the Conflicts.
+INDEXES: list[tuple[str, Order, bool]] = [
+    (ORGS, [("slug", 1)], True),
+    (DEPARTMENTS, [("orgId", 1), ("name", 1)], True),
+    (CYCLES, [("orgId", 1), ("slot", 1)], True),
+    (CYCLES, [("orgId", 1), ("year", 1)], False),
+    (CHECK_INS, [("dedupKey", 1)], True),
+    (CHECK_INS, [("orgId", 1), ("keyResultId", 1), ("recordedAt", -1)], False),
+    (OBJECTIVES, [("orgId", 1), ("year", 1)], False),
+    (OBJECTIVES, [("orgId", 1), ("cycleId", 1)], False),
+    (OBJECTIVES, [("orgId", 1), ("parentId", 1)], False),
+    (OBJECTIVES, [("orgId", 1), ("departmentId", 1)], False),
+    (KEY_RESULTS, [("orgId", 1), ("year", 1)], False),
+    (KEY_RESULTS, [("orgId", 1), ("objectiveId", 1)], False),
+    (KEY_RESULTS, [("orgId", 1), ("cycleId", 1)], False),
+    (KEY_RESULTS, [("orgId", 1), ("departmentId", 1)], False),
+    (KEY_RESULTS, [("dependsOn", 1)], False),
+    (STEPS, [("orgId", 1), ("objectiveId", 1)], False),
+    (INITIATIVES, [("keyResultIds", 1)], False),
+]
+
+
+class MongoReads:
+    """Counts and maps every request in `_call`; helpers and the read methods of the Store."""
+
+    def __init__(self, database: Any) -> None:
+        self._db = database
+        self._round_trips = 0
+
+    @property
+    def round_trips(self) -> int:
+        """Requests sent since the store was made: one per operation, counted in `_call`."""
+        return self._round_trips
+
+    async def _call(
+        self, operation: Callable[[], Awaitable[T]], *, duplicate: str = DEFAULT_DUPLICATE
+    ) -> T:
+        """Send one request: the only place that counts round trips and maps driver errors."""
+        self._round_trips += 1
+        with map_errors(duplicate=duplicate):
+            return await operation()
+
+    def _coll(self, name: str) -> Any:
+        return self._db[name]
+
+    # Helpers -------------------------------------------------------------------------------
+    async def _find(
+        self,
+        name: str,
+        query: Doc,
+        *,
+        sort: Order | None = None,
+        limit: int = 0,
+        projection: Doc | None = None,
+    ) -> list[Doc]:
+        async def run() -> list[Doc]:
+            cursor = self._coll(name).find(query, projection)
+            if sort:
+                cursor = cursor.sort(sort)
+            if limit:
+                cursor = cursor.limit(limit)
+            docs: list[Doc] = await cursor.to_list(None)
+            return docs
+
+        return await self._call(run)
+
+    async def _count(self, name: str, query: Doc) -> int:
+        count: int = await self._call(lambda: self._coll(name).count_documents(query))
+        return count
+
+    async def _by_ids(self, name: str, org_id: str, ids: Sequence[str]) -> list[Doc]:
+        if not ids:
+            return []
+        return await self._find(name, {"_id": {"$in": list(dict.fromkeys(ids))}, "orgId": org_id})
+
+    async def _page(
+        self,
+        name: str,
+        query: Doc,
+        convert: Callable[[Doc], T],
+        *,
+        after: str | None,
+        limit: int | None,
+        order: Order | None = None,
+        after_query: Doc | None = None,
+    ) -> Page[T]:
+        """One page of `query` in `order` (by id unless given), continuing past `after_query`
+        (the ids above `after` unless given); the total counts the whole of `query`."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0")
+        if after_query is None:
+            after_query = {} if after is None else {"_id": {"$gt": after}}
+        paged = {"$and": [query, after_query]} if after_query else query
+        fetched = await self._find(
+            name,
+            paged,
+            sort=order or [("_id", 1)],
+            limit=0 if limit is None else limit + 1,
+        )
+        has_next = limit is not None and len(fetched) > limit
+        items = fetched[:limit] if limit is not None else fetched
+        if after_query or has_next:
+            total = await self._count(name, query)
+        else:
+            total = len(items)  # the first page holds the whole list: no need to count it
+        return Page(items=[convert(doc) for doc in items], total=total, has_next=has_next)
+
+    # Writes shared by every entity ------------------------------------------------------
+    async def _create_index(self, name: str, keys: Order, *, unique: bool) -> None:
+        await self._call(lambda: self._coll(name).create_index(keys, unique=unique))
+
+    async def _insert(self, name: str, doc: Doc, duplicate: str = DEFAULT_DUPLICATE) -> None:
+        await self._call(lambda: self._coll(name).insert_one(doc), duplicate=duplicate)
+
+    async def _set(
+        self, name: str, query: Doc, fields: Doc, duplicate: str = DEFAULT_DUPLICATE
+    ) -> int:
+        result = await self._call(
+            lambda: self._coll(name).update_one(query, {"$set": fields}), duplicate=duplicate
+        )
+        modified: int = result.modified_count
+        return modified
+
+    async def _update_many(self, name: str, query: Doc, update: Doc) -> None:
+        await self._call(lambda: self._coll(name).update_many(query, update))
+
+    async def _delete_many(self, name: str, query: Doc) -> None:
+        await self._call(lambda: self._coll(name).delete_many(query))
+
+    # Check-ins -----------------------------------------------------------------------------
+    async def get_check_ins(self, org_id: str, ids: Sequence[str]) -> list[CheckIn]:
+        return [d.check_in_of(doc) for doc in await self._by_ids(CHECK_INS, org_id, ids)]
+
+    async def list_check_ins(
+        self,
+        org_id: str,
+        key_result_ids: Sequence[str],
+        *,
+        until: datetime | None = None,
+    ) -> list[CheckIn]:
+        if not key_result_ids:
+            return []
+        query: Doc = {"orgId": org_id, "keyResultId": {"$in": list(key_result_ids)}}
+        if until is not None:
+            query["recordedAt"] = {"$lte": d.to_millis(until)}
+        docs = await self._find(CHECK_INS, query, sort=NEWEST_FIRST)
+        return [d.check_in_of(doc) for doc in docs]
+
+    async def page_check_ins(
+        self, org_id: str, key_result_id: str, *, after: str | None, limit: int
+    ) -> Page[CheckIn]:
+        query: Doc = {"orgId": org_id, "keyResultId": key_result_id}
+        after_query: Doc = {}
+        if after is not None:
+            marks = await self._find(
+                CHECK_INS, {**query, "_id": after}, projection={"recordedAt": 1}, limit=1
+            )
+            if not marks:
+                return Page(items=[], total=await self._count(CHECK_INS, query), has_next=False)
+            at = marks[0]["recordedAt"]
+            after_query = {
+                "$or": [{"recordedAt": {"$lt": at}}, {"recordedAt": at, "_id": {"$lt": after}}]
+            }
+        return await self._page(
+            CHECK_INS,
+            query,
+            d.check_in_of,
+            after=after,
+            limit=limit,
+            order=NEWEST_FIRST,
+            after_query=after_query,
+        )
+
+    # Action plans and initiatives ----------------------------------------------------------
+    async def get_action_steps(self, org_id: str, ids: Sequence[str]) -> list[ActionStep]:
+        return [d.action_step_of(doc) for doc in await self._by_ids(STEPS, org_id, ids)]
+
+    async def list_action_steps(
+        self, org_id: str, objective_ids: Sequence[str]
+    ) -> list[ActionStep]:
+        if not objective_ids:
+            return []
+        query = {"orgId": org_id, "objectiveId": {"$in": list(objective_ids)}}
+        order = [("objectiveId", 1), ("position", 1), ("_id", 1)]
+        return [d.action_step_of(doc) for doc in await self._find(STEPS, query, sort=order)]
+
+    async def get_initiatives(self, org_id: str, ids: Sequence[str]) -> list[Initiative]:
+        return [d.initiative_of(doc) for doc in await self._by_ids(INITIATIVES, org_id, ids)]
+
+    async def find_initiatives(
+        self,
+        org_id: str,
+        *,
+        key_result_ids: Sequence[str] | None = None,
+        unaligned: bool | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Initiative]:
+        query: Doc = {"orgId": org_id}
+        clauses: list[Doc] = []
+        if key_result_ids is not None:
+            clauses.append({"keyResultIds": {"$in": list(key_result_ids)}})
+        if unaligned is True:
+            clauses.append({"keyResultIds": {"$size": 0}})
+        elif unaligned is False:
+            # Not `"keyResultIds.0": {"$exists": True}`: nx-27017 matches nothing with it.
+            clauses.append({"keyResultIds": {"$elemMatch": {"$exists": True}}})
+        if clauses:
+            query = {"$and": [query, *clauses]}
+        return await self._page(INITIATIVES, query, d.initiative_of, after=after, limit=limit)
