@@ -1,0 +1,278 @@
+"""What every use case shares: new ids, lookups that fail with NotFound, and rollup changes."""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from service.domain.errors import ErrorCode, NotFound, RuleViolation
+from service.domain.model import (
+    CheckIn,
+    Cycle,
+    CycleKind,
+    Department,
+    KeyResult,
+    Objective,
+    Organization,
+)
+from service.domain.progress import Reading
+from service.domain.rollup import Evaluation, Progress, evaluate
+from service.store.interface import Store, YearScope
+
+T = TypeVar("T")
+
+
+class Keep(enum.Enum):
+    """Marks an optional argument left out, where None means "clear it"."""
+
+    KEEP = "KEEP"
+
+
+KEEP = Keep.KEEP
+
+
+def new_id() -> str:
+    """A 32-hex-digit id that sorts by creation time (48-bit milliseconds, then 80 random bits)."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+
+
+async def organization(store: Store, org_id: str) -> Organization:
+    """The organization, or NotFound."""
+    found = await store.get_organizations([org_id])
+    if not found:
+        raise NotFound("no organization with this id", field=("organizationId",))
+    return found[0]
+
+
+async def department(store: Store, org_id: str, department_id: str, *, field: str) -> Department:
+    """A department of the organization, or NotFound on `field`."""
+    found = await store.get_departments(org_id, [department_id])
+    if not found:
+        raise NotFound("no department with this id in the organization", field=(field,))
+    return found[0]
+
+
+async def cycle(store: Store, org_id: str, cycle_id: str, *, field: str = "cycleId") -> Cycle:
+    """A cycle of the organization, or NotFound on `field`."""
+    found = await store.get_cycles(org_id, [cycle_id])
+    if not found:
+        raise NotFound("no cycle with this id in the organization", field=(field,))
+    return found[0]
+
+
+async def objective(
+    store: Store, org_id: str, objective_id: str, *, field: str = "objectiveId"
+) -> Objective:
+    """An objective of the organization, or NotFound on `field`."""
+    found = await store.get_objectives(org_id, [objective_id])
+    if not found:
+        raise NotFound("no objective with this id in the organization", field=(field,))
+    return found[0]
+
+
+async def key_result(
+    store: Store, org_id: str, key_result_id: str, *, field: str = "keyResultId"
+) -> KeyResult:
+    """A key result of the organization, or NotFound on `field`."""
+    found = await store.get_key_results(org_id, [key_result_id])
+    if not found:
+        raise NotFound("no key result with this id in the organization", field=(field,))
+    return found[0]
+
+
+async def check_in(store: Store, org_id: str, check_in_id: str) -> CheckIn:
+    """A check-in of the organization, or NotFound."""
+    found = await store.get_check_ins(org_id, [check_in_id])
+    if not found:
+        raise NotFound("no check-in with this id in the organization", field=("id",))
+    return found[0]
+
+
+def open_cycle(cycle_: Cycle, *, field: str = "cycleId") -> None:
+    """Closed cycles are history: their OKRs no longer change."""
+    if cycle_.closed:
+        raise RuleViolation(
+            f"cycle {cycle_.label} is closed; its OKRs are frozen",
+            field=(field,),
+            code=ErrorCode.CYCLE_CLOSED,
+        )
+
+
+# Rollup changes ------------------------------------------------------------------------------
+
+
+class ScopeKind(enum.StrEnum):
+    """The kinds of node whose progress a change can move."""
+
+    KEY_RESULT = "KeyResult"
+    OBJECTIVE = "Objective"
+    CYCLE = "Cycle"
+    DEPARTMENT = "Department"
+    ORGANIZATION = "Organization"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A node whose progress can be computed; `cycle_id` is the cycle for a department, the
+    YEAR cycle for an organization."""
+
+    kind: ScopeKind
+    id: str
+    cycle_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressChange:
+    """One node's progress before and after a change (None before: the node is new)."""
+
+    scope: Scope
+    previous: Progress | None
+    current: Progress | None
+
+
+def readings(scope: YearScope) -> dict[str, Reading]:
+    """Each key result's stored current value as a reading at now."""
+    return {
+        k.id: Reading(value=k.current_value, checked_in=k.last_check_in_at is not None)
+        for k in scope.key_results.values()
+    }
+
+
+def evaluate_scope(scope: YearScope, org: Organization, now: datetime) -> Evaluation:
+    """The evaluation of a loaded year at `now`, from stored current values."""
+    return evaluate(
+        key_results=scope.key_results.values(),
+        objectives=scope.objectives.values(),
+        cycles=scope.cycles,
+        readings=readings(scope),
+        policy=org.policy,
+        now=now,
+    )
+
+
+def year_cycle_id(evaluation: Evaluation, year: int) -> str | None:
+    """The id of the YEAR cycle of `year` among the evaluated cycles."""
+    for c in evaluation.cycles.values():
+        if c.kind is CycleKind.YEAR and c.year == year:
+            return c.id
+    return None
+
+
+def cycle_and_ancestors(evaluation: Evaluation, cycle_id: str) -> list[str]:
+    """A cycle and the cycles that contain it, innermost first."""
+    chain: list[str] = []
+    current: str | None = cycle_id
+    while current is not None and current in evaluation.cycles:
+        chain.append(current)
+        current = evaluation.cycles[current].parent_id
+    return chain
+
+
+def descendant_cycles(cycles: Iterable[Cycle], cycle_id: str) -> set[str]:
+    """A cycle and every cycle inside it."""
+    by_parent: dict[str | None, list[str]] = {}
+    for c in cycles:
+        by_parent.setdefault(c.parent_id, []).append(c.id)
+    found = {cycle_id}
+    frontier = [cycle_id]
+    while frontier:
+        frontier = [child for parent in frontier for child in by_parent.get(parent, [])]
+        found.update(frontier)
+    return found
+
+
+def scopes_of_objective(evaluation: Evaluation, objective_id: str) -> list[Scope]:
+    """An objective, its ancestors, their cycles and the organization."""
+    scopes: list[Scope] = []
+    cycles: list[str] = []
+    current: str | None = objective_id
+    while current is not None and current in evaluation.objectives:
+        node = evaluation.objectives[current]
+        scopes.append(Scope(ScopeKind.OBJECTIVE, node.id))
+        for c in cycle_and_ancestors(evaluation, node.cycle_id):
+            if c not in cycles:
+                cycles.append(c)
+        current = node.parent_id
+    scopes += [Scope(ScopeKind.CYCLE, c) for c in cycles]
+    return scopes
+
+
+def scopes_of_key_result(evaluation: Evaluation, key_result: KeyResult) -> list[Scope]:
+    """Every node whose progress a key result feeds: itself, its objective chain, the cycles,
+    its department in its cycles, and the organization's year."""
+    scopes = [Scope(ScopeKind.KEY_RESULT, key_result.id)]
+    scopes += scopes_of_objective(evaluation, key_result.objective_id)
+    if key_result.department_id is not None:
+        scopes += [
+            Scope(ScopeKind.DEPARTMENT, key_result.department_id, c)
+            for c in cycle_and_ancestors(evaluation, key_result.cycle_id)
+        ]
+    return scopes
+
+
+def scopes_with_organization(
+    evaluation: Evaluation, scopes: list[Scope], org_id: str, year: int
+) -> list[Scope]:
+    """`scopes` plus the organization's progress for the year, when the year cycle exists."""
+    year_id = year_cycle_id(evaluation, year)
+    if year_id is None:
+        return scopes
+    return [*scopes, Scope(ScopeKind.ORGANIZATION, org_id, year_id)]
+
+
+def progress_of(evaluation: Evaluation, scope: Scope) -> Progress | None:
+    """A scope's progress in an evaluation; None when the node is not part of it."""
+    if scope.kind is ScopeKind.KEY_RESULT:
+        return evaluation.key_result_progress.get(scope.id)
+    if scope.kind is ScopeKind.OBJECTIVE:
+        return evaluation.objective_progress.get(scope.id)
+    if scope.kind is ScopeKind.CYCLE:
+        return evaluation.cycle(scope.id) if scope.id in evaluation.cycles else None
+    assert scope.cycle_id is not None  # departments and organizations always name their cycle
+    if scope.kind is ScopeKind.DEPARTMENT:
+        inside = descendant_cycles(evaluation.cycles.values(), scope.cycle_id)
+        return evaluation.department(scope.id, inside, scope.cycle_id)
+    for o in evaluation.objectives.values():
+        if o.parent_id is None and o.cycle_id == scope.cycle_id:
+            return evaluation.objective_progress[o.id]
+    return None
+
+
+def changes(
+    before: Evaluation | None, after: Evaluation, scopes: Sequence[Scope]
+) -> tuple[ProgressChange, ...]:
+    """The progress of `scopes` before and after, for the scopes whose progress changed."""
+    found: list[ProgressChange] = []
+    seen: set[Scope] = set()
+    for scope in scopes:
+        if scope in seen:
+            continue
+        seen.add(scope)
+        previous = progress_of(before, scope) if before is not None else None
+        current = progress_of(after, scope)
+        if previous != current:
+            found.append(ProgressChange(scope=scope, previous=previous, current=current))
+    return tuple(found)
+
+
+async def tracked(
+    *,
+    store: Store,
+    org: Organization,
+    year: int,
+    now: datetime,
+    write: Callable[[], Awaitable[T]],
+    scopes: Callable[[Evaluation], list[Scope]],
+) -> tuple[T, tuple[ProgressChange, ...]]:
+    """Run `write` and report how the progress of `scopes` (asked of the year before and after)
+    moved; the year is loaded in a bounded number of round trips each time."""
+    before = evaluate_scope(await store.load_year(org.id, year), org, now)
+    result = await write()
+    after = evaluate_scope(await store.load_year(org.id, year), org, now)
+    found = scopes_with_organization(after, scopes(before) + scopes(after), org.id, year)
+    return result, changes(before, after, found)

@@ -1,0 +1,342 @@
+"""The seed's example (DOMAIN.md §1) placed in the current year, so that it is alive today.
+
+Built through the use cases, so the demo obeys every rule a user's data does. Check-in histories
+are drawn against the pace of each quarter at `today`, which makes the statuses come out the
+same on any day: some key results on track, one at risk, one off track, and the Sales key
+result held back by Marketing's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from service.domain.errors import Conflict
+from service.domain.model import Cycle, KeyResult, KeyResultKind, Organization
+from service.okrs import check_ins, cycles, initiatives, key_results, objectives, organizations
+from service.store.interface import Store
+
+DEMO_SLUG = "acme-inbound"
+WEEK = timedelta(days=7)
+
+# Final share of the way to the target, by quarter, for past quarters: (MQLs, deals).
+PAST_RESULTS = {1: (1.08, 0.8), 2: (0.72, 0.6), 3: (0.95, 1.0)}
+# Multiples of the expected pace at `today`, for the current quarter.
+ON_PACE = 1.1
+BEHIND = 0.62
+FAR_BEHIND = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeeded:
+    """What the seed made (None when the demo organization existed already)."""
+
+    organization: Organization | None
+    today: date
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def _history_times(starts_at: datetime, until: datetime) -> list[datetime]:
+    """Weekly check-in times from the start of a quarter, ending just before `until`."""
+    last = max(starts_at, until - timedelta(hours=1))
+    times = []
+    at = starts_at + timedelta(days=3)
+    while at < last:
+        times.append(at)
+        at += WEEK
+    times.append(last)
+    return times
+
+
+async def _history(
+    store: Store,
+    org_id: str,
+    kr: KeyResult,
+    *,
+    share: float,
+    starts_at: datetime,
+    until: datetime,
+    now: datetime,
+    confidence: float = 0.7,
+) -> None:
+    """Check-ins rising steadily from the start value to `share` of the way to the target."""
+    times = _history_times(starts_at, until)
+    span = (times[-1] - starts_at).total_seconds() or 1.0
+    for at in times:
+        fraction = share * (at - starts_at).total_seconds() / span
+        value = kr.start_value + (kr.target_value - kr.start_value) * fraction
+        await check_ins.record_check_in(
+            store=store,
+            org_id=org_id,
+            key_result_id=kr.id,
+            value=round(value, 4),
+            recorded_at=at,
+            now=now,
+            confidence=confidence,
+            note="weekly check-in",
+            author="demo",
+            idempotency_key=f"demo-{kr.id}-{at.isoformat()}",
+        )
+
+
+def _made(changed: key_results.KeyResultChanged) -> KeyResult:
+    assert changed.key_result is not None  # a create returns what it made
+    return changed.key_result
+
+
+async def seed_demo(*, store: Store, today: date) -> DemoSeeded:
+    """Write the demo organization unless it exists; `today` fixes every date in it."""
+    if await store.get_organization_by_slug(DEMO_SLUG) is not None:
+        return DemoSeeded(organization=None, today=today)
+    now = _noon(today)
+    try:
+        org = await organizations.create_organization(
+            store=store,
+            name="Acme Inbound",
+            slug=DEMO_SLUG,
+            mission="Help every small business grow with honest, useful marketing.",
+            vision="The inbound partner a thousand companies recommend.",
+        )
+    except Conflict:
+        return DemoSeeded(organization=None, today=today)
+    marketing = await organizations.create_department(store=store, org_id=org.id, name="Marketing")
+    sales = await organizations.create_department(store=store, org_id=org.id, name="Sales")
+    year_cycles = await cycles.create_year(store=store, org_id=org.id, year=today.year)
+    year, quarters = year_cycles[0], year_cycles[1:]
+    made = await objectives.create_objective(
+        store=store,
+        org_id=org.id,
+        cycle_id=year.id,
+        title="Increase the sales close rate by 20%",
+        description="The one global objective of the year: every quarter's work leads here.",
+        now=now,
+    )
+    assert made.objective is not None  # a create returns what it made
+    global_id = made.objective.id
+    quarter_objectives = {}
+    for quarter in quarters:
+        quarter_objectives[quarter.id] = await _quarter(
+            store, org.id, quarter, global_id, marketing.id, sales.id, now
+        )
+    current = next(q for q in quarters if q.starts_at <= now < q.ends_at)
+    objective_id, mql_id, deals_id = quarter_objectives[current.id]
+    await _team_objectives(store, org.id, current, marketing.id, sales.id, now)
+    await _plan_and_initiatives(store, org.id, objective_id, mql_id, deals_id, today)
+    for quarter in quarters:
+        if quarter.ends_at <= now:
+            await cycles.close_cycle(store=store, org_id=org.id, cycle_id=quarter.id, now=now)
+            await objectives.update_objective(
+                store=store,
+                org_id=org.id,
+                objective_id=quarter_objectives[quarter.id][0],
+                lessons_learned=LESSONS[quarter.quarter or 1],
+                now=now,
+            )
+    return DemoSeeded(organization=org, today=today)
+
+
+async def _quarter(
+    store: Store,
+    org_id: str,
+    quarter: Cycle,
+    global_id: str,
+    marketing_id: str,
+    sales_id: str,
+    now: datetime,
+) -> tuple[str, str, str]:
+    """The quarter's objective under the global one, the MQL and deals key results, and their
+    check-ins up to `now`; returns the three ids."""
+    made = await objectives.create_objective(
+        store=store,
+        org_id=org_id,
+        cycle_id=quarter.id,
+        title=f"Q{quarter.quarter}: fill the funnel and turn more leads into customers",
+        parent_id=global_id,
+        now=now,
+    )
+    assert made.objective is not None  # a create returns what it made
+    objective_id = made.objective.id
+    mql = _made(
+        await key_results.create_key_result(
+            store=store,
+            org_id=org_id,
+            objective_id=objective_id,
+            title="Obtain 1,000 MQLs (marketing qualified leads)",
+            kind=KeyResultKind.INCREASE,
+            start_value=0,
+            target_value=1000,
+            unit="MQLs",
+            department_id=marketing_id,
+            owner="Marta (Marketing)",
+            now=now,
+        )
+    )
+    deals = _made(
+        await key_results.create_key_result(
+            store=store,
+            org_id=org_id,
+            objective_id=objective_id,
+            title="Increase closed sales by 25%",
+            kind=KeyResultKind.INCREASE,
+            start_value=40,
+            target_value=50,
+            unit="deals",
+            department_id=sales_id,
+            owner="Sergio (Sales)",
+            weight=2,
+            now=now,
+        )
+    )
+    await key_results.add_dependency(
+        store=store, org_id=org_id, key_result_id=deals.id, depends_on_id=mql.id, now=now
+    )
+    if quarter.starts_at <= now:
+        current = quarter.ends_at > now
+        until = min(now, quarter.ends_at)
+        pace = (until - quarter.starts_at) / (quarter.ends_at - quarter.starts_at)
+        mql_share, deals_share = (
+            (FAR_BEHIND * pace, ON_PACE * pace) if current else PAST_RESULTS[quarter.quarter or 1]
+        )
+        await _history(
+            store, org_id, mql, share=mql_share, starts_at=quarter.starts_at, until=until, now=now
+        )
+        await _history(
+            store,
+            org_id,
+            deals,
+            share=deals_share,
+            starts_at=quarter.starts_at,
+            until=until,
+            now=now,
+        )
+    return objective_id, mql.id, deals.id
+
+
+TeamKeyResult = tuple[str, KeyResultKind, float, float, str | None, float | None]
+TEAM_KEY_RESULTS: dict[str, tuple[str, list[TeamKeyResult]]] = {
+    "Marketing": (
+        "Make our content engine predictable",
+        [
+            ("Publish 24 in-depth blog posts", KeyResultKind.INCREASE, 0.0, 24.0, "posts", ON_PACE),
+            (
+                "Cut the cost per lead from $50 to $35",
+                KeyResultKind.DECREASE,
+                50.0,
+                35.0,
+                "USD",
+                BEHIND,
+            ),
+            ("Keep the unsubscribe rate at most 0.5%", KeyResultKind.AT_MOST, 0.4, 0.5, "%", None),
+        ],
+    ),
+    "Sales": (
+        "Shorten the sales cycle",
+        [
+            (
+                "Cut the average sales cycle from 45 to 30 days",
+                KeyResultKind.DECREASE,
+                45.0,
+                30.0,
+                "days",
+                ON_PACE,
+            ),
+            ("Launch the new pricing page", KeyResultKind.MILESTONE, 0.0, 1.0, None, None),
+        ],
+    ),
+}
+
+LESSONS = {
+    1: "Webinars brought the best leads; start them in week one next time.",
+    2: "Paid search burned budget without closing deals: move it to content.",
+    3: "Sales and Marketing met weekly, and the hand-off of leads finally worked.",
+    4: "",
+}
+
+
+async def _team_objectives(
+    store: Store, org_id: str, quarter: Cycle, marketing_id: str, sales_id: str, now: datetime
+) -> None:
+    """Each team's own objective in the current quarter, with key results at every pace."""
+    for team_id, (title, krs) in zip(
+        (marketing_id, sales_id), TEAM_KEY_RESULTS.values(), strict=True
+    ):
+        made = await objectives.create_objective(
+            store=store,
+            org_id=org_id,
+            cycle_id=quarter.id,
+            title=title,
+            department_id=team_id,
+            now=now,
+        )
+        assert made.objective is not None  # a create returns what it made
+        for kr_title, kind, start, target, unit, share in krs:
+            kr = _made(
+                await key_results.create_key_result(
+                    store=store,
+                    org_id=org_id,
+                    objective_id=made.objective.id,
+                    title=kr_title,
+                    kind=kind,
+                    start_value=start,
+                    target_value=target,
+                    unit=unit,
+                    department_id=team_id,
+                    now=now,
+                )
+            )
+            if share is not None:
+                pace = (now - quarter.starts_at) / (quarter.ends_at - quarter.starts_at)
+                await _history(
+                    store,
+                    org_id,
+                    kr,
+                    share=share * pace,
+                    starts_at=quarter.starts_at,
+                    until=now,
+                    now=now,
+                )
+            elif kind is KeyResultKind.AT_MOST:
+                await _history(
+                    store, org_id, kr, share=0.5, starts_at=quarter.starts_at, until=now, now=now
+                )
+
+
+async def _plan_and_initiatives(
+    store: Store, org_id: str, objective_id: str, mql_id: str, deals_id: str, today: date
+) -> None:
+    """An action plan for the current quarter's objective, and initiatives of every ROI."""
+    steps = [
+        ("Launch a monthly webinar series", "Marta (Marketing)", -20, True),
+        ("Agree on the MQL definition with Sales", "Sergio (Sales)", -5, True),
+        ("Call every MQL within 24 hours", "Sergio (Sales)", 14, False),
+    ]
+    for title, owner, due_in, done in steps:
+        step = await objectives.add_action_step(
+            store=store,
+            org_id=org_id,
+            objective_id=objective_id,
+            title=title,
+            owner=owner,
+            due_on=today + timedelta(days=due_in),
+        )
+        if done:
+            await objectives.update_action_step(
+                store=store, org_id=org_id, step_id=step.id, done=True
+            )
+    for title, cost, value, links in [
+        ("Webinar series", 5_000.0, 20_000.0, [mql_id]),
+        ("Trade-show booth", 30_000.0, 33_000.0, [deals_id]),
+        ("Print ads in the local paper", 12_000.0, 6_000.0, [mql_id]),
+        ("A ping-pong table for the office", 2_000.0, 2_500.0, []),
+    ]:
+        await initiatives.create_initiative(
+            store=store,
+            org_id=org_id,
+            title=title,
+            cost=cost,
+            expected_value=value,
+            key_result_ids=links,
+        )

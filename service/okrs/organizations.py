@@ -1,0 +1,137 @@
+"""Organizations, their policy and their departments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from service.domain import rules
+from service.domain.errors import Conflict, ErrorCode, InvalidInput
+from service.domain.model import Department, Organization, Policy
+from service.okrs.common import new_id, organization
+from service.store.interface import Store
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """The policy fields to change; None leaves a field as it is."""
+
+    on_track_ratio: float | None = None
+    at_risk_ratio: float | None = None
+    max_objectives_per_team: int | None = None
+    min_objectives_per_team: int | None = None
+    roi_threshold: float | None = None
+
+
+def valid_slug(slug: str) -> str:
+    """Lowercase letters, digits and single hyphens, at most 64 characters."""
+    if not SLUG.match(slug) or len(slug) > MAX_SLUG:
+        raise InvalidInput(
+            "slug must be lowercase letters, digits and single hyphens, at most 64 characters",
+            field=("slug",),
+            code=ErrorCode.INVALID_TEXT,
+        )
+    return slug
+
+
+def valid_policy(policy: Policy) -> Policy:
+    """Thresholds ordered 0 <= atRisk <= onTrack <= 1; objective limits 1 <= min <= max."""
+    on_track = rules.finite(policy.on_track_ratio, field="onTrackRatio")
+    at_risk = rules.finite(policy.at_risk_ratio, field="atRiskRatio")
+    if not 0 < on_track <= 1:
+        raise InvalidInput("onTrackRatio must be in (0, 1]", field=("policy", "onTrackRatio"))
+    if not 0 <= at_risk <= on_track:
+        raise InvalidInput(
+            "atRiskRatio must be between 0 and onTrackRatio", field=("policy", "atRiskRatio")
+        )
+    if policy.max_objectives_per_team < 1:
+        raise InvalidInput(
+            "maxObjectivesPerTeam must be at least 1", field=("policy", "maxObjectivesPerTeam")
+        )
+    if not 0 <= policy.min_objectives_per_team <= policy.max_objectives_per_team:
+        raise InvalidInput(
+            "minObjectivesPerTeam must be between 0 and maxObjectivesPerTeam",
+            field=("policy", "minObjectivesPerTeam"),
+        )
+    rules.finite(policy.roi_threshold, field="roiThreshold")
+    return policy
+
+
+async def create_organization(
+    *,
+    store: Store,
+    name: str,
+    slug: str,
+    mission: str | None = None,
+    vision: str | None = None,
+) -> Organization:
+    """A new organization; its slug is unique and never changes."""
+    org = Organization(
+        id=new_id(),
+        name=rules.text(name, field="name"),
+        slug=valid_slug(slug),
+        mission=rules.optional_text(mission, field="mission"),
+        vision=rules.optional_text(vision, field="vision"),
+    )
+    try:
+        await store.insert_organization(org)
+    except Conflict as error:
+        raise Conflict(f"the slug {slug!r} is taken", field=("slug",)) from error
+    return org
+
+
+async def update_organization(
+    *,
+    store: Store,
+    org_id: str,
+    name: str | None = None,
+    mission: str | None = None,
+    vision: str | None = None,
+    policy: PolicyChange | None = None,
+) -> Organization:
+    """Change name, mission, vision or policy; fields left None stay as they are."""
+    org = await organization(store, org_id)
+    updated = org
+    if name is not None:
+        updated = replace(updated, name=rules.text(name, field="name"))
+    if mission is not None:
+        updated = replace(updated, mission=rules.optional_text(mission, field="mission"))
+    if vision is not None:
+        updated = replace(updated, vision=rules.optional_text(vision, field="vision"))
+    if policy is not None:
+        updated = replace(updated, policy=valid_policy(_merged(org.policy, policy)))
+    if updated != org:
+        await store.update_organization(updated)
+    return updated
+
+
+def _merged(policy: Policy, change: PolicyChange) -> Policy:
+    c = change
+    return Policy(
+        on_track_ratio=policy.on_track_ratio if c.on_track_ratio is None else c.on_track_ratio,
+        at_risk_ratio=policy.at_risk_ratio if c.at_risk_ratio is None else c.at_risk_ratio,
+        max_objectives_per_team=policy.max_objectives_per_team
+        if c.max_objectives_per_team is None
+        else c.max_objectives_per_team,
+        min_objectives_per_team=policy.min_objectives_per_team
+        if c.min_objectives_per_team is None
+        else c.min_objectives_per_team,
+        roi_threshold=policy.roi_threshold if c.roi_threshold is None else c.roi_threshold,
+    )
+
+
+async def create_department(*, store: Store, org_id: str, name: str) -> Department:
+    """A new department; names are unique within an organization."""
+    cleaned = rules.text(name, field="name")
+    await organization(store, org_id)
+    created = Department(id=new_id(), org_id=org_id, name=cleaned)
+    try:
+        await store.insert_department(created)
+    except Conflict as error:
+        raise Conflict(
+            f"the organization already has a department named {cleaned!r}", field=("name",)
+        ) from error
+    return created
