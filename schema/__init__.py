@@ -1,0 +1,1 @@
+"""The GraphQL layer: thin, typed resolvers over the use cases of `service.okrs`."""

@@ -1,0 +1,189 @@
+"""DataLoaders, made per request: each batches one kind of lookup into one store call.
+
+Names follow `<What>By<Key>`; every loader returns its results in key order. Keys carry the
+organization id because every store read is scoped to one organization.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from service.domain.model import (
+    ActionStep,
+    CheckIn,
+    Cycle,
+    Department,
+    Initiative,
+    KeyResult,
+    Objective,
+    Organization,
+)
+from service.domain.progress import Point, Reading, reading
+from service.domain.rollup import Evaluation, evaluate
+from service.okrs.common import evaluate_scope
+from service.store.interface import Store
+
+OrgKey = tuple[str, str]
+"""(organization id, id): the key of anything that lives in an organization."""
+
+EvaluationKey = tuple[str, int, datetime | None]
+"""(organization id, year, as of): None means the stored current values at the request's now."""
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_HasId)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _by_org(keys: Iterable[OrgKey]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for org_id, local_id in keys:
+        if local_id not in grouped[org_id]:
+            grouped[org_id].append(local_id)
+    return grouped
+
+
+def _entities(
+    fetch: Callable[[str, Sequence[str]], Awaitable[list[E]]],
+) -> DataLoader[OrgKey, E | None]:
+    """A loader of entities by (org, id): one store call per organization in the batch."""
+
+    async def load(keys: Sequence[OrgKey]) -> list[E | None]:
+        found: dict[OrgKey, E] = {}
+        for org_id, ids in _by_org(keys).items():
+            for entity in await fetch(org_id, ids):
+                found[(org_id, entity.id)] = entity
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _grouped(
+    fetch: Callable[[str, list[str]], Awaitable[Iterable[V]]],
+    parent_of: Callable[[V], Iterable[str]],
+) -> DataLoader[OrgKey, list[V]]:
+    """A loader of children by (org, parent id): one store call per organization in the batch;
+    each child goes to every parent `parent_of` names, in the order the store returned them."""
+
+    async def load(keys: Sequence[OrgKey]) -> list[list[V]]:
+        found: dict[OrgKey, list[V]] = defaultdict(list)
+        for org_id, ids in _by_org(keys).items():
+            wanted = set(ids)
+            for child in await fetch(org_id, ids):
+                for parent in parent_of(child):
+                    if parent in wanted:
+                        found[(org_id, parent)].append(child)
+        return [found.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _each(fetch: Callable[[K], Awaitable[V]]) -> DataLoader[K, V]:
+    """A loader that fetches each distinct key once per request (for lookups with no batch form)."""
+
+    async def load(keys: Sequence[K]) -> list[V]:
+        return [await fetch(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """Every loader of one request."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self.store = store
+        self.now = now
+        self.organization_by_id: DataLoader[str, Organization | None] = DataLoader(
+            load_fn=self._organizations
+        )
+        self.department_by_id = _entities(store.get_departments)
+        self.cycle_by_id = _entities(store.get_cycles)
+        self.objective_by_id = _entities(store.get_objectives)
+        self.key_result_by_id = _entities(store.get_key_results)
+        self.check_in_by_id = _entities(store.get_check_ins)
+        self.action_step_by_id = _entities(store.get_action_steps)
+        self.initiative_by_id = _entities(store.get_initiatives)
+        self.departments_by_organization: DataLoader[str, list[Department]] = _each(
+            store.list_departments
+        )
+        self.cycles_by_organization_year: DataLoader[tuple[str, int | None], list[Cycle]] = _each(
+            self._cycles
+        )
+        self.key_results_by_objective: DataLoader[OrgKey, list[KeyResult]] = _grouped(
+            self._key_results_of, lambda k: (k.objective_id,)
+        )
+        self.children_by_objective: DataLoader[OrgKey, list[Objective]] = _grouped(
+            self._children_of, lambda o: (o.parent_id,) if o.parent_id else ()
+        )
+        self.action_steps_by_objective: DataLoader[OrgKey, list[ActionStep]] = _grouped(
+            store.list_action_steps, lambda s: (s.objective_id,)
+        )
+        self.dependents_by_key_result: DataLoader[OrgKey, list[KeyResult]] = _grouped(
+            self._dependents_of, lambda k: k.depends_on
+        )
+        self.initiatives_by_key_result: DataLoader[OrgKey, list[Initiative]] = _grouped(
+            self._initiatives_of, lambda i: i.key_result_ids
+        )
+        self.evaluation_by_year: DataLoader[EvaluationKey, Evaluation | None] = _each(
+            self._evaluation
+        )
+
+    async def _organizations(self, keys: Sequence[str]) -> list[Organization | None]:
+        found = {o.id: o for o in await self.store.get_organizations(list(dict.fromkeys(keys)))}
+        return [found.get(key) for key in keys]
+
+    async def _cycles(self, key: tuple[str, int | None]) -> list[Cycle]:
+        org_id, year = key
+        return await self.store.list_cycles(org_id, year=year)
+
+    async def _key_results_of(self, org_id: str, objective_ids: list[str]) -> list[KeyResult]:
+        return (await self.store.find_key_results(org_id, objective_ids=objective_ids)).items
+
+    async def _children_of(self, org_id: str, parent_ids: list[str]) -> list[Objective]:
+        return (await self.store.find_objectives(org_id, parent_ids=parent_ids)).items
+
+    async def _dependents_of(self, org_id: str, ids: list[str]) -> list[KeyResult]:
+        return (await self.store.find_key_results(org_id, depends_on=ids)).items
+
+    async def _initiatives_of(self, org_id: str, ids: list[str]) -> list[Initiative]:
+        return (await self.store.find_initiatives(org_id, key_result_ids=ids)).items
+
+    async def _evaluation(self, key: EvaluationKey) -> Evaluation | None:
+        """A whole year evaluated once per request: every progress in the response comes from it,
+        so the number of store round trips does not grow with the number of nodes."""
+        org_id, year, as_of = key
+        org = await self.organization_by_id.load(org_id)
+        if org is None:
+            return None
+        scope = await self.store.load_year(org_id, year)
+        if as_of is None:
+            return evaluate_scope(scope, org, self.now)
+        history = await self.store.list_check_ins(org_id, list(scope.key_results), until=as_of)
+        return evaluate(
+            key_results=scope.key_results.values(),
+            objectives=scope.objectives.values(),
+            cycles=scope.cycles,
+            readings=readings_as_of(scope.key_results.values(), history, as_of),
+            policy=org.policy,
+            now=as_of,
+        )
+
+
+def readings_as_of(
+    key_results: Iterable[KeyResult], check_ins: Iterable[CheckIn], as_of: datetime
+) -> dict[str, Reading]:
+    """Each key result's value as it stood at `as_of`, from its check-in history."""
+    points: dict[str, list[Point]] = defaultdict(list)
+    for c in check_ins:
+        points[c.key_result_id].append(Point(at=c.recorded_at, value=c.value, key=c.id))
+    return {k.id: reading(k.start_value, points[k.id], as_of=as_of) for k in key_results}

@@ -1,0 +1,196 @@
+"""The root Mutation: one field per use case, each delegating to `schema.writes`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema import inputs as i
+from schema import payloads as p
+from schema import writes
+from schema.context import Info
+from schema.payloads import guarded
+
+Id = Annotated[strawberry.ID, strawberry.argument(description="The global id of the target.")]
+CycleId = Annotated[strawberry.ID, strawberry.argument(description="The cycle to carry it into.")]
+
+
+@strawberry.type(description="Everything that can be changed. Refusals come back as userErrors.")
+class Mutation:
+    @strawberry.mutation(description="Create an organization with a unique, permanent slug.")
+    async def organization_create(
+        self, info: Info, input: i.OrganizationCreateInput
+    ) -> p.OrganizationCreatePayload:
+        return await guarded(
+            info, p.OrganizationCreatePayload, writes.organization_create(info.context, input)
+        )
+
+    @strawberry.mutation(description="Change an organization's name, mission, vision or policy.")
+    async def organization_update(
+        self, info: Info, id: Id, input: i.OrganizationUpdateInput
+    ) -> p.OrganizationUpdatePayload:
+        return await guarded(
+            info, p.OrganizationUpdatePayload, writes.organization_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(description="Create a department (team) in an organization.")
+    async def department_create(
+        self, info: Info, input: i.DepartmentCreateInput
+    ) -> p.DepartmentCreatePayload:
+        return await guarded(
+            info, p.DepartmentCreatePayload, writes.department_create(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Create a YEAR cycle with its four quarters, or a MONTH inside a year."
+    )
+    async def cycle_create(self, info: Info, input: i.CycleCreateInput) -> p.CycleCreatePayload:
+        return await guarded(info, p.CycleCreatePayload, writes.cycle_create(info.context, input))
+
+    @strawberry.mutation(
+        description="Close a cycle and those inside it: scores are frozen (DOMAIN.md §3.4)."
+    )
+    async def cycle_close(self, info: Info, id: Id) -> p.CycleClosePayload:
+        return await guarded(info, p.CycleClosePayload, writes.cycle_close(info.context, id))
+
+    @strawberry.mutation(
+        description="Create an objective: the year's global objective, or one serving a parent."
+    )
+    async def objective_create(
+        self, info: Info, input: i.ObjectiveCreateInput
+    ) -> p.ObjectiveCreatePayload:
+        return await guarded(
+            info, p.ObjectiveCreatePayload, writes.objective_create(info.context, input)
+        )
+
+    @strawberry.mutation(description="Change an objective; moving it keeps it inside its year.")
+    async def objective_update(
+        self, info: Info, id: Id, input: i.ObjectiveUpdateInput
+    ) -> p.ObjectiveUpdatePayload:
+        return await guarded(
+            info, p.ObjectiveUpdatePayload, writes.objective_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Delete an objective without children, with its key results and plan."
+    )
+    async def objective_delete(self, info: Info, id: Id) -> p.ObjectiveDeletePayload:
+        return await guarded(
+            info, p.ObjectiveDeletePayload, writes.objective_delete(info.context, id)
+        )
+
+    @strawberry.mutation(description="Create a measurable key result of an objective.")
+    async def key_result_create(
+        self, info: Info, input: i.KeyResultCreateInput
+    ) -> p.KeyResultCreatePayload:
+        return await guarded(
+            info, p.KeyResultCreatePayload, writes.key_result_create(info.context, input)
+        )
+
+    @strawberry.mutation(description="Change a key result of an open cycle.")
+    async def key_result_update(
+        self, info: Info, id: Id, input: i.KeyResultUpdateInput
+    ) -> p.KeyResultUpdatePayload:
+        return await guarded(
+            info, p.KeyResultUpdatePayload, writes.key_result_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(description="Delete a key result with its check-ins.")
+    async def key_result_delete(self, info: Info, id: Id) -> p.KeyResultDeletePayload:
+        return await guarded(
+            info, p.KeyResultDeletePayload, writes.key_result_delete(info.context, id)
+        )
+
+    @strawberry.mutation(
+        description="Make a key result wait on an upstream one; loops are refused."
+    )
+    async def key_result_dependency_add(
+        self, info: Info, input: i.KeyResultDependencyAddInput
+    ) -> p.KeyResultDependencyAddPayload:
+        return await guarded(
+            info,
+            p.KeyResultDependencyAddPayload,
+            writes.key_result_dependency_add(info.context, input),
+        )
+
+    @strawberry.mutation(description="Remove a dependency between key results.")
+    async def key_result_dependency_remove(
+        self, info: Info, input: i.KeyResultDependencyRemoveInput
+    ) -> p.KeyResultDependencyRemovePayload:
+        return await guarded(
+            info,
+            p.KeyResultDependencyRemovePayload,
+            writes.key_result_dependency_remove(info.context, input),
+        )
+
+    @strawberry.mutation(
+        description="Record a key result's value at a time; idempotent with `idempotencyKey`."
+    )
+    async def check_in_create(
+        self, info: Info, input: i.CheckInCreateInput
+    ) -> p.CheckInCreatePayload:
+        return await guarded(
+            info, p.CheckInCreatePayload, writes.check_in_create(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Delete a check-in recorded by mistake; the current value is recomputed."
+    )
+    async def check_in_delete(self, info: Info, id: Id) -> p.CheckInDeletePayload:
+        return await guarded(info, p.CheckInDeletePayload, writes.check_in_delete(info.context, id))
+
+    @strawberry.mutation(description="Add a step at the end of an objective's action plan.")
+    async def action_step_add(
+        self, info: Info, input: i.ActionStepAddInput
+    ) -> p.ActionStepAddPayload:
+        return await guarded(
+            info, p.ActionStepAddPayload, writes.action_step_add(info.context, input)
+        )
+
+    @strawberry.mutation(description="Change, complete or move an action step.")
+    async def action_step_update(
+        self, info: Info, id: Id, input: i.ActionStepUpdateInput
+    ) -> p.ActionStepUpdatePayload:
+        return await guarded(
+            info, p.ActionStepUpdatePayload, writes.action_step_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Create an initiative with its cost, expected value and key results."
+    )
+    async def initiative_create(
+        self, info: Info, input: i.InitiativeCreateInput
+    ) -> p.InitiativeCreatePayload:
+        return await guarded(
+            info, p.InitiativeCreatePayload, writes.initiative_create(info.context, input)
+        )
+
+    @strawberry.mutation(description="Link an initiative to a key result it serves.")
+    async def initiative_link(
+        self, info: Info, input: i.InitiativeLinkInput
+    ) -> p.InitiativeLinkPayload:
+        return await guarded(
+            info, p.InitiativeLinkPayload, writes.initiative_link(info.context, input)
+        )
+
+    @strawberry.mutation(description="Unlink an initiative from a key result.")
+    async def initiative_unlink(
+        self, info: Info, input: i.InitiativeUnlinkInput
+    ) -> p.InitiativeUnlinkPayload:
+        return await guarded(
+            info, p.InitiativeUnlinkPayload, writes.initiative_unlink(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Carry an unfinished key result into a later cycle, from where it stands."
+    )
+    async def key_result_carry_over(
+        self, info: Info, id: Id, cycle_id: CycleId
+    ) -> p.KeyResultCarryOverPayload:
+        return await guarded(
+            info,
+            p.KeyResultCarryOverPayload,
+            writes.key_result_carry_over(info.context, id, cycle_id),
+            arguments=("id", "cycleId"),
+        )

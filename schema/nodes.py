@@ -1,0 +1,66 @@
+"""The Relay `Node` interface and how a global id becomes an object."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from schema.context import Info
+from schema.ids import GlobalId, expect_id, parse_global_id
+from service.domain.errors import DomainError
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global id: unique across types and organizations."
+    )
+
+
+async def load_node(info: Info, value: str) -> Node | None:
+    """The object a global id names, or None when it names nothing (or is not one of ours)."""
+    found = parse_global_id(value)
+    if found is None:
+        return None
+    return await load_global(info, found)
+
+
+async def load_global(info: Info, gid: GlobalId) -> Node | None:
+    """The object of a decoded id, through this request's loaders."""
+    from schema import types  # the concrete types import this module
+
+    loaders = info.context.loaders
+    org, local = gid.org_id, gid.local_id
+    match gid.type_name:
+        case "Organization":
+            o = await loaders.organization_by_id.load(org)
+            return types.Organization.from_domain(o) if o else None
+        case "Department":
+            d = await loaders.department_by_id.load((org, local))
+            return types.Department.from_domain(d) if d else None
+        case "Cycle":
+            c = await loaders.cycle_by_id.load((org, local))
+            return types.Cycle.from_domain(c) if c else None
+        case "Objective":
+            ob = await loaders.objective_by_id.load((org, local))
+            return types.Objective.from_domain(ob) if ob else None
+        case "KeyResult":
+            k = await loaders.key_result_by_id.load((org, local))
+            return types.KeyResult.from_domain(k) if k else None
+        case "CheckIn":
+            ci = await loaders.check_in_by_id.load((org, local))
+            return types.CheckIn.from_domain(ci) if ci else None
+        case "ActionStep":
+            s = await loaders.action_step_by_id.load((org, local))
+            return types.ActionStep.from_domain(s) if s else None
+        case _:
+            i = await loaders.initiative_by_id.load((org, local))
+            return types.Initiative.from_domain(i) if i else None
+
+
+def argument_id(value: str, type_name: str, *, field: str) -> GlobalId:
+    """An id argument of a query field; a GraphQL error (code INVALID_ID) when it is not one."""
+    try:
+        return expect_id(value, type_name, field=field)
+    except DomainError as error:
+        raise GraphQLError(error.message, extensions={"code": error.code.value}) from error

@@ -1,0 +1,193 @@
+"""`Progress` and its explanation, built from the request's evaluation of a year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from graphql import GraphQLError
+
+from schema.context import Info
+from schema.enums import ProgressStatus
+from schema.ids import to_global_id
+from schema.nodes import Node, load_node
+from service.domain import calendar
+from service.domain import rollup as domain
+from service.domain.errors import DomainError
+from service.domain.explain import Explanation as DomainExplanation
+from service.domain.model import CycleKind, Objective, Organization
+from service.domain.progress import expected_progress
+from service.domain.rollup import Evaluation
+from service.okrs.common import descendant_cycles
+
+if TYPE_CHECKING:
+    from schema.types import KeyResult
+
+AS_OF = "The instant to compute at, recomputed from check-in history; default: now."
+
+
+@strawberry.type(description="One policy setting a computation used, by name.")
+class PolicyValue:
+    name: str = strawberry.field(description="The setting, e.g. `on_track_ratio`.")
+    value: float = strawberry.field(description="Its value for this organization.")
+
+
+@strawberry.type(
+    description="One input of a formula: a value, its weight, and where it comes from."
+)
+class ExplanationInput:
+    label: str = strawberry.field(description="What the value is: a title, or `start`, `target`.")
+    value: float | None = strawberry.field(description="The value used; null is left out.")
+    weight: float | None = strawberry.field(description="Its weight in a weighted mean.")
+    node_id: strawberry.ID | None = strawberry.field(
+        description="The id of the key result or objective the value comes from, if any."
+    )
+
+    @strawberry.field(description="The key result or objective the value comes from, if any.")
+    async def node(self, info: Info) -> Node | None:
+        return await load_node(info, self.node_id) if self.node_id else None
+
+
+@strawberry.type(description="How a number was computed: formula, inputs and policy values.")
+class Explanation:
+    formula: str = strawberry.field(description="The formula with the values put in.")
+    inputs: list[ExplanationInput] = strawberry.field(description="Every input, in order.")
+    policy: list[PolicyValue] = strawberry.field(description="The policy settings it used.")
+    status_reason: str = strawberry.field(description="Why the status is what it is.")
+
+
+@strawberry.type(description="Progress of a node at an instant (DOMAIN.md §3), explained.")
+class Progress:
+    value: float | None = strawberry.field(
+        description="Progress in [0, 1]; null when there is nothing to measure."
+    )
+    attainment: float | None = strawberry.field(
+        description="How far a key result went, uncapped (above 1: over-achieved); null above."
+    )
+    expected: float = strawberry.field(
+        description="The share of the cycle elapsed: the progress the pace asks for now."
+    )
+    status: ProgressStatus = strawberry.field(description="The pace status (§3.3).")
+    explanation: Explanation = strawberry.field(description="Formula, inputs and policy used.")
+    org_id: strawberry.Private[str]
+    blocked_by_ids: strawberry.Private[tuple[str, ...]]
+
+    @strawberry.field(
+        description="The upstream key results holding this one back (status AT_RISK by them)."
+    )
+    async def blocked_by(
+        self, info: Info
+    ) -> list[Annotated[KeyResult, strawberry.lazy("schema.types")]]:
+        from schema.types import KeyResult
+
+        loader = info.context.loaders.key_result_by_id
+        found = await loader.load_many([(self.org_id, i) for i in self.blocked_by_ids])
+        return [KeyResult.from_domain(k) for k in found if k is not None]
+
+    @classmethod
+    def from_domain(cls, result: domain.Progress, evaluation: Evaluation, org_id: str) -> Progress:
+        return cls(
+            value=result.value,
+            attainment=result.attainment,
+            expected=result.expected,
+            status=ProgressStatus(result.status.value),
+            explanation=_explanation(result.explanation, evaluation, org_id),
+            org_id=org_id,
+            blocked_by_ids=result.blocked_by,
+        )
+
+
+def _explanation(explained: DomainExplanation, evaluation: Evaluation, org_id: str) -> Explanation:
+    def node_id(local: str | None) -> strawberry.ID | None:
+        if local is None:
+            return None
+        kind = "KeyResult" if local in evaluation.key_results else "Objective"
+        return strawberry.ID(to_global_id(kind, org_id, local))
+
+    return Explanation(
+        formula=explained.formula,
+        inputs=[
+            ExplanationInput(
+                label=i.label, value=i.value, weight=i.weight, node_id=node_id(i.node_id)
+            )
+            for i in explained.inputs
+        ],
+        policy=[PolicyValue(name=n, value=v) for n, v in explained.policy],
+        status_reason=explained.status_reason,
+    )
+
+
+async def evaluation(info: Info, org_id: str, year: int, as_of: datetime | None) -> Evaluation:
+    """The request's evaluation of a year (loaded once per request and instant)."""
+    found = await info.context.loaders.evaluation_by_year.load((org_id, year, as_of))
+    if found is None:
+        raise GraphQLError("the organization is gone", extensions={"code": "NOT_FOUND"})
+    return found
+
+
+def global_objective(done: Evaluation) -> Objective | None:
+    """The evaluated year's global objective: its YEAR cycle's objective without a parent."""
+    for o in done.objectives.values():
+        if o.parent_id is None and done.cycles[o.cycle_id].kind is CycleKind.YEAR:
+            return o
+    return None
+
+
+async def year(info: Info, org_id: str, year_: int) -> Evaluation:
+    """The request's evaluation of a year at now; a GraphQL error for a year out of range."""
+    try:
+        calendar.valid_year(year_)
+    except DomainError as error:
+        raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
+    return await evaluation(info, org_id, year_, None)
+
+
+async def key_result_progress(
+    info: Info, org_id: str, year: int, key_result_id: str, as_of: datetime | None
+) -> Progress:
+    """A key result's progress."""
+    done = await evaluation(info, org_id, year, as_of)
+    return Progress.from_domain(done.key_result_progress[key_result_id], done, org_id)
+
+
+async def objective_progress(
+    info: Info, org_id: str, year: int, objective_id: str, as_of: datetime | None
+) -> Progress:
+    """An objective's progress: the weighted mean of its key results and child objectives."""
+    done = await evaluation(info, org_id, year, as_of)
+    return Progress.from_domain(done.objective_progress[objective_id], done, org_id)
+
+
+async def cycle_progress(
+    info: Info, org_id: str, year: int, cycle_id: str, as_of: datetime | None
+) -> Progress:
+    """A cycle's progress: the weighted mean of its top-level objectives."""
+    done = await evaluation(info, org_id, year, as_of)
+    return Progress.from_domain(done.cycle(cycle_id), done, org_id)
+
+
+async def department_progress(
+    info: Info, org_id: str, department_id: str, year: int, cycle_id: str, as_of: datetime | None
+) -> Progress:
+    """A department's progress in a cycle and the cycles inside it."""
+    done = await evaluation(info, org_id, year, as_of)
+    inside = descendant_cycles(done.cycles.values(), cycle_id)
+    return Progress.from_domain(done.department(department_id, inside, cycle_id), done, org_id)
+
+
+async def organization_progress(
+    info: Info, org: Organization, year: int, as_of: datetime | None
+) -> Progress:
+    """The organization's progress in a year: its global objective's, or nothing to measure."""
+    try:
+        span = calendar.year_span(year)
+    except DomainError as error:
+        raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
+    done = await evaluation(info, org.id, year, as_of)
+    root = global_objective(done)
+    if root is not None:
+        return Progress.from_domain(done.objective_progress[root.id], done, org.id)
+    expected = expected_progress(span.starts_at, span.ends_at, as_of or done.now)
+    empty = domain.combine([], expected=expected, what="organization (no global objective yet)")
+    return Progress.from_domain(empty, done, org.id)
