@@ -12,6 +12,7 @@ from schema import writes
 from schema.context import Info
 from schema.payloads import guarded
 
+Input = strawberry.argument(description="What to create or change.")
 Id = Annotated[strawberry.ID, strawberry.argument(description="The global id of the target.")]
 CycleId = Annotated[strawberry.ID, strawberry.argument(description="The cycle to carry it into.")]
 
@@ -20,7 +21,7 @@ CycleId = Annotated[strawberry.ID, strawberry.argument(description="The cycle to
 class Mutation:
     @strawberry.mutation(description="Create an organization with a unique, permanent slug.")
     async def organization_create(
-        self, info: Info, input: i.OrganizationCreateInput
+        self, info: Info, input: Annotated[i.OrganizationCreateInput, Input]
     ) -> p.OrganizationCreatePayload:
         return await guarded(
             info, p.OrganizationCreatePayload, writes.organization_create(info.context, input)
@@ -28,7 +29,7 @@ class Mutation:
 
     @strawberry.mutation(description="Change an organization's name, mission, vision or policy.")
     async def organization_update(
-        self, info: Info, id: Id, input: i.OrganizationUpdateInput
+        self, info: Info, id: Id, input: Annotated[i.OrganizationUpdateInput, Input]
     ) -> p.OrganizationUpdatePayload:
         return await guarded(
             info, p.OrganizationUpdatePayload, writes.organization_update(info.context, id, input)
@@ -36,7 +37,7 @@ class Mutation:
 
     @strawberry.mutation(description="Create a department (team) in an organization.")
     async def department_create(
-        self, info: Info, input: i.DepartmentCreateInput
+        self, info: Info, input: Annotated[i.DepartmentCreateInput, Input]
     ) -> p.DepartmentCreatePayload:
         return await guarded(
             info, p.DepartmentCreatePayload, writes.department_create(info.context, input)
@@ -45,7 +46,9 @@ class Mutation:
     @strawberry.mutation(
         description="Create a YEAR cycle with its four quarters, or a MONTH inside a year."
     )
-    async def cycle_create(self, info: Info, input: i.CycleCreateInput) -> p.CycleCreatePayload:
+    async def cycle_create(
+        self, info: Info, input: Annotated[i.CycleCreateInput, Input]
+    ) -> p.CycleCreatePayload:
         return await guarded(info, p.CycleCreatePayload, writes.cycle_create(info.context, input))
 
     @strawberry.mutation(
@@ -58,7 +61,7 @@ class Mutation:
         description="Create an objective: the year's global objective, or one serving a parent."
     )
     async def objective_create(
-        self, info: Info, input: i.ObjectiveCreateInput
+        self, info: Info, input: Annotated[i.ObjectiveCreateInput, Input]
     ) -> p.ObjectiveCreatePayload:
         return await guarded(
             info, p.ObjectiveCreatePayload, writes.objective_create(info.context, input)
@@ -66,7 +69,7 @@ class Mutation:
 
     @strawberry.mutation(description="Change an objective; moving it keeps it inside its year.")
     async def objective_update(
-        self, info: Info, id: Id, input: i.ObjectiveUpdateInput
+        self, info: Info, id: Id, input: Annotated[i.ObjectiveUpdateInput, Input]
     ) -> p.ObjectiveUpdatePayload:
         return await guarded(
             info, p.ObjectiveUpdatePayload, writes.objective_update(info.context, id, input)
@@ -82,7 +85,7 @@ class Mutation:
 
     @strawberry.mutation(description="Create a measurable key result of an objective.")
     async def key_result_create(
-        self, info: Info, input: i.KeyResultCreateInput
+        self, info: Info, input: Annotated[i.KeyResultCreateInput, Input]
     ) -> p.KeyResultCreatePayload:
         return await guarded(
             info, p.KeyResultCreatePayload, writes.key_result_create(info.context, input)
@@ -90,7 +93,7 @@ class Mutation:
 
     @strawberry.mutation(description="Change a key result of an open cycle.")
     async def key_result_update(
-        self, info: Info, id: Id, input: i.KeyResultUpdateInput
+        self, info: Info, id: Id, input: Annotated[i.KeyResultUpdateInput, Input]
     ) -> p.KeyResultUpdatePayload:
         return await guarded(
             info, p.KeyResultUpdatePayload, writes.key_result_update(info.context, id, input)
@@ -106,7 +109,7 @@ class Mutation:
         description="Make a key result wait on an upstream one; loops are refused."
     )
     async def key_result_dependency_add(
-        self, info: Info, input: i.KeyResultDependencyAddInput
+        self, info: Info, input: Annotated[i.KeyResultDependencyAddInput, Input]
     ) -> p.KeyResultDependencyAddPayload:
         return await guarded(
             info,
@@ -116,7 +119,7 @@ class Mutation:
 
     @strawberry.mutation(description="Remove a dependency between key results.")
     async def key_result_dependency_remove(
-        self, info: Info, input: i.KeyResultDependencyRemoveInput
+        self, info: Info, input: Annotated[i.KeyResultDependencyRemoveInput, Input]
     ) -> p.KeyResultDependencyRemovePayload:
         return await guarded(
             info,
@@ -128,7 +131,7 @@ class Mutation:
         description="Record a key result's value at a time; idempotent with `idempotencyKey`."
     )
     async def check_in_create(
-        self, info: Info, input: i.CheckInCreateInput
+        self, info: Info, input: Annotated[i.CheckInCreateInput, Input]
     ) -> p.CheckInCreatePayload:
         return await guarded(
             info, p.CheckInCreatePayload, writes.check_in_create(info.context, input)
@@ -142,7 +145,7 @@ class Mutation:
 
     @strawberry.mutation(description="Add a step at the end of an objective's action plan.")
     async def action_step_add(
-        self, info: Info, input: i.ActionStepAddInput
+        self, info: Info, input: Annotated[i.ActionStepAddInput, Input]
     ) -> p.ActionStepAddPayload:
         return await guarded(
             info, p.ActionStepAddPayload, writes.action_step_add(info.context, input)
@@ -150,7 +153,7 @@ class Mutation:
 
     @strawberry.mutation(description="Change, complete or move an action step.")
     async def action_step_update(
-        self, info: Info, id: Id, input: i.ActionStepUpdateInput
+        self, info: Info, id: Id, input: Annotated[i.ActionStepUpdateInput, Input]
     ) -> p.ActionStepUpdatePayload:
         return await guarded(
             info, p.ActionStepUpdatePayload, writes.action_step_update(info.context, id, input)
@@ -160,7 +163,7 @@ class Mutation:
         description="Create an initiative with its cost, expected value and key results."
     )
     async def initiative_create(
-        self, info: Info, input: i.InitiativeCreateInput
+        self, info: Info, input: Annotated[i.InitiativeCreateInput, Input]
     ) -> p.InitiativeCreatePayload:
         return await guarded(
             info, p.InitiativeCreatePayload, writes.initiative_create(info.context, input)
@@ -168,7 +171,7 @@ class Mutation:
 
     @strawberry.mutation(description="Link an initiative to a key result it serves.")
     async def initiative_link(
-        self, info: Info, input: i.InitiativeLinkInput
+        self, info: Info, input: Annotated[i.InitiativeLinkInput, Input]
     ) -> p.InitiativeLinkPayload:
         return await guarded(
             info, p.InitiativeLinkPayload, writes.initiative_link(info.context, input)
@@ -176,7 +179,7 @@ class Mutation:
 
     @strawberry.mutation(description="Unlink an initiative from a key result.")
     async def initiative_unlink(
-        self, info: Info, input: i.InitiativeUnlinkInput
+        self, info: Info, input: Annotated[i.InitiativeUnlinkInput, Input]
     ) -> p.InitiativeUnlinkPayload:
         return await guarded(
             info, p.InitiativeUnlinkPayload, writes.initiative_unlink(info.context, input)

@@ -1,0 +1,40 @@
+"""Every type, field, argument, input field and enum value of the schema is described."""
+
+from __future__ import annotations
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+)
+
+from schema.api import schema
+
+
+def undescribed() -> list[str]:
+    """The coordinates (`Type.field(arg:)`) of everything of ours that lacks a description."""
+    missing: list[str] = []
+    for name, kind in schema._schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        if not kind.description:
+            missing.append(name)
+        if isinstance(kind, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in kind.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+                missing += [
+                    f"{name}.{field_name}({arg}:)"
+                    for arg, argument in field.args.items()
+                    if not argument.description
+                ]
+        elif isinstance(kind, GraphQLInputObjectType):
+            missing += [f"{name}.{f}" for f, v in kind.fields.items() if not v.description]
+        elif isinstance(kind, GraphQLEnumType):
+            missing += [f"{name}.{v}" for v, value in kind.values.items() if not value.description]
+    return missing
+
+
+def test_everything_in_the_schema_has_a_description() -> None:
+    assert undescribed() == []
