@@ -49,6 +49,7 @@ class Policy:
     max_objectives_per_team: int = 5
     min_objectives_per_team: int = 3
     roi_threshold: float = 0.0
+    stale_after_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)

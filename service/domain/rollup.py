@@ -84,8 +84,15 @@ def weakest(statuses: Collection[ProgressStatus]) -> ProgressStatus:
     return min(started, key=STATUS_ORDER.index)
 
 
-def combine(items: Sequence[Weighted], *, expected: float, what: str) -> Progress:
-    """The weighted rollup of `items`, with the explanation naming each input."""
+def combine(
+    items: Sequence[Weighted],
+    *,
+    expected: float,
+    what: str,
+    policy: tuple[tuple[str, float], ...] = (),
+) -> Progress:
+    """The weighted rollup of `items`, with the explanation naming each input and the policy
+    thresholds its children's statuses were judged by."""
     value = weighted_mean((i.value, i.weight) for i in items)
     status = weakest([i.status for i in items])
     inputs = tuple(
@@ -105,7 +112,9 @@ def combine(items: Sequence[Weighted], *, expected: float, what: str) -> Progres
         attainment=None,
         expected=expected,
         status=status,
-        explanation=Explanation(formula=formula, inputs=inputs, status_reason=reason),
+        explanation=Explanation(
+            formula=formula, inputs=inputs, policy=policy, status_reason=reason
+        ),
     )
 
 
@@ -145,7 +154,9 @@ class Evaluation:
     def cycle(self, cycle_id: str) -> Progress:
         """A cycle's progress: the weighted mean over its top-level objectives."""
         items = [self._objective_item(o) for o in self.top_level(cycle_id)]
-        return combine(items, expected=self.expected(cycle_id), what="cycle")
+        return combine(
+            items, expected=self.expected(cycle_id), what="cycle", policy=policy_items(self.policy)
+        )
 
     def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Progress:
         """A department's progress: the weighted mean over the key results it owns in cycles."""
@@ -154,7 +165,12 @@ class Evaluation:
             for k in self.key_results.values()
             if k.department_id == department_id and k.cycle_id in cycle_ids
         ]
-        return combine(items, expected=self.expected(cycle_id), what="department")
+        return combine(
+            items,
+            expected=self.expected(cycle_id),
+            what="department",
+            policy=policy_items(self.policy),
+        )
 
     def _objective_item(self, objective: Objective) -> Weighted:
         result = self.objective_progress[objective.id]
@@ -263,7 +279,12 @@ def evaluate(
             visit(child)
         items = [result._key_result_item(k) for k in key_results_of[objective.id]]
         items += [result._objective_item(c) for c in children_of[objective.id]]
-        done = combine(items, expected=result.expected(objective.cycle_id), what="objective")
+        done = combine(
+            items,
+            expected=result.expected(objective.cycle_id),
+            what="objective",
+            policy=policy_items(policy),
+        )
         result.objective_progress[objective.id] = done
         return done
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from service.domain import rules
 from service.domain.errors import Conflict, ErrorCode, InvalidInput
@@ -24,6 +24,7 @@ class PolicyChange:
     max_objectives_per_team: int | None = None
     min_objectives_per_team: int | None = None
     roi_threshold: float | None = None
+    stale_after_days: int | None = None
 
 
 def valid_slug(slug: str) -> str:
@@ -57,6 +58,10 @@ def valid_policy(policy: Policy) -> Policy:
             field=("policy", "minObjectivesPerTeam"),
         )
     rules.finite(policy.roi_threshold, field="roiThreshold")
+    if not 1 <= policy.stale_after_days <= 366:
+        raise InvalidInput(
+            "staleAfterDays must be between 1 and 366", field=("policy", "staleAfterDays")
+        )
     return policy
 
 
@@ -109,18 +114,8 @@ async def update_organization(
 
 
 def _merged(policy: Policy, change: PolicyChange) -> Policy:
-    c = change
-    return Policy(
-        on_track_ratio=policy.on_track_ratio if c.on_track_ratio is None else c.on_track_ratio,
-        at_risk_ratio=policy.at_risk_ratio if c.at_risk_ratio is None else c.at_risk_ratio,
-        max_objectives_per_team=policy.max_objectives_per_team
-        if c.max_objectives_per_team is None
-        else c.max_objectives_per_team,
-        min_objectives_per_team=policy.min_objectives_per_team
-        if c.min_objectives_per_team is None
-        else c.min_objectives_per_team,
-        roi_threshold=policy.roi_threshold if c.roi_threshold is None else c.roi_threshold,
-    )
+    given = {f.name: getattr(change, f.name) for f in fields(change)}
+    return replace(policy, **{name: value for name, value in given.items() if value is not None})
 
 
 async def create_department(*, store: Store, org_id: str, name: str) -> Department:

@@ -98,6 +98,7 @@ def policy_doc(policy: Policy) -> Doc:
         "maxObjectivesPerTeam": policy.max_objectives_per_team,
         "minObjectivesPerTeam": policy.min_objectives_per_team,
         "roiThreshold": float(policy.roi_threshold),
+        "staleAfterDays": policy.stale_after_days,
     }
 
 
@@ -131,6 +132,7 @@ def organization_of(doc: Doc) -> Organization:
                 p.get("minObjectivesPerTeam", default.min_objectives_per_team)
             ),
             roi_threshold=float(p.get("roiThreshold", default.roi_threshold)),
+            stale_after_days=int(p.get("staleAfterDays", default.stale_after_days)),
         ),
     )
 

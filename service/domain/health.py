@@ -1,0 +1,184 @@
+"""The health report of a cycle (DOMAIN.md §2 warnings, §4, §5): what a coach would point at.
+
+Pure: it reads an evaluation of the year and returns findings, each with a code, a message and
+the node it concerns.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from service.domain.model import CycleKind, Department, Initiative, KeyResult
+from service.domain.rollup import Evaluation
+
+
+class FindingCode(enum.StrEnum):
+    """What a finding is about."""
+
+    TOO_MANY_OBJECTIVES = "TOO_MANY_OBJECTIVES"
+    TOO_FEW_OBJECTIVES = "TOO_FEW_OBJECTIVES"
+    OBJECTIVE_WITHOUT_KEY_RESULTS = "OBJECTIVE_WITHOUT_KEY_RESULTS"
+    KEY_RESULT_WITHOUT_OWNER = "KEY_RESULT_WITHOUT_OWNER"
+    KEY_RESULT_WITHOUT_DEPARTMENT = "KEY_RESULT_WITHOUT_DEPARTMENT"
+    STALE_KEY_RESULT = "STALE_KEY_RESULT"
+    DEPENDENCY_RISK = "DEPENDENCY_RISK"
+    UNALIGNED_INITIATIVE = "UNALIGNED_INITIATIVE"
+    LOW_ROI_INITIATIVE = "LOW_ROI_INITIATIVE"
+
+
+class NodeKind(enum.StrEnum):
+    """The kind of node a finding points at."""
+
+    DEPARTMENT = "Department"
+    OBJECTIVE = "Objective"
+    KEY_RESULT = "KeyResult"
+    INITIATIVE = "Initiative"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing to look at."""
+
+    code: FindingCode
+    message: str
+    node_kind: NodeKind
+    node_id: str
+
+
+def _inside(evaluation: Evaluation, cycle_id: str) -> list[str]:
+    """The cycle and every cycle inside it, outermost first."""
+    found = [cycle_id]
+    for c in found:
+        found += [x.id for x in evaluation.cycles.values() if x.parent_id == c]
+    return found
+
+
+def team_limits(
+    evaluation: Evaluation, cycle_ids: Sequence[str], departments: Iterable[Department]
+) -> list[Finding]:
+    """Teams above the policy's maximum or below its minimum of objectives in a quarter."""
+    policy = evaluation.policy
+    found: list[Finding] = []
+    quarters = [c for c in cycle_ids if evaluation.cycles[c].kind is CycleKind.QUARTER]
+    for quarter in quarters:
+        label = evaluation.cycles[quarter].label
+        for team in departments:
+            count = sum(
+                1
+                for o in evaluation.objectives.values()
+                if o.cycle_id == quarter and o.department_id == team.id
+            )
+            if count > policy.max_objectives_per_team:
+                code, rule = (
+                    FindingCode.TOO_MANY_OBJECTIVES,
+                    f"at most {policy.max_objectives_per_team}",
+                )
+            elif count < policy.min_objectives_per_team:
+                code, rule = (
+                    FindingCode.TOO_FEW_OBJECTIVES,
+                    f"at least {policy.min_objectives_per_team}",
+                )
+            else:
+                continue
+            message = f"{team.name} has {count} objectives in {label}; the policy asks {rule}"
+            found.append(Finding(code, message, NodeKind.DEPARTMENT, team.id))
+    return found
+
+
+def _stale(kr: KeyResult, evaluation: Evaluation, window: timedelta) -> Finding | None:
+    cycle = evaluation.cycles[kr.cycle_id]
+    now = evaluation.now
+    if cycle.closed or now < cycle.starts_at + window or now >= cycle.ends_at:
+        return None
+    last = kr.last_check_in_at
+    if last is not None and now - last <= window:
+        return None
+    since = "no check-in yet" if last is None else f"last check-in {(now - last).days} days ago"
+    message = f"{kr.title!r}: {since}; the policy asks one every {window.days} days"
+    return Finding(FindingCode.STALE_KEY_RESULT, message, NodeKind.KEY_RESULT, kr.id)
+
+
+def key_result_findings(evaluation: Evaluation, cycle_ids: Sequence[str]) -> list[Finding]:
+    """Objectives with nothing to measure; key results unowned, stale, or held back."""
+    found: list[Finding] = []
+    inside = set(cycle_ids)
+    krs = [k for k in evaluation.key_results.values() if k.cycle_id in inside]
+    measured = {k.objective_id for k in evaluation.key_results.values()}
+    parents = {o.parent_id for o in evaluation.objectives.values()}
+    for o in evaluation.objectives.values():
+        if o.cycle_id in inside and o.id not in measured and o.id not in parents:
+            message = f"{o.title!r} has no key result: nothing says whether it is achieved"
+            found.append(
+                Finding(
+                    FindingCode.OBJECTIVE_WITHOUT_KEY_RESULTS, message, NodeKind.OBJECTIVE, o.id
+                )
+            )
+    window = timedelta(days=evaluation.policy.stale_after_days)
+    for k in krs:
+        if k.owner is None:
+            found.append(
+                Finding(
+                    FindingCode.KEY_RESULT_WITHOUT_OWNER,
+                    f"{k.title!r} has no owner",
+                    NodeKind.KEY_RESULT,
+                    k.id,
+                )
+            )
+        if k.department_id is None:
+            found.append(
+                Finding(
+                    FindingCode.KEY_RESULT_WITHOUT_DEPARTMENT,
+                    f"{k.title!r} belongs to no department",
+                    NodeKind.KEY_RESULT,
+                    k.id,
+                )
+            )
+        stale = _stale(k, evaluation, window)
+        if stale is not None:
+            found.append(stale)
+        blockers = evaluation.key_result_progress[k.id].blocked_by
+        if blockers:
+            names = ", ".join(repr(evaluation.key_results[b].title) for b in blockers)
+            message = f"{k.title!r} is held back by late upstream key results: {names}"
+            found.append(Finding(FindingCode.DEPENDENCY_RISK, message, NodeKind.KEY_RESULT, k.id))
+    return found
+
+
+def initiative_findings(initiatives: Iterable[Initiative], roi_threshold: float) -> list[Finding]:
+    """Discard candidates (DOMAIN.md §5): initiatives serving nothing, or below the ROI bar."""
+    found: list[Finding] = []
+    for i in initiatives:
+        if not i.aligned:
+            message = f"{i.title!r} serves no key result: a candidate to discard"
+            found.append(
+                Finding(FindingCode.UNALIGNED_INITIATIVE, message, NodeKind.INITIATIVE, i.id)
+            )
+        roi = i.roi
+        if roi is not None and roi < roi_threshold:
+            message = f"{i.title!r} returns {roi:.2f}, below the policy's {roi_threshold:g}"
+            found.append(
+                Finding(FindingCode.LOW_ROI_INITIATIVE, message, NodeKind.INITIATIVE, i.id)
+            )
+    return found
+
+
+def health(
+    evaluation: Evaluation,
+    cycle_id: str,
+    *,
+    departments: Iterable[Department],
+    initiatives: Iterable[Initiative],
+) -> list[Finding]:
+    """Every finding for a cycle and the cycles inside it, plus the organization's initiatives."""
+    cycle_ids = _inside(evaluation, cycle_id)
+    return [
+        *team_limits(evaluation, cycle_ids, departments),
+        *key_result_findings(evaluation, cycle_ids),
+        *initiative_findings(initiatives, evaluation.policy.roi_threshold),
+    ]
+
+
+__all__ = ["Finding", "FindingCode", "NodeKind", "health"]
