@@ -29,6 +29,9 @@ class PolicyInput:
     roi_threshold: float | None = strawberry.field(
         default=UNSET, description="Initiatives below this return are discard candidates."
     )
+    stale_after_days: int | None = strawberry.field(
+        default=UNSET, description="Days without a check-in before a key result is stale (1-366)."
+    )
 
 
 @strawberry.input(description="A new organization.")

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from service.domain.history import History
 from service.domain.model import (
     ActionStep,
     CheckIn,
@@ -23,10 +24,10 @@ from service.domain.model import (
     Objective,
     Organization,
 )
-from service.domain.progress import Point, Reading, reading
+from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.okrs.common import evaluate_scope
-from service.store.interface import Store
+from service.store.interface import Store, YearScope
 
 OrgKey = tuple[str, str]
 """(organization id, id): the key of anything that lives in an organization."""
@@ -134,6 +135,13 @@ class Loaders:
         self.initiatives_by_key_result: DataLoader[OrgKey, list[Initiative]] = _grouped(
             self._initiatives_of, lambda i: i.key_result_ids
         )
+        self.year_by_organization: DataLoader[tuple[str, int], YearScope] = _each(self._year)
+        self.history_by_year: DataLoader[tuple[str, int], tuple[YearScope, History]] = _each(
+            self._history
+        )
+        self.check_ins_by_key_result: DataLoader[OrgKey, list[CheckIn]] = _grouped(
+            self._check_ins_of, lambda c: (c.key_result_id,)
+        )
         self.evaluation_by_year: DataLoader[EvaluationKey, Evaluation | None] = _each(
             self._evaluation
         )
@@ -159,31 +167,43 @@ class Loaders:
         return (await self.store.find_initiatives(org_id, key_result_ids=ids)).items
 
     async def _evaluation(self, key: EvaluationKey) -> Evaluation | None:
-        """A whole year evaluated once per request: every progress in the response comes from it,
-        so the number of store round trips does not grow with the number of nodes."""
+        """A whole year evaluated once per request and instant: every progress in the response
+        comes from it, so the number of store round trips does not grow with the number of
+        nodes. At now it reads the stored current values; at another instant, the history."""
         org_id, year, as_of = key
         org = await self.organization_by_id.load(org_id)
         if org is None:
             return None
-        scope = await self.store.load_year(org_id, year)
         if as_of is None:
-            return evaluate_scope(scope, org, self.now)
-        history = await self.store.list_check_ins(org_id, list(scope.key_results), until=as_of)
+            return evaluate_scope(
+                await self.year_by_organization.load((org_id, year)), org, self.now
+            )
+        scope, history = await self.history_by_year.load((org_id, year))
         return evaluate(
             key_results=scope.key_results.values(),
             objectives=scope.objectives.values(),
             cycles=scope.cycles,
-            readings=readings_as_of(scope.key_results.values(), history, as_of),
+            readings={
+                k.id: history.reading(k.id, k.start_value, as_of)
+                for k in scope.key_results.values()
+            },
             policy=org.policy,
             now=as_of,
         )
 
+    async def _year(self, key: tuple[str, int]) -> YearScope:
+        return await self.store.load_year(*key)
 
-def readings_as_of(
-    key_results: Iterable[KeyResult], check_ins: Iterable[CheckIn], as_of: datetime
-) -> dict[str, Reading]:
-    """Each key result's value as it stood at `as_of`, from its check-in history."""
-    points: dict[str, list[Point]] = defaultdict(list)
-    for c in check_ins:
-        points[c.key_result_id].append(Point(at=c.recorded_at, value=c.value, key=c.id))
-    return {k.id: reading(k.start_value, points[k.id], as_of=as_of) for k in key_results}
+    async def _history(self, key: tuple[str, int]) -> tuple[YearScope, History]:
+        """A year and every check-in of its key results: one read, then any instant is cheap."""
+        scope = await self.year_by_organization.load(key)
+        found = await self.store.list_check_ins(key[0], list(scope.key_results))
+        return scope, History.of((c.key_result_id, point(c)) for c in found)
+
+    async def _check_ins_of(self, org_id: str, ids: list[str]) -> list[CheckIn]:
+        return await self.store.list_check_ins(org_id, ids)
+
+
+def point(check_in: CheckIn) -> Point:
+    """A check-in as a point of its key result's history (ties broken by id, as the store does)."""
+    return Point(at=check_in.recorded_at, value=check_in.value, key=check_in.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -141,6 +142,22 @@ async def year(info: Info, org_id: str, year_: int) -> Evaluation:
     except DomainError as error:
         raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
     return await evaluation(info, org_id, year_, None)
+
+
+def year_pick(year_: int) -> Callable[[Evaluation], domain.Progress]:
+    """The organization's progress in a year from an evaluation of it (as `organization_progress`
+    reads it, minus the empty case: a series needs a global objective)."""
+
+    def pick(done: Evaluation) -> domain.Progress:
+        root = global_objective(done)
+        if root is None:
+            raise GraphQLError(
+                f"the organization has no global objective in {year_}",
+                extensions={"code": "NOT_FOUND"},
+            )
+        return done.objective_progress[root.id]
+
+    return pick
 
 
 async def key_result_progress(

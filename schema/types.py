@@ -19,17 +19,28 @@ import strawberry
 from graphql import GraphQLError
 
 from schema import progress as progress_of
+from schema import tracking
 from schema.connections import Connection, connection, window
 from schema.context import Info
 from schema.enums import CycleKind, KeyResultKind
 from schema.ids import to_global_id
 from schema.nodes import Node, argument_id
 from schema.progress import AS_OF, Progress
+from schema.tracking import (
+    Forecast,
+    HealthReport,
+    InitiativeFilter,
+    ProgressPoint,
+    SeriesInterval,
+)
 from service.domain import model
 from service.okrs.common import descendant_cycles
 from service.store.interface import Page
 
 Year = Annotated[int, strawberry.argument(description="The calendar year, e.g. 2027.")]
+From = Annotated[datetime, strawberry.argument(name="from", description="The first instant.")]
+To = Annotated[datetime, strawberry.argument(description="The last instant (included).")]
+Step = Annotated[SeriesInterval, strawberry.argument(description="The step between points.")]
 AsOf = Annotated[datetime | None, strawberry.argument(description=AS_OF)]
 First = Annotated[int | None, strawberry.argument(description="How many items: 0-100, default 20.")]
 After = Annotated[str | None, strawberry.argument(description="The previous page's `endCursor`.")]
@@ -56,6 +67,9 @@ class Policy:
     roi_threshold: float = strawberry.field(
         description="Initiatives with a return below this are discard candidates (default 0)."
     )
+    stale_after_days: int = strawberry.field(
+        description="A key result without a check-in for longer is stale (default 14 days)."
+    )
 
     @classmethod
     def from_domain(cls, policy: model.Policy) -> Policy:
@@ -65,6 +79,7 @@ class Policy:
             max_objectives_per_team=policy.max_objectives_per_team,
             min_objectives_per_team=policy.min_objectives_per_team,
             roi_threshold=policy.roi_threshold,
+            stale_after_days=policy.stale_after_days,
         )
 
 
@@ -111,6 +126,46 @@ class Organization(Node):
     @strawberry.field(description="The year's progress: its global objective's progress.")
     async def progress(self, info: Info, year: Year, as_of: AsOf = None) -> Progress:
         return await progress_of.organization_progress(info, self.domain, year, as_of)
+
+    @strawberry.field(description="The year's progress at each instant from `from` to `to`.")
+    async def progress_series(
+        self, info: Info, year: Year, from_: From, to: To, interval: Step
+    ) -> list[ProgressPoint]:
+        return await tracking.series(
+            info, self.domain.id, year, from_, to, interval, progress_of.year_pick(year)
+        )
+
+    @strawberry.field(
+        description="Its initiatives, by creation; the filter lists discard candidates (§5)."
+    )
+    async def initiatives(
+        self,
+        info: Info,
+        filter: Annotated[
+            InitiativeFilter | None, strawberry.argument(description="Which ones to list.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Initiative]:
+        size, after_id = window(first, after)
+        every = (await info.context.store.find_initiatives(self.domain.id)).items
+        kept = tracking.discard_candidates(every, filter)
+        later = [i for i in kept if after_id is None or i.id > after_id]
+        page = Page(items=later[:size], total=len(kept), has_next=len(later) > size)
+        return connection(page, Initiative.from_domain, _key, after=after)
+
+    @strawberry.field(
+        description="What needs attention in a cycle (and the cycles inside it): team objective "
+        "counts, unmeasured objectives, unowned or stale key results, dependency risks, and "
+        "initiatives to discard."
+    )
+    async def health(
+        self,
+        info: Info,
+        cycle_id: Annotated[strawberry.ID, strawberry.argument(description="The cycle.")],
+    ) -> HealthReport:
+        cycle = await _cycle_argument(info, self.domain.id, cycle_id)
+        return await tracking.health_report(info, self.domain.id, cycle)
 
     @strawberry.field(description="Objectives, by creation; filtered by cycle and department.")
     async def objectives(
@@ -193,6 +248,21 @@ class Department(Node):
             info, self.domain.org_id, self.domain.id, cycle.year, cycle.id, as_of
         )
 
+    @strawberry.field(description="Its progress in a cycle at each instant from `from` to `to`.")
+    async def progress_series(
+        self,
+        info: Info,
+        cycle_id: Annotated[strawberry.ID, strawberry.argument(description="The cycle.")],
+        from_: From,
+        to: To,
+        interval: Step,
+    ) -> list[ProgressPoint]:
+        cycle = await _cycle_argument(info, self.domain.org_id, cycle_id)
+        pick = tracking.department_pick(self.domain.id, cycle.id)
+        return await tracking.series(
+            info, self.domain.org_id, cycle.year, from_, to, interval, pick
+        )
+
     @strawberry.field(description="The key results it owns, by creation; in a cycle if given.")
     async def key_results(
         self,
@@ -266,6 +336,15 @@ class Cycle(Node):
         c = self.domain
         return await progress_of.cycle_progress(info, c.org_id, c.year, c.id, as_of)
 
+    @strawberry.field(description="Its progress at each instant from `from` to `to`.")
+    async def progress_series(
+        self, info: Info, from_: From, to: To, interval: Step
+    ) -> list[ProgressPoint]:
+        c = self.domain
+        return await tracking.series(
+            info, c.org_id, c.year, from_, to, interval, lambda d: d.cycle(c.id)
+        )
+
     @strawberry.field(description="Its objectives, by creation; of one department if given.")
     async def objectives(
         self,
@@ -284,6 +363,7 @@ class Cycle(Node):
 
 @strawberry.enum(description="What a step on the path from an objective to the mission is.")
 class PathLevel(enum.Enum):
+    KEY_RESULT = strawberry.enum_value("KEY_RESULT", description="The key result asked about.")
     OBJECTIVE = strawberry.enum_value("OBJECTIVE", description="An objective on the way up.")
     GLOBAL_OBJECTIVE = strawberry.enum_value(
         "GLOBAL_OBJECTIVE", description="The year's global objective."
@@ -362,19 +442,16 @@ class Objective(Node):
 
     @strawberry.field(description="From this objective up to the global objective and the mission.")
     async def path_to_mission(self, info: Info) -> list[PathStep]:
-        steps: list[PathStep] = []
-        current: model.Objective | None = self.domain
-        while current is not None and len(steps) < 50:  # a bound, though parents cannot loop
-            level = PathLevel.OBJECTIVE if current.parent_id else PathLevel.GLOBAL_OBJECTIVE
-            steps.append(
-                PathStep(level=level, title=current.title, node=Objective.from_domain(current))
-            )
-            parent = current.parent_id
-            current = await _load_objective(info, current.org_id, parent) if parent else None
-        org = await info.context.loaders.organization_by_id.load(self.domain.org_id)
-        if org is not None and org.mission:
-            steps.append(PathStep(level=PathLevel.MISSION, title=org.mission, node=None))
-        return steps
+        return await _path_up(info, self.domain)
+
+    @strawberry.field(description="Its progress at each instant from `from` to `to`.")
+    async def progress_series(
+        self, info: Info, from_: From, to: To, interval: Step
+    ) -> list[ProgressPoint]:
+        o = self.domain
+        return await tracking.series(
+            info, o.org_id, o.year, from_, to, interval, lambda d: d.objective_progress[o.id]
+        )
 
     @strawberry.field(description="The objective it was carried over from, if any.")
     async def carried_over_from(self, info: Info) -> Objective | None:
@@ -470,6 +547,45 @@ class KeyResult(Node):
         key = (self.domain.org_id, self.domain.id)
         found = await info.context.loaders.initiatives_by_key_result.load(key)
         return [Initiative.from_domain(i) for i in found]
+
+    @strawberry.field(
+        description="Where its check-ins in this cycle are heading; null with fewer than two "
+        "(see `noForecastReason`)."
+    )
+    async def forecast(self, info: Info) -> Forecast | None:
+        made = await tracking.forecast_of(info, self.domain)
+        return made if isinstance(made, Forecast) else None
+
+    @strawberry.field(description="Why `forecast` is null; null when there is a forecast.")
+    async def no_forecast_reason(self, info: Info) -> str | None:
+        made = await tracking.forecast_of(info, self.domain)
+        return made if isinstance(made, str) else None
+
+    @strawberry.field(
+        description="Every upstream key result, however far up, that is AT_RISK or OFF_TRACK: "
+        "what to unblock first, nearest first."
+    )
+    async def critical_path(self, info: Info) -> list[KeyResult]:
+        return [KeyResult.from_domain(k) for k in await tracking.critical_path(info, self.domain)]
+
+    @strawberry.field(description="From this key result up to the global objective and mission.")
+    async def path_to_mission(self, info: Info) -> list[PathStep]:
+        first = PathStep(
+            level=PathLevel.KEY_RESULT,
+            title=self.domain.title,
+            node=KeyResult.from_domain(self.domain),
+        )
+        found = await _load_objective(info, self.domain.org_id, self.domain.objective_id)
+        return [first, *(await _path_up(info, found) if found else [])]
+
+    @strawberry.field(description="Its progress at each instant from `from` to `to`.")
+    async def progress_series(
+        self, info: Info, from_: From, to: To, interval: Step
+    ) -> list[ProgressPoint]:
+        k = self.domain
+        return await tracking.series(
+            info, k.org_id, k.year, from_, to, interval, lambda d: d.key_result_progress[k.id]
+        )
 
     @strawberry.field(description="The key result it was carried over from, if any.")
     async def carried_over_from(self, info: Info) -> KeyResult | None:
@@ -607,6 +723,27 @@ async def _objective(info: Info, org_id: str, objective_id: str | None) -> Objec
         return None
     found = await _load_objective(info, org_id, objective_id)
     return Objective.from_domain(found) if found else None
+
+
+async def _path_up(info: Info, objective: model.Objective) -> list[PathStep]:
+    """From an objective up through its parents to the global objective, then the mission."""
+    steps: list[PathStep] = []
+    current: model.Objective | None = objective
+    while current is not None and len(steps) < 50:  # a bound, though parents cannot loop
+        cycle = await info.context.loaders.cycle_by_id.load((current.org_id, current.cycle_id))
+        root = (
+            current.parent_id is None and cycle is not None and cycle.kind is model.CycleKind.YEAR
+        )
+        level = PathLevel.GLOBAL_OBJECTIVE if root else PathLevel.OBJECTIVE
+        steps.append(
+            PathStep(level=level, title=current.title, node=Objective.from_domain(current))
+        )
+        parent = current.parent_id
+        current = await _load_objective(info, current.org_id, parent) if parent else None
+    org = await info.context.loaders.organization_by_id.load(objective.org_id)
+    if org is not None and org.mission:
+        steps.append(PathStep(level=PathLevel.MISSION, title=org.mission, node=None))
+    return steps
 
 
 async def _cycle_argument(info: Info, org_id: str, cycle_id: str) -> model.Cycle:

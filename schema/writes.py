@@ -77,6 +77,7 @@ async def organization_update(
             max_objectives_per_team=_given(policy.max_objectives_per_team),
             min_objectives_per_team=_given(policy.min_objectives_per_team),
             roi_threshold=_given(policy.roi_threshold),
+            stale_after_days=_given(policy.stale_after_days),
         )
     updated = await organizations.update_organization(
         store=ctx.store,

@@ -21,6 +21,7 @@ class FindingCode(enum.StrEnum):
     TOO_MANY_OBJECTIVES = "TOO_MANY_OBJECTIVES"
     TOO_FEW_OBJECTIVES = "TOO_FEW_OBJECTIVES"
     OBJECTIVE_WITHOUT_KEY_RESULTS = "OBJECTIVE_WITHOUT_KEY_RESULTS"
+    UNALIGNED_OBJECTIVE = "UNALIGNED_OBJECTIVE"
     KEY_RESULT_WITHOUT_OWNER = "KEY_RESULT_WITHOUT_OWNER"
     KEY_RESULT_WITHOUT_DEPARTMENT = "KEY_RESULT_WITHOUT_DEPARTMENT"
     STALE_KEY_RESULT = "STALE_KEY_RESULT"
@@ -116,6 +117,12 @@ def key_result_findings(evaluation: Evaluation, cycle_ids: Sequence[str]) -> lis
                     FindingCode.OBJECTIVE_WITHOUT_KEY_RESULTS, message, NodeKind.OBJECTIVE, o.id
                 )
             )
+        if o.cycle_id in inside and o.parent_id is None:
+            if evaluation.cycles[o.cycle_id].kind is not CycleKind.YEAR:
+                message = f"{o.title!r} serves no parent: nothing ties it to the global objective"
+                found.append(
+                    Finding(FindingCode.UNALIGNED_OBJECTIVE, message, NodeKind.OBJECTIVE, o.id)
+                )
     window = timedelta(days=evaluation.policy.stale_after_days)
     for k in krs:
         if k.owner is None:

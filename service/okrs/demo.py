@@ -123,7 +123,7 @@ async def seed_demo(*, store: Store, today: date) -> DemoSeeded:
         )
     current = next(q for q in quarters if q.starts_at <= now < q.ends_at)
     objective_id, mql_id, deals_id = quarter_objectives[current.id]
-    await _team_objectives(store, org.id, current, marketing.id, sales.id, now)
+    await _team_objectives(store, org.id, current, objective_id, marketing.id, sales.id, now)
     await _plan_and_initiatives(store, org.id, objective_id, mql_id, deals_id, today)
     for quarter in quarters:
         if quarter.ends_at <= now:
@@ -257,9 +257,16 @@ LESSONS = {
 
 
 async def _team_objectives(
-    store: Store, org_id: str, quarter: Cycle, marketing_id: str, sales_id: str, now: datetime
+    store: Store,
+    org_id: str,
+    quarter: Cycle,
+    parent_id: str,
+    marketing_id: str,
+    sales_id: str,
+    now: datetime,
 ) -> None:
-    """Each team's own objective in the current quarter, with key results at every pace."""
+    """Each team's own objective in the current quarter, serving the quarter's objective, with
+    key results at every pace."""
     for team_id, (title, krs) in zip(
         (marketing_id, sales_id), TEAM_KEY_RESULTS.values(), strict=True
     ):
@@ -268,6 +275,7 @@ async def _team_objectives(
             org_id=org_id,
             cycle_id=quarter.id,
             title=title,
+            parent_id=parent_id,
             department_id=team_id,
             now=now,
         )

@@ -58,7 +58,11 @@ def codes(found: list[Finding]) -> list[tuple[str, str]]:
 
 def test_a_healthy_quarter_has_no_findings() -> None:
     done = evaluation(
-        [objective("o", department_id="mkt"), objective("s", department_id="sales")],
+        [
+            objective("root", cycle_id="y"),
+            objective("o", parent_id="root", department_id="mkt"),
+            objective("s", parent_id="root", department_id="sales"),
+        ],
         [
             owned(key_result("k", objective_id="o"), last=at(2, 10)),
             owned(key_result("k2", objective_id="s"), department="sales", last=at(2, 10)),
@@ -95,10 +99,21 @@ def test_unmeasured_objectives_unowned_and_stale_key_results_are_found() -> None
     found = codes(health(done, "y", departments=[MARKETING], initiatives=[]))
     assert ("OBJECTIVE_WITHOUT_KEY_RESULTS", "empty") in found
     assert ("OBJECTIVE_WITHOUT_KEY_RESULTS", "root") not in found  # it has child objectives
+    assert ("UNALIGNED_OBJECTIVE", "root") not in found  # the global objective is the top
     assert ("KEY_RESULT_WITHOUT_OWNER", "bare") in found
     assert ("KEY_RESULT_WITHOUT_DEPARTMENT", "bare") in found
     assert ("STALE_KEY_RESULT", "old") in found
     assert ("STALE_KEY_RESULT", "never") in found
+
+
+def test_a_quarter_objective_serving_no_parent_is_unaligned() -> None:
+    done = evaluation(
+        [objective("o", department_id="mkt")],
+        [owned(key_result("k", objective_id="o"), last=at(2, 14))],
+        now=at(2, 15),
+    )
+    found = health(done, "q1", departments=[MARKETING], initiatives=[])
+    assert codes(found) == [("UNALIGNED_OBJECTIVE", "o")]
 
 
 def test_staleness_waits_for_the_window_and_ends_with_the_cycle() -> None:
