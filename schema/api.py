@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from schema.mutations import Mutation
 from schema.nodes import Node
@@ -40,13 +44,31 @@ def unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+MASKED_MESSAGE = "Internal server error"
+_client_errors = logging.getLogger("schema.client_errors")
+
+
+class OkrSchema(strawberry.Schema):
+    """Logs the service's faults as errors, with their traceback; a client's mistakes (syntax,
+    validation, variables, refused arguments) at DEBUG only: they are not the service's."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if unexpected(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                _client_errors.debug("client error: %s", error.message)
+
+
 def _masking() -> MaskErrors:
-    return MaskErrors(should_mask_error=unexpected)
+    return MaskErrors(should_mask_error=unexpected, error_message=MASKED_MESSAGE)
 
 
 def build_schema() -> strawberry.Schema:
     """The schema, with unexpected errors masked: a client sees only its own mistakes."""
-    return strawberry.Schema(
+    return OkrSchema(
         query=Query,
         mutation=Mutation,
         types=[Node, *NODE_TYPES],

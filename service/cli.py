@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from service.config import Settings
 from service.okrs.demo import seed_demo
@@ -22,13 +30,17 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with the flags on top: a store flag replaces whatever store
+    the environment names."""
     overrides: dict[str, object] = {}
     for name in ("data_dir", "mongodb_uri", "host", "port"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
+    if getattr(args, "data_dir", None) is not None:
+        overrides.update(memory=False, mongodb_uri=None)
     if getattr(args, "memory", False):
-        overrides["memory"] = True
+        overrides.update(memory=True, mongodb_uri=None)
     if getattr(args, "demo", False):
         overrides["demo"] = True
     return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the values
@@ -47,19 +59,108 @@ async def _seed(settings: Settings, today: date) -> str:
     return f"seeded the demo organization {seeded.organization.name!r} for {today.isoformat()}"
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which says where GraphiQL is once it listens: with `--port 0`, on the
+    port the kernel chose."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            host = self.config.host
+            if ":" in host:
+                host = f"[{host}]"
+            print(f"okrgraph: GraphiQL at http://{host}:{port}/graphql", flush=True)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, extended to the service's loggers and Strawberry's."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("service", "schema", "strawberry"):
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _after_graceful_stop(signum: int, frame: FrameType | None) -> None:
+    """Nothing: see `_serve`."""
+
+
+def _serve(settings: Settings) -> int:
+    # Imported here: only `serve` and `export-schema` need the GraphQL layer, whose import
+    # (building the schema) takes half a second.
+    from service.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        log_config=_log_config(),
+        # Open WebSockets must not hold a stop (SIGTERM) for longer than this, in seconds.
+        timeout_graceful_shutdown=10,
+    )
+    # uvicorn stops gracefully on SIGINT and SIGTERM (the lifespan closes the store and stops
+    # the embedded nx-27017), then raises the signal again for the handler it found installed.
+    # That handler is this no-op, so that a clean stop ends the process with status 0.
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, _after_graceful_stop) for signum in stopping}
+    try:
+        _Server(config).run()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def _export_schema(output: Path, *, check: bool) -> int:
+    from schema.api import sdl  # imported here, as in `_serve`
+
+    text = sdl()
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current != text:
+            print(
+                f"{output} differs from the schema in the code: run `okrgraph export-schema`",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{output} matches the schema in the code")
+        return 0
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = argparse.ArgumentParser(prog="okrgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the GraphQL API and GraphiQL")
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1; env HOST)")
+    serve.add_argument(
+        "--port", type=int, help="TCP port, 0 for any free one (default 8000; env PORT)"
+    )
+    _store_flags(serve)
+    serve.add_argument("--demo", action="store_true", help="seed the demo into an empty store")
+    export = commands.add_parser("export-schema", help="write the schema's SDL")
+    export.add_argument(
+        "--output", type=Path, default=Path("schema/schema.graphql"), help="%(default)s"
+    )
+    export.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when the file differs"
+    )
     seed = commands.add_parser("seed", help="write example data")
     seed.add_argument("--demo", action="store_true", required=True, help="the demo organization")
     seed.add_argument("--today", type=date.fromisoformat, help="date the demo as of this day")
     _store_flags(seed)
     args = parser.parse_args(argv)
+    if args.command == "export-schema":
+        return _export_schema(args.output, check=args.check)
     settings = _settings(args)
-    if args.command == "seed":
-        today = args.today or datetime.now(UTC).date()
-        print(asyncio.run(_seed(settings, today)))
+    if args.command == "serve":
+        return _serve(settings)
+    today = args.today or datetime.now(UTC).date()
+    print(asyncio.run(_seed(settings, today)))
     return 0
 
 

@@ -117,12 +117,12 @@ def key_result_findings(evaluation: Evaluation, cycle_ids: Sequence[str]) -> lis
                     FindingCode.OBJECTIVE_WITHOUT_KEY_RESULTS, message, NodeKind.OBJECTIVE, o.id
                 )
             )
-        if o.cycle_id in inside and o.parent_id is None:
-            if evaluation.cycles[o.cycle_id].kind is not CycleKind.YEAR:
-                message = f"{o.title!r} serves no parent: nothing ties it to the global objective"
-                found.append(
-                    Finding(FindingCode.UNALIGNED_OBJECTIVE, message, NodeKind.OBJECTIVE, o.id)
-                )
+        orphan = o.parent_id is None and evaluation.cycles[o.cycle_id].kind is not CycleKind.YEAR
+        if o.cycle_id in inside and orphan:
+            message = f"{o.title!r} serves no parent: nothing ties it to the global objective"
+            found.append(
+                Finding(FindingCode.UNALIGNED_OBJECTIVE, message, NodeKind.OBJECTIVE, o.id)
+            )
     window = timedelta(days=evaluation.policy.stale_after_days)
     for k in krs:
         if k.owner is None:

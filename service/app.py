@@ -1,0 +1,248 @@
+"""`create_app(settings)`: the one place where the store, the schema and HTTP meet.
+
+The lifespan owns the store (and with it the embedded nx-27017); `/graphql` serves GraphQL over
+HTTP and WebSocket and GraphiQL for browsers, from files the service ships; `/healthz` says the
+process runs, `/readyz` that it can reach its store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+
+from schema.api import schema as service_schema
+from schema.context import Context, build_context, utc_now
+from service.config import Settings
+from service.domain.errors import StoreUnavailable
+from service.okrs.demo import seed_demo
+from service.store.embedded import open_store
+from service.store.interface import Store
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+GRAPHIQL_PAGE = HERE / "graphiql.html"
+
+MAX_BODY_BYTES = 1 << 20
+READY_TIMEOUT = 1.5  # seconds; a readiness probe must answer before the prober gives up
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@dataclass
+class _Running:
+    """What the lifespan opened, for the routes to use while the app runs."""
+
+    store: Store | None = None
+
+    def require_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the app is not running: its lifespan has not started")
+        return self.store
+
+
+def accepts_graphql_response(accept: str) -> bool:
+    """Whether an Accept header asks for `application/graphql-response+json` (q above 0)."""
+    for item in accept.split(","):
+        media_type, *params = (part.strip() for part in item.split(";"))
+        if media_type.lower() != GRAPHQL_RESPONSE:
+            continue
+        quality = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
+        with contextlib.suppress(ValueError):
+            return float(quality) > 0
+    return False
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """A request that never reached execution: a document that does not parse or validate, or
+    variables that do not coerce. Such errors carry no path; a field's error always has one.
+    (A fault before execution, such as a context that cannot be built, looks the same.)"""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the store's context, GraphiQL from local files, and the
+    GraphQL-over-HTTP rules for clients that accept `application/graphql-response+json`: that
+    content type, and status 400 without `data` for a request that could not be executed."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        running: _Running,
+        clock: Callable[[], datetime],
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        )
+        self._running = running
+        self._clock = clock
+        self._page = GRAPHIQL_PAGE.read_text(encoding="utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # As Strawberry's, plus the Allow header that HTTP requires of a 405.
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            headers = {}
+            if exc.status_code == 405:
+                headers["Allow"] = "POST" if request.method == "GET" else "GET, POST"
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code, headers=headers)
+        await response(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return build_context(self._running.require_store(), clock=self._clock)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._page)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        if accepts_graphql_response(request.headers.get("accept", "")):
+            # The negotiated content type travels with the response until create_response.
+            sub_response.media_type = GRAPHQL_RESPONSE
+        return sub_response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            # GraphQL over HTTP: a mutation sent by GET is refused with 405 Method Not Allowed.
+            if request_adapter.method == "GET" and isinstance(
+                exc.__cause__, InvalidOperationTypeError
+            ):
+                raise HTTPException(405, exc.reason) from exc.__cause__
+            raise
+        if sub_response.media_type == GRAPHQL_RESPONSE and is_request_error(result):
+            sub_response.status_code = 400
+        return result
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if accepts_graphql_response(request.headers.get("accept", "")) and is_request_error(result):
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type:
+            response.headers["content-type"] = sub_response.media_type
+        return response
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _readyz(running: _Running) -> Callable[[Request], Awaitable[Response]]:
+    async def readyz(request: Request) -> Response:
+        store = running.store
+        try:
+            if store is None:
+                raise StoreUnavailable("the app is not running")
+            await asyncio.wait_for(store.ping(), timeout=READY_TIMEOUT)
+        except (StoreUnavailable, TimeoutError):
+            return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready", "store": "ok"})
+
+    return readyz
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    schema: strawberry.Schema | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Starlette:
+    """The ASGI application. Its lifespan opens the store the settings name, unless `store` is
+    given (then the caller owns it), creates the indexes and, with `settings.demo`, seeds the
+    demo organization into an empty store. `schema` defaults to the service's schema; `clock`
+    to the real UTC clock."""
+    now = clock or utc_now
+    running = _Running()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as owned:
+            opened = store
+            if opened is None:
+                opened = await owned.enter_async_context(
+                    open_store(
+                        mongodb_uri=settings.mongodb_uri,
+                        data_dir=None if settings.memory else settings.data_dir,
+                        database=settings.database,
+                    )
+                )
+            await opened.ensure_indexes()
+            if settings.demo:
+                today = now().astimezone(UTC).date()
+                seeded = await seed_demo(store=opened, today=today)
+                if seeded.organization is not None:
+                    logger.info("seeded the demo organization for %s", today.isoformat())
+            running.store = opened
+            try:
+                yield
+            finally:
+                running.store = None
+
+    graphql = GraphQLApp(service_schema if schema is None else schema, running, now)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", _healthz),
+            Route("/readyz", _readyz(running)),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
