@@ -118,6 +118,25 @@ class Organization(Node):
         found = await info.context.loaders.cycles_by_organization_year.load((self.domain.id, year))
         return [Cycle.from_domain(c) for c in found]
 
+    @strawberry.field(
+        description="The cycle of this kind that is running now (default: the current quarter)."
+    )
+    async def current_cycle(
+        self,
+        info: Info,
+        kind: Annotated[
+            CycleKind, strawberry.argument(description="YEAR, QUARTER or MONTH.")
+        ] = CycleKind.QUARTER,
+    ) -> Cycle | None:
+        now = info.context.now
+        found = await info.context.loaders.cycles_by_organization_year.load(
+            (self.domain.id, now.year)
+        )
+        for c in found:
+            if c.kind.value == kind.name and c.starts_at <= now < c.ends_at:
+                return Cycle.from_domain(c)
+        return None
+
     @strawberry.field(description="The year's global objective: the root of its OKR tree.")
     async def global_objective(self, info: Info, year: Year) -> Objective | None:
         found = progress_of.global_objective(await progress_of.year(info, self.domain.id, year))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -184,9 +185,15 @@ def key_result_explanation(
     status_reason: str,
     policy: Policy,
 ) -> Explanation:
-    """The explanation of a key result's progress and status."""
+    """The explanation of a key result's progress and status; the formula is written out and
+    then again with the values put in, as a person would check it."""
+    named = {"start": start, "target": target, "current": current}
+    filled = re.sub(
+        r"\b(start|target|current)\b", lambda m: fmt(named[m[1]]), progress_formula(kind)
+    )
+    result = fmt(progress(kind, start, target, current))
     return Explanation(
-        formula=f"{kind.value}: {progress_formula(kind)}",
+        formula=f"{kind.value}: {progress_formula(kind)} = {filled} = {result}",
         inputs=key_result_inputs(start, target, current),
         policy=policy_items(policy),
         status_reason=status_reason,

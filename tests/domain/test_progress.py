@@ -270,7 +270,10 @@ def test_key_result_explanation_names_formula_inputs_and_policy() -> None:
         status_reason="because",
         policy=Policy(on_track_ratio=0.8, at_risk_ratio=0.4),
     )
-    assert explanation.formula == "INCREASE: clamp((current - start) / (target - start), 0, 1)"
+    assert explanation.formula == (
+        "INCREASE: clamp((current - start) / (target - start), 0, 1)"
+        " = clamp((45 - 40) / (50 - 40), 0, 1) = 0.5"
+    )
     assert [(i.label, i.value) for i in explanation.inputs] == [
         ("start", 40),
         ("target", 50),
