@@ -10,6 +10,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
 from schema.queries import Query
@@ -23,6 +24,7 @@ from schema.types import (
     Objective,
     Organization,
 )
+from service.domain.errors import DomainError
 
 # Every Node type, so `node(id:)` can return any of them even when no field names it directly.
 NODE_TYPES = [
@@ -41,7 +43,7 @@ def unexpected(error: GraphQLError) -> bool:
     """Mask faults of the service; keep the errors raised on purpose (bad arguments, limits) and
     GraphQL's own parse and validation errors, which tell a client what it did wrong."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError | DomainError)
 
 
 MASKED_MESSAGE = "Internal server error"
@@ -62,17 +64,29 @@ class OkrSchema(strawberry.Schema):
                 _client_errors.debug("client error: %s", error.message)
 
 
-def _masking() -> MaskErrors:
-    return MaskErrors(should_mask_error=unexpected, error_message=MASKED_MESSAGE)
+class Masking(MaskErrors):
+    """Faults become "Internal server error" with code INTERNAL_SERVER_ERROR, nothing more."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=unexpected, error_message=MASKED_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
 
 
-def build_schema() -> strawberry.Schema:
-    """The schema, with unexpected errors masked: a client sees only its own mistakes."""
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    """The schema with `limits` (the service's defaults unless given), unexpected errors
+    masked, and a code on every error."""
+    chosen = limits or Limits()
+    # ErrorCodes first: the outermost extension, it names what the others leave uncoded.
+    codes, *limiting = extensions(chosen)
     return OkrSchema(
         query=Query,
         mutation=Mutation,
         types=[Node, *NODE_TYPES],
-        extensions=[_masking],
+        extensions=[codes, Masking, *limiting],
     )
 
 

@@ -1,4 +1,5 @@
-"""The per-request context: the store, the clock and this request's DataLoaders."""
+"""The per-request context: the store as the caller may see it, the clock, who is asking, and
+this request's DataLoaders."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any, TypeAlias
 from strawberry.types import Info as StrawberryInfo
 
 from schema.loaders import Loaders
+from service.auth import Principal, Role
 from service.store.interface import Store
+from service.store.tenant import scoped
 
 
 def utc_now() -> datetime:
@@ -20,28 +23,69 @@ def utc_now() -> datetime:
 
 @dataclass
 class Context:
-    """What every resolver may use. Built once per request (or WebSocket operation) by
-    `build_context`, so loaders never share a cache between requests."""
+    """What every resolver may use. Built once per request (or WebSocket connection) by
+    `build_context`, so loaders never share a cache between requests.
 
-    store: Store
+    With a `principal`, `store` is that principal's organization's view of the shared store
+    (`service.store.tenant`); without one, authentication is off and everything is visible."""
+
+    shared: Store
     clock: Callable[[], datetime] = utc_now
-    subject: str | None = None
+    principal: Principal | None = None
+    authenticated: bool = False
+    connection_params: dict[str, object] | None = None
+    store: Store = field(init=False)
     loaders: Loaders = field(init=False)
     # One instant per request: every number in one response is computed at the same `now`.
     now: datetime = field(init=False)
 
     def __post_init__(self) -> None:
         self.now = self.clock()
+        # Authenticated but nobody signed in yet (a WebSocket before connection_init): nothing.
+        locked = self.authenticated and self.principal is None
+        self.store = scoped(self.shared, org_id=None, slug="") if locked else self.shared
         self.reset_loaders()
+
+    @property
+    def subject(self) -> str | None:
+        """Who is asking, as the token names them; None with authentication off."""
+        return self.principal.subject if self.principal else None
+
+    def may(self, role: Role) -> bool:
+        """Whether the caller holds `role` (or a higher one); always, with authentication off."""
+        if not self.authenticated:
+            return True
+        return self.principal is not None and self.principal.role >= role
 
     def reset_loaders(self) -> None:
         """Forget what was loaded: after a write, cached objects and rollups are stale."""
         self.loaders = Loaders(self.store, self.now)
 
+    async def sign_in(self, principal: Principal) -> None:
+        """Scope this context to the principal's organization (the token names it by slug)."""
+        found = await self.shared.get_organization_by_slug(principal.organization)
+        org_id = found.id if found else None
+        self.store = scoped(self.shared, org_id=org_id, slug=principal.organization)
+        self.principal = principal
+        self.authenticated = True
+        self.reset_loaders()
 
-def build_context(store: Store, *, clock: Callable[[], datetime] = utc_now) -> Context:
-    """A fresh context for one request."""
-    return Context(store=store, clock=clock)
+
+def build_context(
+    store: Store, *, clock: Callable[[], datetime] = utc_now, authenticated: bool = False
+) -> Context:
+    """A fresh context for one request: with authentication off everything is visible; on,
+    nothing is until `sign_in`."""
+    return Context(shared=store, clock=clock, authenticated=authenticated)
+
+
+async def signed_in_context(
+    store: Store, principal: Principal, *, clock: Callable[[], datetime] = utc_now
+) -> Context:
+    """A fresh context for one request of an authenticated principal."""
+    context = Context(shared=store, clock=clock, authenticated=True)
+    await context.sign_in(principal)
+    return context
 
 
 Info: TypeAlias = StrawberryInfo[Context, Any]

@@ -95,6 +95,3 @@ class UserErrorCode(enum.Enum):
     INVALID_PARENT = strawberry.enum_value(
         "INVALID_PARENT", description="The parent would put the objective inside its own subtree."
     )
-    STORE_UNAVAILABLE = strawberry.enum_value(
-        "STORE_UNAVAILABLE", description="The store could not be reached; nothing was written."
-    )

@@ -11,6 +11,7 @@ from schema import payloads as p
 from schema import writes
 from schema.context import Info
 from schema.payloads import guarded
+from schema.permissions import Admin, Editor
 
 Input = strawberry.argument(description="What to create or change.")
 Id = Annotated[strawberry.ID, strawberry.argument(description="The global id of the target.")]
@@ -19,7 +20,10 @@ CycleId = Annotated[strawberry.ID, strawberry.argument(description="The cycle to
 
 @strawberry.type(description="Everything that can be changed. Refusals come back as userErrors.")
 class Mutation:
-    @strawberry.mutation(description="Create an organization with a unique, permanent slug.")
+    @strawberry.mutation(
+        description="Create an organization with a unique, permanent slug.",
+        permission_classes=[Admin],
+    )
     async def organization_create(
         self, info: Info, input: Annotated[i.OrganizationCreateInput, Input]
     ) -> p.OrganizationCreatePayload:
@@ -27,7 +31,10 @@ class Mutation:
             info, p.OrganizationCreatePayload, writes.organization_create(info.context, input)
         )
 
-    @strawberry.mutation(description="Change an organization's name, mission, vision or policy.")
+    @strawberry.mutation(
+        description="Change an organization's name, mission, vision or policy.",
+        permission_classes=[Admin],
+    )
     async def organization_update(
         self, info: Info, id: Id, input: Annotated[i.OrganizationUpdateInput, Input]
     ) -> p.OrganizationUpdatePayload:
@@ -35,7 +42,9 @@ class Mutation:
             info, p.OrganizationUpdatePayload, writes.organization_update(info.context, id, input)
         )
 
-    @strawberry.mutation(description="Create a department (team) in an organization.")
+    @strawberry.mutation(
+        description="Create a department (team) in an organization.", permission_classes=[Admin]
+    )
     async def department_create(
         self, info: Info, input: Annotated[i.DepartmentCreateInput, Input]
     ) -> p.DepartmentCreatePayload:
@@ -44,7 +53,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Create a YEAR cycle with its four quarters, or a MONTH inside a year."
+        description="Create a YEAR cycle with its four quarters, or a MONTH inside a year.",
+        permission_classes=[Admin],
     )
     async def cycle_create(
         self, info: Info, input: Annotated[i.CycleCreateInput, Input]
@@ -52,13 +62,15 @@ class Mutation:
         return await guarded(info, p.CycleCreatePayload, writes.cycle_create(info.context, input))
 
     @strawberry.mutation(
-        description="Close a cycle and those inside it: scores are frozen (DOMAIN.md §3.4)."
+        description="Close a cycle and those inside it: scores are frozen (DOMAIN.md §3.4).",
+        permission_classes=[Admin],
     )
     async def cycle_close(self, info: Info, id: Id) -> p.CycleClosePayload:
         return await guarded(info, p.CycleClosePayload, writes.cycle_close(info.context, id))
 
     @strawberry.mutation(
-        description="Create an objective: the year's global objective, or one serving a parent."
+        description="Create an objective: the year's global objective, or one serving a parent.",
+        permission_classes=[Editor],
     )
     async def objective_create(
         self, info: Info, input: Annotated[i.ObjectiveCreateInput, Input]
@@ -67,7 +79,10 @@ class Mutation:
             info, p.ObjectiveCreatePayload, writes.objective_create(info.context, input)
         )
 
-    @strawberry.mutation(description="Change an objective; moving it keeps it inside its year.")
+    @strawberry.mutation(
+        description="Change an objective; moving it keeps it inside its year.",
+        permission_classes=[Editor],
+    )
     async def objective_update(
         self, info: Info, id: Id, input: Annotated[i.ObjectiveUpdateInput, Input]
     ) -> p.ObjectiveUpdatePayload:
@@ -76,14 +91,17 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Delete an objective without children, with its key results and plan."
+        description="Delete an objective without children, with its key results and plan.",
+        permission_classes=[Editor],
     )
     async def objective_delete(self, info: Info, id: Id) -> p.ObjectiveDeletePayload:
         return await guarded(
             info, p.ObjectiveDeletePayload, writes.objective_delete(info.context, id)
         )
 
-    @strawberry.mutation(description="Create a measurable key result of an objective.")
+    @strawberry.mutation(
+        description="Create a measurable key result of an objective.", permission_classes=[Editor]
+    )
     async def key_result_create(
         self, info: Info, input: Annotated[i.KeyResultCreateInput, Input]
     ) -> p.KeyResultCreatePayload:
@@ -91,7 +109,9 @@ class Mutation:
             info, p.KeyResultCreatePayload, writes.key_result_create(info.context, input)
         )
 
-    @strawberry.mutation(description="Change a key result of an open cycle.")
+    @strawberry.mutation(
+        description="Change a key result of an open cycle.", permission_classes=[Editor]
+    )
     async def key_result_update(
         self, info: Info, id: Id, input: Annotated[i.KeyResultUpdateInput, Input]
     ) -> p.KeyResultUpdatePayload:
@@ -99,14 +119,17 @@ class Mutation:
             info, p.KeyResultUpdatePayload, writes.key_result_update(info.context, id, input)
         )
 
-    @strawberry.mutation(description="Delete a key result with its check-ins.")
+    @strawberry.mutation(
+        description="Delete a key result with its check-ins.", permission_classes=[Editor]
+    )
     async def key_result_delete(self, info: Info, id: Id) -> p.KeyResultDeletePayload:
         return await guarded(
             info, p.KeyResultDeletePayload, writes.key_result_delete(info.context, id)
         )
 
     @strawberry.mutation(
-        description="Make a key result wait on an upstream one; loops are refused."
+        description="Make a key result wait on an upstream one; loops are refused.",
+        permission_classes=[Editor],
     )
     async def key_result_dependency_add(
         self, info: Info, input: Annotated[i.KeyResultDependencyAddInput, Input]
@@ -117,7 +140,9 @@ class Mutation:
             writes.key_result_dependency_add(info.context, input),
         )
 
-    @strawberry.mutation(description="Remove a dependency between key results.")
+    @strawberry.mutation(
+        description="Remove a dependency between key results.", permission_classes=[Editor]
+    )
     async def key_result_dependency_remove(
         self, info: Info, input: Annotated[i.KeyResultDependencyRemoveInput, Input]
     ) -> p.KeyResultDependencyRemovePayload:
@@ -128,7 +153,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Record a key result's value at a time; idempotent with `idempotencyKey`."
+        description="Record a key result's value at a time; idempotent with `idempotencyKey`.",
+        permission_classes=[Editor],
     )
     async def check_in_create(
         self, info: Info, input: Annotated[i.CheckInCreateInput, Input]
@@ -138,12 +164,16 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Delete a check-in recorded by mistake; the current value is recomputed."
+        description="Delete a check-in recorded by mistake; the current value is recomputed.",
+        permission_classes=[Editor],
     )
     async def check_in_delete(self, info: Info, id: Id) -> p.CheckInDeletePayload:
         return await guarded(info, p.CheckInDeletePayload, writes.check_in_delete(info.context, id))
 
-    @strawberry.mutation(description="Add a step at the end of an objective's action plan.")
+    @strawberry.mutation(
+        description="Add a step at the end of an objective's action plan.",
+        permission_classes=[Editor],
+    )
     async def action_step_add(
         self, info: Info, input: Annotated[i.ActionStepAddInput, Input]
     ) -> p.ActionStepAddPayload:
@@ -151,7 +181,9 @@ class Mutation:
             info, p.ActionStepAddPayload, writes.action_step_add(info.context, input)
         )
 
-    @strawberry.mutation(description="Change, complete or move an action step.")
+    @strawberry.mutation(
+        description="Change, complete or move an action step.", permission_classes=[Editor]
+    )
     async def action_step_update(
         self, info: Info, id: Id, input: Annotated[i.ActionStepUpdateInput, Input]
     ) -> p.ActionStepUpdatePayload:
@@ -160,7 +192,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Create an initiative with its cost, expected value and key results."
+        description="Create an initiative with its cost, expected value and key results.",
+        permission_classes=[Editor],
     )
     async def initiative_create(
         self, info: Info, input: Annotated[i.InitiativeCreateInput, Input]
@@ -169,7 +202,9 @@ class Mutation:
             info, p.InitiativeCreatePayload, writes.initiative_create(info.context, input)
         )
 
-    @strawberry.mutation(description="Link an initiative to a key result it serves.")
+    @strawberry.mutation(
+        description="Link an initiative to a key result it serves.", permission_classes=[Editor]
+    )
     async def initiative_link(
         self, info: Info, input: Annotated[i.InitiativeLinkInput, Input]
     ) -> p.InitiativeLinkPayload:
@@ -177,7 +212,9 @@ class Mutation:
             info, p.InitiativeLinkPayload, writes.initiative_link(info.context, input)
         )
 
-    @strawberry.mutation(description="Unlink an initiative from a key result.")
+    @strawberry.mutation(
+        description="Unlink an initiative from a key result.", permission_classes=[Editor]
+    )
     async def initiative_unlink(
         self, info: Info, input: Annotated[i.InitiativeUnlinkInput, Input]
     ) -> p.InitiativeUnlinkPayload:
@@ -186,7 +223,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Carry an unfinished key result into a later cycle, from where it stands."
+        description="Carry an unfinished key result into a later cycle, from where it stands.",
+        permission_classes=[Editor],
     )
     async def key_result_carry_over(
         self, info: Info, id: Id, cycle_id: CycleId

@@ -19,7 +19,7 @@ from schema.types import (
     Objective,
     Organization,
 )
-from service.domain.errors import DomainError
+from service.domain.errors import DomainError, StoreUnavailable
 
 
 @strawberry.type(description="Why a mutation was refused: nothing was written.")
@@ -56,6 +56,8 @@ async def guarded(
     name a top-level argument (`arguments`) are reported as such; the rest under `input`."""
     try:
         done = await action
+    except StoreUnavailable:
+        raise  # not the client's doing: a top-level error (code STORE_UNAVAILABLE), retry later
     except DomainError as error:
         refused = payload()
         path = list(error.field)

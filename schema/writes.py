@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 
 from schema import inputs as i
 from schema import payloads as p
@@ -54,6 +55,11 @@ def _link(owner: GlobalId, value: Any, type_name: str, field: str) -> str | Keep
 async def organization_create(
     ctx: Context, input: i.OrganizationCreateInput
 ) -> p.OrganizationCreatePayload:
+    if ctx.authenticated and (ctx.principal is None or ctx.principal.organization != input.slug):
+        raise GraphQLError(
+            "a token can create only the organization it names (its `org` claim)",
+            extensions={"code": "FORBIDDEN"},
+        )
     org = await organizations.create_organization(
         store=ctx.store,
         name=input.name,

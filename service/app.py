@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,20 +18,27 @@ from pathlib import Path
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
-from schema.api import schema as service_schema
-from schema.context import Context, build_context, utc_now
+from schema.api import build_schema
+from schema.context import Context, build_context, signed_in_context, utc_now
+from schema.limits import Limits
+from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
 from service.okrs.demo import seed_demo
@@ -47,6 +54,7 @@ GRAPHIQL_PAGE = HERE / "graphiql.html"
 MAX_BODY_BYTES = 1 << 20
 READY_TIMEOUT = 1.5  # seconds; a readiness probe must answer before the prober gives up
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+AUTH_OFF_HEADER = "X-Okrgraph-Auth"
 
 
 @dataclass
@@ -94,15 +102,19 @@ class GraphQLApp(GraphQL[Context, None]):
         schema: strawberry.Schema,
         running: _Running,
         clock: Callable[[], datetime],
+        verifier: Verifier | None = None,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            allowed_origins=allowed_origins,
         )
         self._running = running
         self._clock = clock
+        self._verifier = verifier
         self._page = GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,6 +123,10 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         # As Strawberry's, plus the Allow header that HTTP requires of a 405.
         request = Request(scope, receive=receive)
+        refused = self._authenticate(request)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         try:
             response = await self.run(request)
         except HTTPException as exc:
@@ -120,10 +136,47 @@ class GraphQLApp(GraphQL[Context, None]):
             response = PlainTextResponse(exc.reason, status_code=exc.status_code, headers=headers)
         await response(scope, receive, send)
 
+    def _authenticate(self, request: Request) -> Response | None:
+        """With authentication on, a request needs a valid bearer token (the GraphiQL page
+        itself holds no data and is served to anyone); the principal goes on the request."""
+        if self._verifier is None or _wants_ide(request):
+            return None
+        try:
+            token = bearer(request.headers.get("authorization"))
+            if token is None:
+                raise AuthError("this API needs `Authorization: Bearer <token>`")
+            request.state.principal = self._verifier.verify(token)
+        except AuthError as error:
+            return unauthenticated(str(error))
+        return None
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return build_context(self._running.require_store(), clock=self._clock)
+        store = self._running.require_store()
+        principal = getattr(request.state, "principal", None)
+        if isinstance(principal, Principal):
+            return await signed_in_context(store, principal, clock=self._clock)
+        return build_context(store, clock=self._clock, authenticated=self._verifier is not None)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket authenticates in connection_init's payload (`Authorization: Bearer …`);
+        a missing or bad token closes the connection with 4403."""
+        accepted: UnsetType = UNSET
+        if self._verifier is None:
+            return accepted
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization"))
+        try:
+            token = bearer(header if isinstance(header, str) else None)
+            if token is None:
+                raise AuthError('connection_init needs {"Authorization": "Bearer <token>"}')
+            await context.sign_in(self._verifier.verify(token))
+        except AuthError as error:
+            raise ConnectionRejectionError(
+                {"message": str(error), "code": "UNAUTHENTICATED"}
+            ) from error
+        return accepted
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._page)
@@ -176,6 +229,23 @@ class GraphQLApp(GraphQL[Context, None]):
         if sub_response.media_type:
             response.headers["content-type"] = sub_response.media_type
         return response
+
+
+def _wants_ide(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
+
+
+def unauthenticated(message: str) -> Response:
+    """401 with a GraphQL-shaped body and the challenge HTTP asks for."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="okrgraph"'},
+    )
 
 
 async def _healthz(request: Request) -> Response:
@@ -234,7 +304,20 @@ def create_app(
             finally:
                 running.store = None
 
-    graphql = GraphQLApp(service_schema if schema is None else schema, running, now)
+    verifier = _verifier(settings)
+    chosen = schema if schema is not None else build_schema(limits_of(settings))
+    graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins)
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            max_age=600,
+        )
+    ]
+    if verifier is None:
+        middleware.append(Middleware(AuthOffHeader))
     return Starlette(
         routes=[
             Route("/graphql", graphql),
@@ -244,5 +327,60 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
+        middleware=middleware,
         max_body_size=MAX_BODY_BYTES,
     )
+
+
+def limits_of(settings: Settings) -> Limits:
+    """The request limits the settings ask for."""
+    return Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+        introspection=settings.introspection_allowed,
+    )
+
+
+def _verifier(settings: Settings) -> Verifier | None:
+    """The token verifier; ConfigurationError when authentication is on without a key."""
+    if not settings.auth_enabled:
+        logger.warning(
+            "authentication is OFF (demo mode or OKRGRAPH_AUTH=disabled): anyone who can reach "
+            "this port can read and change every organization"
+        )
+        return None
+    verifier = Verifier.configure(
+        secret=settings.jwt_secret,
+        public_key=settings.jwt_public_key,
+        jwks_file=settings.jwt_jwks_file,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    if verifier is None:
+        raise ConfigurationError(
+            "authentication is on but no key is configured: set OKRGRAPH_JWT_SECRET, "
+            "OKRGRAPH_JWT_PUBLIC_KEY or OKRGRAPH_JWT_JWKS_FILE (or serve the demo with --demo, "
+            "or set OKRGRAPH_AUTH=disabled for development)"
+        )
+    return verifier
+
+
+class AuthOffHeader:
+    """Marks every HTTP response while authentication is off, so nobody mistakes it for safe."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(AUTH_OFF_HEADER, "disabled")
+            await send(message)
+
+        await self.app(scope, receive, marked)

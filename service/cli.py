@@ -1,4 +1,4 @@
-"""`okrgraph serve | seed | export-schema`: the command line."""
+"""`okrgraph serve | seed | export-schema | token`: the command line."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from service.auth import ConfigurationError, Role, mint
 from service.config import Settings
 from service.okrs.demo import seed_demo
 from service.store.embedded import open_store
@@ -90,8 +91,13 @@ def _serve(settings: Settings) -> int:
     # (building the schema) takes half a second.
     from service.app import create_app
 
+    try:
+        app = create_app(settings)
+    except ConfigurationError as error:
+        print(f"okrgraph: {error}", file=sys.stderr)
+        return 2
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         lifespan="on",
@@ -131,6 +137,27 @@ def _export_schema(output: Path, *, check: bool) -> int:
     return 0
 
 
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.jwt_secret:
+        print(
+            "okrgraph: token needs OKRGRAPH_JWT_SECRET (the secret the server checks)",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        mint(
+            secret=settings.jwt_secret,
+            organization=args.org,
+            role=Role.named(args.role),
+            subject=args.subject,
+            ttl=timedelta(hours=args.hours),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = argparse.ArgumentParser(prog="okrgraph", description=__doc__)
@@ -153,7 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed.add_argument("--demo", action="store_true", required=True, help="the demo organization")
     seed.add_argument("--today", type=date.fromisoformat, help="date the demo as of this day")
     _store_flags(seed)
+    token = commands.add_parser("token", help="mint a development token (HS256)")
+    token.add_argument("--org", required=True, help="the organization's slug")
+    token.add_argument("--role", required=True, choices=["viewer", "editor", "admin"])
+    token.add_argument("--subject", default="developer", help="the `sub` claim (%(default)s)")
+    token.add_argument("--hours", type=float, default=12, help="lifetime (%(default)s hours)")
     args = parser.parse_args(argv)
+    if args.command == "token":
+        return _token(Settings(), args)
     if args.command == "export-schema":
         return _export_schema(args.output, check=args.check)
     settings = _settings(args)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -41,3 +43,51 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis for events between instances; none: in-process bus."
     )
+    auth: Literal["enabled", "disabled"] = Field(
+        default="enabled",
+        description="`disabled` serves without authentication (development only; also --demo).",
+    )
+    jwt_secret: str | None = Field(
+        default=None, description="HS256 secret (at least 32 characters) that signs tokens."
+    )
+    jwt_public_key: str | None = Field(
+        default=None, description="RS256 public key (PEM) that verifies tokens."
+    )
+    jwt_jwks_file: Path | None = Field(
+        default=None, description="A JWKS file of RS256 public keys, chosen by the token's kid."
+    )
+    jwt_issuer: str | None = Field(default=None, description="The `iss` tokens must carry.")
+    jwt_audience: str | None = Field(default=None, description="The `aud` tokens must carry.")
+    introspection: bool | None = Field(
+        default=None,
+        description="Allow schema introspection; default: on in demo mode, off otherwise.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (comma-separated or a JSON list).",
+    )
+    max_depth: int = Field(default=12, ge=1, description="The deepest query allowed.")
+    max_aliases: int = Field(default=30, ge=1, description="The most aliases in one request.")
+    max_tokens: int = Field(default=5000, ge=1, description="The most tokens in one document.")
+    max_cost: int = Field(
+        default=10_000, ge=1, description="The highest estimated query cost allowed."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Authentication is on unless explicitly disabled or serving the demo."""
+        return self.auth == "enabled" and not self.demo
+
+    @property
+    def introspection_allowed(self) -> bool:
+        """Introspection as configured, else on only in demo mode."""
+        return self.demo if self.introspection is None else self.introspection

@@ -97,9 +97,8 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "store": "ok"}
         answer = httpx.post(graphiql, json={"query": "{ __typename organizations { totalCount } }"})
-        assert answer.json() == {
-            "data": {"__typename": "Query", "organizations": {"totalCount": 1}}
-        }
+        assert answer.json()["data"] == {"__typename": "Query", "organizations": {"totalCount": 1}}
+        assert answer.headers["x-okrgraph-auth"] == "disabled"  # --demo serves without auth
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0, (tmp_path / "stderr").read_text()
         assert wait_gone(nx), f"nx-27017 ({nx}) outlived the server"

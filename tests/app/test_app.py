@@ -73,7 +73,9 @@ async def serving(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create_app(Settings(demo=False), store=memory_store())) as client:
+    async with serving(
+        create_app(Settings(demo=False, auth="disabled"), store=memory_store())
+    ) as client:
         yield client
 
 
@@ -103,7 +105,7 @@ async def test_readyz_is_ready_when_the_store_answers(client: httpx.AsyncClient)
 
 async def test_readyz_is_503_when_the_store_is_unreachable() -> None:
     store = UnreachableStore(AsyncMongoMockClient()["okrgraph_test"])
-    async with serving(create_app(Settings(demo=False), store=store)) as client:
+    async with serving(create_app(Settings(demo=False, auth="disabled"), store=store)) as client:
         response = await client.get("/readyz")
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable", "store": "unreachable"}
@@ -115,7 +117,7 @@ async def test_readyz_is_503_when_the_store_does_not_answer_in_time(
 ) -> None:
     monkeypatch.setattr(app_module, "READY_TIMEOUT", 0.05)
     store = SilentStore(AsyncMongoMockClient()["okrgraph_test"])
-    async with serving(create_app(Settings(demo=False), store=store)) as client:
+    async with serving(create_app(Settings(demo=False, auth="disabled"), store=store)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "store": "unreachable"}
@@ -153,13 +155,14 @@ async def test_post_runs_a_query(client: httpx.AsyncClient) -> None:
     response = await post(client, "{ __typename organizations { totalCount } }")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"data": {"__typename": "Query", "organizations": {"totalCount": 0}}}
+    assert response.json()["data"] == {"__typename": "Query", "organizations": {"totalCount": 0}}
+    assert response.json()["extensions"]["cost"]["requestedQueryCost"] == 1
 
 
 async def test_get_runs_a_query(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": "{ __typename }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 async def test_get_refuses_a_mutation_with_405_and_runs_nothing(
@@ -175,7 +178,7 @@ async def test_get_refuses_a_mutation_with_405_and_runs_nothing(
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     count = await post(client, "{ organizations { totalCount } }")
-    assert count.json() == {"data": {"organizations": {"totalCount": 0}}}
+    assert count.json()["data"] == {"organizations": {"totalCount": 0}}
 
 
 async def test_other_methods_are_refused_with_405(client: httpx.AsyncClient) -> None:
@@ -191,7 +194,7 @@ async def test_a_graphql_response_client_gets_that_content_type(
     response = await post(client, "{ __typename }", headers=WANTS_GRAPHQL_RESPONSE)
     assert response.status_code == 200
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 @pytest.mark.parametrize(
@@ -247,7 +250,7 @@ def test_accept_negotiation(accept: str, wanted: bool) -> None:
 # Faults -------------------------------------------------------------------------------------
 async def test_an_unexpected_fault_is_masked() -> None:
     store = BrokenStore(AsyncMongoMockClient()["okrgraph_test"])
-    async with serving(create_app(Settings(demo=False), store=store)) as client:
+    async with serving(create_app(Settings(demo=False, auth="disabled"), store=store)) as client:
         response = await post(client, "{ organizations { totalCount } }")
     assert response.status_code == 200
     body = response.json()
@@ -261,7 +264,7 @@ async def test_an_unexpected_fault_is_masked() -> None:
 
 async def test_the_masked_message_says_internal_server_error() -> None:
     store = BrokenStore(AsyncMongoMockClient()["okrgraph_test"])
-    async with serving(create_app(Settings(demo=False), store=store)) as client:
+    async with serving(create_app(Settings(demo=False, auth="disabled"), store=store)) as client:
         response = await post(client, "{ organizations { totalCount } }")
     assert response.json()["errors"][0]["message"] == "Internal server error"
 
@@ -311,7 +314,7 @@ async def test_the_lifespan_seeds_the_demo_into_an_empty_store_once() -> None:
 
 async def test_without_a_store_the_lifespan_runs_the_embedded_one_and_stops_it() -> None:
     before = children(os.getpid())
-    app = create_app(Settings(memory=True, mongodb_uri=None, demo=False))
+    app = create_app(Settings(memory=True, mongodb_uri=None, demo=False, auth="disabled"))
     async with serving(app) as client:
         started = children(os.getpid()) - before
         assert (await client.get("/readyz")).json() == {"status": "ready", "store": "ok"}
@@ -338,7 +341,7 @@ async def listening(app: Starlette) -> AsyncIterator[str]:
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_both_websocket_protocols_are_spoken_on_graphql(protocol: str) -> None:
-    app = create_app(Settings(demo=False), store=memory_store())
+    app = create_app(Settings(demo=False, auth="disabled"), store=memory_store())
     async with (
         listening(app) as address,
         connect(f"ws://{address}/graphql", subprotocols=[Subprotocol(protocol)]) as ws,
@@ -351,7 +354,7 @@ async def test_both_websocket_protocols_are_spoken_on_graphql(protocol: str) -> 
 async def test_an_operation_over_graphql_transport_ws_reaches_the_store() -> None:
     """The WebSocket's context is built like a request's (the legacy graphql-ws protocol runs
     subscriptions only, so it waits for the schema's first subscription)."""
-    app = create_app(Settings(demo=False), store=memory_store())
+    app = create_app(Settings(demo=False, auth="disabled"), store=memory_store())
     async with (
         listening(app) as address,
         connect(
@@ -362,9 +365,7 @@ async def test_an_operation_over_graphql_transport_ws_reaches_the_store() -> Non
         assert json.loads(await ws.recv()) == {"type": "connection_ack"}
         query = {"query": "{ organizations { totalCount } }"}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": query}))
-        assert json.loads(await ws.recv()) == {
-            "id": "1",
-            "type": "next",
-            "payload": {"data": {"organizations": {"totalCount": 0}}},
-        }
+        answer = json.loads(await ws.recv())
+        assert (answer["id"], answer["type"]) == ("1", "next")
+        assert answer["payload"]["data"] == {"organizations": {"totalCount": 0}}
         assert json.loads(await ws.recv()) == {"id": "1", "type": "complete"}

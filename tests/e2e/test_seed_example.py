@@ -21,8 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from service.auth import Role, mint
 from service.domain.calendar import quarter_spans, year_span
 
+SECRET = "e2e-secret-of-at-least-thirty-two-characters"
+SLUG = "acme-e2e"
 # The server reads the clock a moment after the test: 1e-4 of a quarter is about 13 minutes.
 CLOSE = 1e-4
 ADDRESS = re.compile(r"GraphiQL at (http://\S+)/graphql")
@@ -36,7 +39,7 @@ def server() -> Iterator[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "OKRGRAPH_JWT_SECRET": SECRET},
     )
     assert process.stdout is not None
     output = process.stdout
@@ -95,7 +98,10 @@ PROGRESS = "{ value attainment expected status blockedBy { id title } explanatio
 
 @pytest.fixture
 def gql(server: str) -> Iterator[Client]:
-    with httpx.Client(base_url=server, timeout=30) as http:
+    """A client holding an admin token for the organization the test creates."""
+    token = mint(secret=SECRET, organization=SLUG, role=Role.ADMIN, subject="e2e")
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server, timeout=30, headers=headers) as http:
         yield Client(http)
 
 
@@ -112,7 +118,7 @@ def test_the_seed_example_built_through_mutations_rolls_up_as_worked_out_by_hand
         """mutation($input: OrganizationCreateInput!) { organizationCreate(input: $input) {
              organization { id slug } userErrors { field message code } } }""",
         "organizationCreate",
-        input={"name": "Acme Inbound", "slug": "acme-e2e", "mission": "Grow small businesses"},
+        input={"name": "Acme Inbound", "slug": SLUG, "mission": "Grow small businesses"},
     )["organization"]
     department = """mutation($input: DepartmentCreateInput!) { departmentCreate(input: $input) {
                       department { id name } userErrors { field message code } } }"""

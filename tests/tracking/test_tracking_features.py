@@ -298,7 +298,7 @@ async def test_a_bad_series_range_is_a_clear_error(
 async def test_the_current_cycle_is_the_one_running_now(world: World, gql: Run) -> None:
     query = """query($org: ID!) { organization(id: $org) { quarter: currentCycle { label }
       year: currentCycle(kind: YEAR) { label } month: currentCycle(kind: MONTH) { label } } }"""
-    found = (await gql(query, org=gid("Organization", world.org.id, world.org.id)))
+    found = await gql(query, org=gid("Organization", world.org.id, world.org.id))
     assert found["organization"] == {
         "quarter": {"label": "2027-Q1"},
         "year": {"label": "2027"},

@@ -1,0 +1,229 @@
+"""What one request may ask: depth, aliases, tokens and an estimated cost, checked before
+anything runs, and a code on every error a client can cause.
+
+The cost follows GitHub's and Shopify's idea: every object requested counts one, a connection
+multiplies what is under it by its `first` (default 20), and a list without a page size counts
+LIST_ESTIMATE items. The estimate is reported in `extensions.cost` of every response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from schema.connections import DEFAULT_PAGE
+from service.domain.errors import DomainError
+
+LIST_ESTIMATE = 5
+MAX_WALK = 64  # fragments nest; validation reports cycles, the walk just stops
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits of one request; the defaults are the service's."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_cost: int = 10_000
+    introspection: bool = True
+
+
+def _is_list(kind: GraphQLOutputType) -> bool:
+    while isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    return isinstance(kind, GraphQLList)
+
+
+class _Cost:
+    """Walks one operation with the schema's types and the request's variables."""
+
+    def __init__(self, context: ValidationContext, variables: dict[str, Any]) -> None:
+        self.schema = context.schema
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d
+            for d in context.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def page_size(self, field: FieldNode) -> int:
+        for argument in field.arguments or ():
+            if argument.name.value != "first":
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return max(0, int(value.value))
+            if isinstance(value, VariableNode):
+                given = self.variables.get(value.name.value)
+                return max(0, given) if isinstance(given, int) else DEFAULT_PAGE
+        return DEFAULT_PAGE
+
+    def selection(self, selections: SelectionSetNode, parent: Any, depth: int = 0) -> int:
+        if depth > MAX_WALK:
+            return 0
+        total = 0
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                total += self.field(node, parent, depth)
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition
+                kind = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection(node.selection_set, kind or parent, depth + 1)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                if fragment is not None:
+                    kind = self.schema.get_type(fragment.type_condition.name.value) or parent
+                    total += self.selection(fragment.selection_set, kind, depth + 1)
+        return total
+
+    def field(self, node: FieldNode, parent: Any, depth: int, *, single: bool = False) -> int:
+        name = node.name.value
+        fields = getattr(parent, "fields", {})
+        if name.startswith("__") or name not in fields or node.selection_set is None:
+            return 0
+        definition = fields[name]
+        result = get_named_type(definition.type)
+        if not is_composite_type(result):
+            return 0
+        if "first" in definition.args:
+            return 1 + self.connection(node.selection_set, result, self.page_size(node), depth)
+        count = LIST_ESTIMATE if _is_list(definition.type) and not single else 1
+        return count * (1 + self.selection(node.selection_set, result, depth + 1))
+
+    def connection(self, selections: SelectionSetNode, kind: Any, count: int, depth: int) -> int:
+        """A connection's items (`edges`, `nodes`) count `count` times; the rest once."""
+        total = 0
+        for child in selections.selections:
+            if isinstance(child, FieldNode) and child.name.value in ("edges", "nodes"):
+                total += count * self.field(child, kind, depth + 1, single=True)
+            elif isinstance(child, FieldNode):
+                total += self.field(child, kind, depth + 1)
+        return total
+
+
+def cost_rule(
+    variables: dict[str, Any], limit: int, found: Callable[[int], None]
+) -> type[ASTValidationRule]:
+    """A validation rule that estimates each operation's cost and refuses one over `limit`."""
+
+    class QueryCost(ASTValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            context = cast(ValidationContext, self.context)
+            kind = context.schema.get_root_type(node.operation)
+            cost = _Cost(context, variables).selection(node.selection_set, kind)
+            found(cost)
+            if cost > limit:
+                self.report_error(
+                    GraphQLError(
+                        f"the query's estimated cost {cost} is over the limit of {limit}: ask for "
+                        "smaller pages (`first`) or fewer fields",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
+                    )
+                )
+
+    return QueryCost
+
+
+class QueryCost(SchemaExtension):
+    """Estimates the cost before execution, refuses what is over the limit, and reports
+    `extensions.cost` on every response."""
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+        self.cost: int | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        self.cost = None
+        variables = self.execution_context.variables or {}
+        rule = cost_rule(variables, self.limit, self._found)
+        rules = self.execution_context.validation_rules
+        self.execution_context.validation_rules = (*rules, rule)
+        yield
+
+    def _found(self, cost: int) -> None:
+        self.cost = max(cost, self.cost or 0)
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": {"requestedQueryCost": self.cost, "maximumAvailable": self.limit}}
+
+
+# Messages of graphql-core and of strawberry's limiters, and the code each gets.
+_CODES = (
+    ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found", "TOO_MANY_ALIASES"),
+    ("maximum number of tokens", "TOO_MANY_TOKENS"),
+    ("introspection has been disabled", "INTROSPECTION_DISABLED"),
+    ("Variable '$", "BAD_USER_INPUT"),
+)
+
+
+def code_of(error: GraphQLError) -> str:
+    """The code a client-caused error carries."""
+    if isinstance(error.original_error, DomainError):
+        return error.original_error.code.value
+    for fragment, code in _CODES:
+        if fragment in error.message:
+            return code
+    return "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
+
+
+class ErrorCodes(SchemaExtension):
+    """Every error gets `extensions.code`: the domain's code for a domain error (the store
+    unavailable, above all), a code for each limit, and GraphQL's parse and validation codes."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = (result.errors if result else None) or self.execution_context.pre_execution_errors
+        for error in errors or []:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": code_of(error)}
+
+
+def _introspection_field(context: Any) -> bool:
+    return bool(context.field_name.startswith("__"))
+
+
+def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Factories of the schema extensions that enforce `limits` (one set per request)."""
+    found: list[Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        partial(QueryDepthLimiter, max_depth=limits.max_depth, should_ignore=_introspection_field),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(QueryCost, limit=limits.max_cost),
+    ]
+    if not limits.introspection:
+        found.append(DisableIntrospection)
+    return found

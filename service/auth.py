@@ -1,0 +1,162 @@
+"""Who is asking: bearer JWTs verified with PyJWT, and the roles of DOMAIN's organizations.
+
+HS256 with a shared secret, or RS256 with a PEM public key or a JWKS file. `exp` is required;
+`iss` and `aud` are checked when configured. Claims: `sub`, `org` (the organization's slug) and
+`role`, one of viewer, editor, admin.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+
+class Role(enum.IntEnum):
+    """What a caller may do; each role can do everything the ones below it can."""
+
+    VIEWER = 1
+    EDITOR = 2
+    ADMIN = 3
+
+    @classmethod
+    def named(cls, name: object) -> Role:
+        """The role a claim names; AuthError for anything else."""
+        if isinstance(name, str) and name.upper() in cls.__members__:
+            return cls[name.upper()]
+        raise AuthError("the token's `role` must be viewer, editor or admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: who, for which organization (slug), and with which role."""
+
+    subject: str
+    organization: str
+    role: Role
+
+
+class AuthError(Exception):
+    """A missing, malformed, expired or wrongly signed token; the message says which."""
+
+
+class ConfigurationError(Exception):
+    """The authentication settings cannot work (say, a key that does not parse)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verifier:
+    """Checks tokens against one configured key (or key set)."""
+
+    algorithm: str
+    key: Any  # a secret string, a public key, or a PyJWKSet
+    issuer: str | None = None
+    audience: str | None = None
+
+    @classmethod
+    def configure(
+        cls,
+        *,
+        secret: str | None,
+        public_key: str | None,
+        jwks_file: Path | None,
+        issuer: str | None = None,
+        audience: str | None = None,
+    ) -> Verifier | None:
+        """The verifier the settings describe; None when none is configured."""
+        given = [v for v in (secret, public_key, jwks_file) if v]
+        if len(given) > 1:
+            raise ConfigurationError(
+                "configure only one of OKRGRAPH_JWT_SECRET, OKRGRAPH_JWT_PUBLIC_KEY and "
+                "OKRGRAPH_JWT_JWKS_FILE"
+            )
+        if secret:
+            if len(secret) < 32:
+                raise ConfigurationError("OKRGRAPH_JWT_SECRET must be at least 32 characters")
+            return cls("HS256", secret, issuer, audience)
+        try:
+            if public_key:
+                return cls("RS256", load_pem_public_key(public_key.encode()), issuer, audience)
+            if jwks_file:
+                keys = jwt.PyJWKSet.from_dict(json.loads(jwks_file.read_text(encoding="utf-8")))
+                return cls("RS256", keys, issuer, audience)
+        except (ValueError, OSError, jwt.PyJWTError) as error:
+            raise ConfigurationError(f"the JWT public key does not load: {error}") from error
+        return None
+
+    def verify(self, token: str) -> Principal:
+        """The principal a token names; AuthError when it does not verify."""
+        try:
+            key = self._key_for(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self.algorithm],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={
+                    "require": ["exp", "sub", "org", "role"],
+                    "verify_aud": bool(self.audience),
+                },
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise AuthError("the token has expired") from error
+        except jwt.PyJWTError as error:
+            raise AuthError(f"the token does not verify: {error}") from error
+        subject, org = claims["sub"], claims["org"]
+        if not isinstance(subject, str) or not isinstance(org, str) or not subject or not org:
+            raise AuthError("the token's `sub` and `org` must be non-empty strings")
+        return Principal(subject=subject, organization=org, role=Role.named(claims["role"]))
+
+    def _key_for(self, token: str) -> Any:
+        if not isinstance(self.key, jwt.PyJWKSet):
+            return self.key
+        kid = jwt.get_unverified_header(token).get("kid")
+        for candidate in self.key.keys:
+            if candidate.key_id == kid:
+                return candidate.key
+        raise AuthError("the token's `kid` names no key of the configured key set")
+
+
+def bearer(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header; None when there is no header."""
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("the Authorization header must be `Bearer <token>`")
+    return token.strip()
+
+
+def mint(
+    *,
+    secret: str,
+    organization: str,
+    role: Role,
+    subject: str = "developer",
+    ttl: timedelta = timedelta(hours=12),
+    issuer: str | None = None,
+    audience: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A development token (HS256) signed with the configured secret."""
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "org": organization,
+        "role": role.name.lower(),
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
