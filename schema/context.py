@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 
 from strawberry.types import Info as StrawberryInfo
 
+from schema.ids import GlobalId
 from schema.loaders import Loaders
 from service.auth import Principal, Role
 from service.store.interface import Store
@@ -34,6 +35,7 @@ class Context:
     principal: Principal | None = None
     authenticated: bool = False
     connection_params: dict[str, object] | None = None
+    org_id: str | None = None
     store: Store = field(init=False)
     loaders: Loaders = field(init=False)
     # One instant per request: every number in one response is computed at the same `now`.
@@ -57,6 +59,13 @@ class Context:
             return True
         return self.principal is not None and self.principal.role >= role
 
+    def home(self, gid: GlobalId) -> GlobalId:
+        """An id as the caller's organization reads it: one of another organization becomes an
+        id its own organization does not hold, so every lookup fails as for an unknown id."""
+        if not self.authenticated or gid.org_id == self.org_id or gid.type_name == "Organization":
+            return gid
+        return GlobalId(gid.type_name, self.org_id or "~", f"~{gid.local_id}")
+
     def reset_loaders(self) -> None:
         """Forget what was loaded: after a write, cached objects and rollups are stale."""
         self.loaders = Loaders(self.store, self.now)
@@ -64,8 +73,8 @@ class Context:
     async def sign_in(self, principal: Principal) -> None:
         """Scope this context to the principal's organization (the token names it by slug)."""
         found = await self.shared.get_organization_by_slug(principal.organization)
-        org_id = found.id if found else None
-        self.store = scoped(self.shared, org_id=org_id, slug=principal.organization)
+        self.org_id = found.id if found else None
+        self.store = scoped(self.shared, org_id=self.org_id, slug=principal.organization)
         self.principal = principal
         self.authenticated = True
         self.reset_loaders()

@@ -48,9 +48,11 @@ class Query:
             )
         return list(await asyncio.gather(*(load_node(info, i) for i in ids)))
 
-    @strawberry.field(description="Who is asking.")
-    def viewer(self) -> Viewer:
-        return Viewer(subject=None, role=None, organization_id=None)
+    @strawberry.field(description="Who is asking: the token's subject, role and organization.")
+    def viewer(self, info: Info) -> Viewer:
+        found = info.context.principal
+        role = found.role.name.lower() if found else None
+        return Viewer(subject=info.context.subject, role=role, organization_id=info.context.org_id)
 
     @strawberry.field(description="The organization with this id; null when there is none.")
     async def organization(

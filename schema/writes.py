@@ -31,6 +31,11 @@ from service.okrs import check_ins, cycles, initiatives, key_results, objectives
 from service.okrs.common import KEEP, Keep, organization
 
 
+def _target(ctx: Context, value: str, type_name: str, *, field: str) -> GlobalId:
+    """A decoded id argument, seen from the caller's organization (`Context.home`)."""
+    return ctx.home(expect_id(value, type_name, field=field))
+
+
 def _given(value: Any) -> Any:
     """None for a field left out of an update input (UNSET), else the value."""
     return None if value is strawberry.UNSET else value
@@ -73,7 +78,7 @@ async def organization_create(
 async def organization_update(
     ctx: Context, id: str, input: i.OrganizationUpdateInput
 ) -> p.OrganizationUpdatePayload:
-    org = expect_id(id, "Organization", field="id")
+    org = _target(ctx, id, "Organization", field="id")
     policy = _given(input.policy)
     change = None
     if policy is not None:
@@ -99,7 +104,7 @@ async def organization_update(
 async def department_create(
     ctx: Context, input: i.DepartmentCreateInput
 ) -> p.DepartmentCreatePayload:
-    org = expect_id(input.organization_id, "Organization", field="organizationId")
+    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
     made = await organizations.create_department(
         store=ctx.store, org_id=org.org_id, name=input.name
     )
@@ -107,7 +112,7 @@ async def department_create(
 
 
 async def cycle_create(ctx: Context, input: i.CycleCreateInput) -> p.CycleCreatePayload:
-    org = expect_id(input.organization_id, "Organization", field="organizationId")
+    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
     await organizations_exist(ctx, org)
     if input.month is None:
         year, *_ = await cycles.create_year(store=ctx.store, org_id=org.org_id, year=input.year)
@@ -124,7 +129,7 @@ async def organizations_exist(ctx: Context, org: GlobalId) -> None:
 
 
 async def cycle_close(ctx: Context, id: str) -> p.CycleClosePayload:
-    target = expect_id(id, "Cycle", field="id")
+    target = _target(ctx, id, "Cycle", field="id")
     closed = await cycles.close_cycle(
         store=ctx.store, org_id=target.org_id, cycle_id=target.local_id, now=ctx.now
     )
@@ -135,7 +140,7 @@ async def cycle_close(ctx: Context, id: str) -> p.CycleClosePayload:
 
 
 async def objective_create(ctx: Context, input: i.ObjectiveCreateInput) -> p.ObjectiveCreatePayload:
-    cycle = expect_id(input.cycle_id, "Cycle", field="cycleId")
+    cycle = _target(ctx, input.cycle_id, "Cycle", field="cycleId")
     made = await objectives.create_objective(
         store=ctx.store,
         org_id=cycle.org_id,
@@ -155,7 +160,7 @@ async def objective_create(ctx: Context, input: i.ObjectiveCreateInput) -> p.Obj
 async def objective_update(
     ctx: Context, id: str, input: i.ObjectiveUpdateInput
 ) -> p.ObjectiveUpdatePayload:
-    target = expect_id(id, "Objective", field="id")
+    target = _target(ctx, id, "Objective", field="id")
     changed = await objectives.update_objective(
         store=ctx.store,
         org_id=target.org_id,
@@ -174,7 +179,7 @@ async def objective_update(
 
 
 async def objective_delete(ctx: Context, id: str) -> p.ObjectiveDeletePayload:
-    target = expect_id(id, "Objective", field="id")
+    target = _target(ctx, id, "Objective", field="id")
     await objectives.delete_objective(
         store=ctx.store, org_id=target.org_id, objective_id=target.local_id, now=ctx.now
     )
@@ -189,7 +194,7 @@ def _kind(value: Any) -> model.KeyResultKind | None:
 async def key_result_create(
     ctx: Context, input: i.KeyResultCreateInput
 ) -> p.KeyResultCreatePayload:
-    objective = expect_id(input.objective_id, "Objective", field="objectiveId")
+    objective = _target(ctx, input.objective_id, "Objective", field="objectiveId")
     made = await key_results.create_key_result(
         store=ctx.store,
         org_id=objective.org_id,
@@ -197,7 +202,8 @@ async def key_result_create(
         title=input.title,
         now=ctx.now,
         kind=_kind(input.kind),
-        start_value=input.start_value,
+        # KeyResultCreateInput documents "0 if left out"; the use case needs a number.
+        start_value=0.0 if input.start_value is None else input.start_value,
         target_value=input.target_value,
         unit=input.unit,
         department_id=_local(objective, input.department_id, "Department", "departmentId"),
@@ -211,7 +217,7 @@ async def key_result_create(
 async def key_result_update(
     ctx: Context, id: str, input: i.KeyResultUpdateInput
 ) -> p.KeyResultUpdatePayload:
-    target = expect_id(id, "KeyResult", field="id")
+    target = _target(ctx, id, "KeyResult", field="id")
     changed = await key_results.update_key_result(
         store=ctx.store,
         org_id=target.org_id,
@@ -231,7 +237,7 @@ async def key_result_update(
 
 
 async def key_result_delete(ctx: Context, id: str) -> p.KeyResultDeletePayload:
-    target = expect_id(id, "KeyResult", field="id")
+    target = _target(ctx, id, "KeyResult", field="id")
     await key_results.delete_key_result(
         store=ctx.store, org_id=target.org_id, key_result_id=target.local_id, now=ctx.now
     )
@@ -241,7 +247,7 @@ async def key_result_delete(ctx: Context, id: str) -> p.KeyResultDeletePayload:
 async def _dependency(
     ctx: Context, key_result_id: str, depends_on_id: str, *, add: bool
 ) -> KeyResult:
-    target = expect_id(key_result_id, "KeyResult", field="keyResultId")
+    target = _target(ctx, key_result_id, "KeyResult", field="keyResultId")
     upstream = _local(target, depends_on_id, "KeyResult", "dependsOnId")
     assert upstream is not None  # a required argument
     change = key_results.add_dependency if add else key_results.remove_dependency
@@ -273,7 +279,7 @@ async def key_result_dependency_remove(
 async def key_result_carry_over(
     ctx: Context, id: str, cycle_id: str
 ) -> p.KeyResultCarryOverPayload:
-    target = expect_id(id, "KeyResult", field="id")
+    target = _target(ctx, id, "KeyResult", field="id")
     cycle = _local(target, cycle_id, "Cycle", "cycleId")
     assert cycle is not None  # a required argument
     made = await key_results.carry_over(
@@ -288,7 +294,7 @@ async def key_result_carry_over(
 
 
 async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckInCreatePayload:
-    target = expect_id(input.key_result_id, "KeyResult", field="keyResultId")
+    target = _target(ctx, input.key_result_id, "KeyResult", field="keyResultId")
     recorded = await check_ins.record_check_in(
         store=ctx.store,
         org_id=target.org_id,
@@ -309,7 +315,7 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
 
 
 async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
-    target = expect_id(id, "CheckIn", field="id")
+    target = _target(ctx, id, "CheckIn", field="id")
     deleted = await check_ins.delete_check_in(
         store=ctx.store, org_id=target.org_id, check_in_id=target.local_id, now=ctx.now
     )
@@ -319,7 +325,7 @@ async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
 
 
 async def action_step_add(ctx: Context, input: i.ActionStepAddInput) -> p.ActionStepAddPayload:
-    objective = expect_id(input.objective_id, "Objective", field="objectiveId")
+    objective = _target(ctx, input.objective_id, "Objective", field="objectiveId")
     step = await objectives.add_action_step(
         store=ctx.store,
         org_id=objective.org_id,
@@ -334,7 +340,7 @@ async def action_step_add(ctx: Context, input: i.ActionStepAddInput) -> p.Action
 async def action_step_update(
     ctx: Context, id: str, input: i.ActionStepUpdateInput
 ) -> p.ActionStepUpdatePayload:
-    target = expect_id(id, "ActionStep", field="id")
+    target = _target(ctx, id, "ActionStep", field="id")
     step = await objectives.update_action_step(
         store=ctx.store,
         org_id=target.org_id,
@@ -351,7 +357,7 @@ async def action_step_update(
 async def initiative_create(
     ctx: Context, input: i.InitiativeCreateInput
 ) -> p.InitiativeCreatePayload:
-    org = expect_id(input.organization_id, "Organization", field="organizationId")
+    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
     linked = [_local(org, k, "KeyResult", "keyResultIds") for k in input.key_result_ids]
     made = await initiatives.create_initiative(
         store=ctx.store,
@@ -367,7 +373,7 @@ async def initiative_create(
 async def _linking(
     ctx: Context, initiative_id: str, key_result_id: str, *, link: bool
 ) -> Initiative:
-    target = expect_id(initiative_id, "Initiative", field="initiativeId")
+    target = _target(ctx, initiative_id, "Initiative", field="initiativeId")
     key_result = _local(target, key_result_id, "KeyResult", "keyResultId")
     assert key_result is not None  # a required argument
     change = initiatives.link_initiative if link else initiatives.unlink_initiative

@@ -78,8 +78,8 @@ class World:
     deals: KeyResult
 
 
-async def build_world(store: MongoStore) -> World:
-    org = await organizations.create_organization(store=store, name="Acme", slug="acme")
+async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
+    org = await organizations.create_organization(store=store, name="Acme", slug=slug)
     marketing = await organizations.create_department(store=store, org_id=org.id, name="Marketing")
     sales = await organizations.create_department(store=store, org_id=org.id, name="Sales")
     year, *quarters = await cycles.create_year(store=store, org_id=org.id, year=2027)
