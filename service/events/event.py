@@ -1,0 +1,276 @@
+"""A progress event as plain, JSON-able data: what travels between instances.
+
+The event holds no domain objects, so any instance can rebuild it from the wire. It depends on
+`service.domain` only: the use cases (`service.okrs`) publish events, so importing them from here
+would make the two packages import each other; `ChangeLike` describes their `ProgressChange`
+structurally instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypedDict
+
+from service.domain.explain import Explanation, ExplanationInput
+from service.domain.model import ProgressStatus
+from service.domain.rollup import Progress
+
+# The values of `service.okrs.common.ScopeKind`, as they travel.
+SCOPE_KINDS = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
+
+
+class PlainInput(TypedDict):
+    """One input of an explanation's formula."""
+
+    label: str
+    value: float | None
+    weight: float | None
+    node_id: str | None
+
+
+class PlainPolicyValue(TypedDict):
+    """One policy setting the computation used."""
+
+    name: str
+    value: float
+
+
+class PlainExplanation(TypedDict):
+    """How a number was computed."""
+
+    formula: str
+    inputs: list[PlainInput]
+    policy: list[PlainPolicyValue]
+    status_reason: str
+
+
+class PlainProgress(TypedDict):
+    """A scope's progress numbers: `service.domain.rollup.Progress` as JSON-able data."""
+
+    value: float | None
+    attainment: float | None
+    expected: float
+    status: str
+    blocked_by: list[str]
+    current: float | None
+    explanation: PlainExplanation
+
+
+def progress_to_plain(progress: Progress) -> PlainProgress:
+    """A domain progress as plain data (lists, not tuples, so that JSON gives it back equal)."""
+    explained = progress.explanation
+    return {
+        "value": progress.value,
+        "attainment": progress.attainment,
+        "expected": progress.expected,
+        "status": progress.status.value,
+        "blocked_by": list(progress.blocked_by),
+        "current": progress.current,
+        "explanation": {
+            "formula": explained.formula,
+            "inputs": [
+                {"label": i.label, "value": i.value, "weight": i.weight, "node_id": i.node_id}
+                for i in explained.inputs
+            ],
+            "policy": [{"name": name, "value": value} for name, value in explained.policy],
+            "status_reason": explained.status_reason,
+        },
+    }
+
+
+def progress_from_plain(plain: PlainProgress) -> Progress:
+    """The domain progress back from plain data (for `Progress.from_domain` in the schema)."""
+    explained = plain["explanation"]
+    return Progress(
+        value=plain["value"],
+        attainment=plain["attainment"],
+        expected=plain["expected"],
+        status=ProgressStatus(plain["status"]),
+        blocked_by=tuple(plain["blocked_by"]),
+        current=plain["current"],
+        explanation=Explanation(
+            formula=explained["formula"],
+            inputs=tuple(
+                ExplanationInput(
+                    label=i["label"], value=i["value"], weight=i["weight"], node_id=i["node_id"]
+                )
+                for i in explained["inputs"]
+            ),
+            policy=tuple((p["name"], p["value"]) for p in explained["policy"]),
+            status_reason=explained["status_reason"],
+        ),
+    )
+
+
+class ScopeLike(Protocol):
+    """What `service.okrs.common.Scope` offers (its `kind` is a `StrEnum`, so a `str`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def cycle_id(self) -> str | None: ...
+
+
+class ChangeLike(Protocol):
+    """What `service.okrs.common.ProgressChange` offers."""
+
+    @property
+    def scope(self) -> ScopeLike: ...
+    @property
+    def previous(self) -> Progress | None: ...
+    @property
+    def current(self) -> Progress | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeChange:
+    """One scope's progress before and after (None before: new; None after: gone)."""
+
+    kind: str
+    id: str
+    cycle_id: str | None
+    previous: PlainProgress | None
+    current: PlainProgress | None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCOPE_KINDS:
+            raise ValueError(f"unknown scope kind {self.kind!r}")
+
+    @classmethod
+    def from_change(cls, change: ChangeLike) -> ScopeChange:
+        """The plain form of a use case's `ProgressChange`."""
+        scope = change.scope
+        return cls(
+            kind=str(scope.kind),
+            id=scope.id,
+            cycle_id=scope.cycle_id,
+            previous=None if change.previous is None else progress_to_plain(change.previous),
+            current=None if change.current is None else progress_to_plain(change.current),
+        )
+
+    def previous_progress(self) -> Progress | None:
+        """`previous` as a domain progress."""
+        return None if self.previous is None else progress_from_plain(self.previous)
+
+    def current_progress(self) -> Progress | None:
+        """`current` as a domain progress."""
+        return None if self.current is None else progress_from_plain(self.current)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Progress moved in one organization because a key result changed.
+
+    `sequence` is the organization's event counter from the store (a gap tells a client it missed
+    events); `at` is an aware datetime, kept in UTC; `changes` lists every scope whose progress
+    moved, the key result itself first as the use cases report them.
+    """
+
+    org_id: str
+    sequence: int
+    at: datetime
+    key_result_id: str
+    cause_check_in_id: str | None = None
+    changes: tuple[ScopeChange, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.at.utcoffset() is None:
+            raise ValueError("an event's `at` must be timezone-aware")
+        # Frozen: set the normalized value the way dataclasses themselves do.
+        object.__setattr__(self, "at", self.at.astimezone(UTC))
+        object.__setattr__(self, "changes", tuple(self.changes))
+
+    @classmethod
+    def from_changes(
+        cls,
+        *,
+        org_id: str,
+        sequence: int,
+        at: datetime,
+        key_result_id: str,
+        changes: Iterable[ChangeLike],
+        cause_check_in_id: str | None = None,
+    ) -> Event:
+        """The event for a use case's progress changes (`tracked(...)`'s second result)."""
+        return cls(
+            org_id=org_id,
+            sequence=sequence,
+            at=at,
+            key_result_id=key_result_id,
+            cause_check_in_id=cause_check_in_id,
+            changes=tuple(ScopeChange.from_change(c) for c in changes),
+        )
+
+    def changes_of(self, scope_id: str) -> tuple[ScopeChange, ...]:
+        """The changes of one scope (a department moves once per cycle it is counted in)."""
+        return tuple(c for c in self.changes if c.id == scope_id)
+
+    def to_json(self) -> str:
+        """The event as a JSON document."""
+        return json.dumps(
+            {
+                "org_id": self.org_id,
+                "sequence": self.sequence,
+                "at": self.at.isoformat(),
+                "key_result_id": self.key_result_id,
+                "cause_check_in_id": self.cause_check_in_id,
+                "changes": [
+                    {
+                        "kind": c.kind,
+                        "id": c.id,
+                        "cycle_id": c.cycle_id,
+                        "previous": c.previous,
+                        "current": c.current,
+                    }
+                    for c in self.changes
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Event:
+        """The event back from `to_json`'s document; ValueError when it is not one."""
+        try:
+            data: dict[str, Any] = json.loads(text)
+            return cls(
+                org_id=_text(data["org_id"]),
+                sequence=int(data["sequence"]),
+                at=datetime.fromisoformat(_text(data["at"])),
+                key_result_id=_text(data["key_result_id"]),
+                cause_check_in_id=_optional_text(data["cause_check_in_id"]),
+                changes=tuple(
+                    ScopeChange(
+                        kind=_text(c["kind"]),
+                        id=_text(c["id"]),
+                        cycle_id=_optional_text(c["cycle_id"]),
+                        previous=_progress(c["previous"]),
+                        current=_progress(c["current"]),
+                    )
+                    for c in data["changes"]
+                ),
+            )
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not an event: {error!r}") from error
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _progress(value: PlainProgress | None) -> PlainProgress | None:
+    """Plain progress from the wire, checked by converting it (a KeyError when incomplete)."""
+    if value is not None:
+        progress_from_plain(value)
+    return value
