@@ -179,10 +179,10 @@ class QueryCost(SchemaExtension):
 
 # Messages of graphql-core and of strawberry's limiters, and the code each gets.
 _CODES = (
+    ("tokens. Parsing aborted", "TOO_MANY_TOKENS"),
     ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
     ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
     ("aliases found", "TOO_MANY_ALIASES"),
-    ("maximum number of tokens", "TOO_MANY_TOKENS"),
     ("introspection has been disabled", "INTROSPECTION_DISABLED"),
     ("Variable '$", "BAD_USER_INPUT"),
 )

@@ -36,6 +36,10 @@ _LAUNCH = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
 _PR_SET_PDEATHSIG = 1
 
 
+SELECTION_TIMEOUT_MS = 1500
+CONNECT_TIMEOUT_MS = 1000
+
+
 class EmbeddedStartError(RuntimeError):
     """nx-27017 did not answer in time, or exited while starting."""
 
@@ -83,13 +87,13 @@ class NxServer:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     @classmethod
-    def launch(cls, data_dir: Path | None, workdir: Path) -> NxServer:
+    def launch(cls, data_dir: Path | None, workdir: Path, *, port: int | None = None) -> NxServer:
         """Start the process (without waiting for it): `data_dir` None keeps data in memory;
         `workdir` receives its pid and log files. Call from the thread that will outlive it:
         PR_SET_PDEATHSIG watches the launching thread."""
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         command = [
             sys.executable,
             "-c",
@@ -212,7 +216,14 @@ async def embedded_mongo(
 @contextlib.asynccontextmanager
 async def connect(uri: str, database: str = "okrgraph") -> AsyncIterator[MongoStore]:
     """A MongoStore over a new client to `uri`; the client is closed when the block exits."""
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri, tz_aware=True)
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        # Fail fast while the store is down (the driver's default waits 30 s): a request gets
+        # STORE_UNAVAILABLE in under 2 s, and the driver reconnects by itself when it is back.
+        serverSelectionTimeoutMS=SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=CONNECT_TIMEOUT_MS,
+    )
     try:
         yield MongoStore(client[database])
     finally:

@@ -8,12 +8,6 @@ threshold, so the statuses do not depend on the day the test runs.
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,49 +17,19 @@ import pytest
 
 from service.auth import Role, mint
 from service.domain.calendar import quarter_spans, year_span
+from tests.e2e.servers import serving
 
 SECRET = "e2e-secret-of-at-least-thirty-two-characters"
 SLUG = "acme-e2e"
 # The server reads the clock a moment after the test: 1e-4 of a quarter is about 13 minutes.
 CLOSE = 1e-4
-ADDRESS = re.compile(r"GraphiQL at (http://\S+)/graphql")
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    """The base URL of a server started for this module, stopped (and checked) at the end."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--memory", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "OKRGRAPH_JWT_SECRET": SECRET},
-    )
-    assert process.stdout is not None
-    output = process.stdout
-    lines: list[str] = []
-    drain = threading.Thread(target=output.read, daemon=True)
-    try:
-        for line in output:
-            lines.append(line)
-            found = ADDRESS.search(line)
-            if found:
-                # Keep reading (access logs) so a full pipe never stalls the server.
-                drain.start()
-                yield found.group(1)
-                break
-        else:
-            pytest.fail("the server never printed its address:\n" + "".join(lines))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            assert process.wait(timeout=30) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-            if drain.is_alive():
-                drain.join(timeout=10)  # the server is gone: its output ends
-            output.close()
+    """The base URL of a server with authentication on, for this module."""
+    with serving("--memory", env={"OKRGRAPH_JWT_SECRET": SECRET}) as base:
+        yield base
 
 
 class Client:
