@@ -14,6 +14,7 @@ from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
 from schema.queries import Query
+from schema.subscriptions import Subscription
 from schema.types import (
     ActionStep,
     CheckIn,
@@ -85,6 +86,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     return OkrSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Node, *NODE_TYPES],
         extensions=[codes, Masking, *limiting],
     )

@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 from schema.ids import GlobalId
 from schema.loaders import Loaders
 from service.auth import Principal, Role
+from service.events import EventBus
 from service.store.interface import Store
 from service.store.tenant import scoped
 
@@ -35,7 +36,9 @@ class Context:
     principal: Principal | None = None
     authenticated: bool = False
     connection_params: dict[str, object] | None = None
+    events: EventBus | None = None
     org_id: str | None = None
+    subscriptions: int = 0
     store: Store = field(init=False)
     loaders: Loaders = field(init=False)
     # One instant per request: every number in one response is computed at the same `now`.
@@ -66,6 +69,11 @@ class Context:
             return gid
         return GlobalId(gid.type_name, self.org_id or "~", f"~{gid.local_id}")
 
+    def refresh(self) -> None:
+        """A new instant and empty loaders: for each event of a long-lived subscription."""
+        self.now = self.clock()
+        self.reset_loaders()
+
     def reset_loaders(self) -> None:
         """Forget what was loaded: after a write, cached objects and rollups are stale."""
         self.loaders = Loaders(self.store, self.now)
@@ -81,18 +89,26 @@ class Context:
 
 
 def build_context(
-    store: Store, *, clock: Callable[[], datetime] = utc_now, authenticated: bool = False
+    store: Store,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    authenticated: bool = False,
+    events: EventBus | None = None,
 ) -> Context:
     """A fresh context for one request: with authentication off everything is visible; on,
     nothing is until `sign_in`."""
-    return Context(shared=store, clock=clock, authenticated=authenticated)
+    return Context(shared=store, clock=clock, authenticated=authenticated, events=events)
 
 
 async def signed_in_context(
-    store: Store, principal: Principal, *, clock: Callable[[], datetime] = utc_now
+    store: Store,
+    principal: Principal,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    events: EventBus | None = None,
 ) -> Context:
     """A fresh context for one request of an authenticated principal."""
-    context = Context(shared=store, clock=clock, authenticated=True)
+    context = Context(shared=store, clock=clock, authenticated=True, events=events)
     await context.sign_in(principal)
     return context
 

@@ -87,30 +87,32 @@ class Progress:
         return [KeyResult.from_domain(k) for k in found if k is not None]
 
     @classmethod
-    def from_domain(cls, result: domain.Progress, evaluation: Evaluation, org_id: str) -> Progress:
+    def from_domain(cls, result: domain.Progress, org_id: str) -> Progress:
         return cls(
             value=result.value,
             attainment=result.attainment,
             expected=result.expected,
             status=ProgressStatus(result.status.value),
-            explanation=_explanation(result.explanation, evaluation, org_id),
+            explanation=_explanation(result.explanation, org_id),
             org_id=org_id,
             blocked_by_ids=result.blocked_by,
         )
 
 
-def _explanation(explained: DomainExplanation, evaluation: Evaluation, org_id: str) -> Explanation:
-    def node_id(local: str | None) -> strawberry.ID | None:
-        if local is None:
+def _explanation(explained: DomainExplanation, org_id: str) -> Explanation:
+    def node_id(local: str | None, kind: str | None) -> strawberry.ID | None:
+        if local is None or kind is None:
             return None
-        kind = "KeyResult" if local in evaluation.key_results else "Objective"
         return strawberry.ID(to_global_id(kind, org_id, local))
 
     return Explanation(
         formula=explained.formula,
         inputs=[
             ExplanationInput(
-                label=i.label, value=i.value, weight=i.weight, node_id=node_id(i.node_id)
+                label=i.label,
+                value=i.value,
+                weight=i.weight,
+                node_id=node_id(i.node_id, i.node_kind),
             )
             for i in explained.inputs
         ],
@@ -165,7 +167,7 @@ async def key_result_progress(
 ) -> Progress:
     """A key result's progress."""
     done = await evaluation(info, org_id, year, as_of)
-    return Progress.from_domain(done.key_result_progress[key_result_id], done, org_id)
+    return Progress.from_domain(done.key_result_progress[key_result_id], org_id)
 
 
 async def objective_progress(
@@ -173,7 +175,7 @@ async def objective_progress(
 ) -> Progress:
     """An objective's progress: the weighted mean of its key results and child objectives."""
     done = await evaluation(info, org_id, year, as_of)
-    return Progress.from_domain(done.objective_progress[objective_id], done, org_id)
+    return Progress.from_domain(done.objective_progress[objective_id], org_id)
 
 
 async def cycle_progress(
@@ -181,7 +183,7 @@ async def cycle_progress(
 ) -> Progress:
     """A cycle's progress: the weighted mean of its top-level objectives."""
     done = await evaluation(info, org_id, year, as_of)
-    return Progress.from_domain(done.cycle(cycle_id), done, org_id)
+    return Progress.from_domain(done.cycle(cycle_id), org_id)
 
 
 async def department_progress(
@@ -190,7 +192,7 @@ async def department_progress(
     """A department's progress in a cycle and the cycles inside it."""
     done = await evaluation(info, org_id, year, as_of)
     inside = descendant_cycles(done.cycles.values(), cycle_id)
-    return Progress.from_domain(done.department(department_id, inside, cycle_id), done, org_id)
+    return Progress.from_domain(done.department(department_id, inside, cycle_id), org_id)
 
 
 async def organization_progress(
@@ -204,7 +206,7 @@ async def organization_progress(
     done = await evaluation(info, org.id, year, as_of)
     root = global_objective(done)
     if root is not None:
-        return Progress.from_domain(done.objective_progress[root.id], done, org.id)
+        return Progress.from_domain(done.objective_progress[root.id], org.id)
     expected = expected_progress(span.starts_at, span.ends_at, as_of or done.now)
     empty = domain.combine([], expected=expected, what="organization (no global objective yet)")
-    return Progress.from_domain(empty, done, org.id)
+    return Progress.from_domain(empty, org.id)

@@ -7,6 +7,7 @@ exactly like an unknown id (NOT_FOUND).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -28,7 +29,26 @@ from schema.types import (
 )
 from service.domain import model
 from service.okrs import check_ins, cycles, initiatives, key_results, objectives, organizations
-from service.okrs.common import KEEP, Keep, organization
+from service.okrs.common import KEEP, Keep, ProgressChange, organization
+from service.okrs.publish import publish_changes
+
+
+async def _publish(
+    ctx: Context,
+    org_id: str,
+    key_result_id: str,
+    changes: Sequence[ProgressChange],
+    cause_check_in_id: str | None = None,
+) -> None:
+    await publish_changes(
+        store=ctx.store,
+        bus=ctx.events,
+        org_id=org_id,
+        key_result_id=key_result_id,
+        changes=changes,
+        at=ctx.clock(),
+        cause_check_in_id=cause_check_in_id,
+    )
 
 
 def _target(ctx: Context, value: str, type_name: str, *, field: str) -> GlobalId:
@@ -233,14 +253,16 @@ async def key_result_update(
         weight=_given(input.weight),
     )
     assert changed.key_result is not None  # an updated key result is returned
+    await _publish(ctx, target.org_id, target.local_id, changed.changes)
     return p.KeyResultUpdatePayload(key_result=KeyResult.from_domain(changed.key_result))
 
 
 async def key_result_delete(ctx: Context, id: str) -> p.KeyResultDeletePayload:
     target = _target(ctx, id, "KeyResult", field="id")
-    await key_results.delete_key_result(
+    deleted = await key_results.delete_key_result(
         store=ctx.store, org_id=target.org_id, key_result_id=target.local_id, now=ctx.now
     )
+    await _publish(ctx, target.org_id, target.local_id, deleted.changes)
     return p.KeyResultDeletePayload(deleted_id=strawberry.ID(id))
 
 
@@ -259,6 +281,7 @@ async def _dependency(
         now=ctx.now,
     )
     assert changed.key_result is not None  # the downstream key result is returned
+    await _publish(ctx, target.org_id, target.local_id, changed.changes)
     return KeyResult.from_domain(changed.key_result)
 
 
@@ -307,6 +330,8 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
         author=ctx.subject,
         idempotency_key=input.idempotency_key,
     )
+    if recorded.created:
+        await _publish(ctx, target.org_id, target.local_id, recorded.changes, recorded.check_in.id)
     return p.CheckInCreatePayload(
         check_in=CheckIn.from_domain(recorded.check_in),
         created=recorded.created,
@@ -319,6 +344,7 @@ async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
     deleted = await check_ins.delete_check_in(
         store=ctx.store, org_id=target.org_id, check_in_id=target.local_id, now=ctx.now
     )
+    await _publish(ctx, target.org_id, deleted.key_result.id, deleted.changes)
     return p.CheckInDeletePayload(
         deleted_id=strawberry.ID(id), key_result=KeyResult.from_domain(deleted.key_result)
     )

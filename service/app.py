@@ -31,7 +31,11 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -41,6 +45,7 @@ from schema.limits import Limits
 from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
+from service.events import EventBus, create_bus
 from service.okrs.demo import seed_demo
 from service.store.embedded import open_store
 from service.store.interface import Store
@@ -62,6 +67,7 @@ class _Running:
     """What the lifespan opened, for the routes to use while the app runs."""
 
     store: Store | None = None
+    events: EventBus | None = None
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -109,7 +115,13 @@ class GraphQLApp(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql",
             allow_queries_via_get=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
+            keep_alive=True,
+            keep_alive_interval=15,
             allowed_origins=allowed_origins,
         )
         self._running = running
@@ -155,9 +167,12 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         store = self._running.require_store()
         principal = getattr(request.state, "principal", None)
+        events = self._running.events
         if isinstance(principal, Principal):
-            return await signed_in_context(store, principal, clock=self._clock)
-        return build_context(store, clock=self._clock, authenticated=self._verifier is not None)
+            return await signed_in_context(store, principal, clock=self._clock, events=events)
+        return build_context(
+            store, clock=self._clock, authenticated=self._verifier is not None, events=events
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket authenticates in connection_init's payload (`Authorization: Bearer …`);
@@ -261,7 +276,14 @@ def _readyz(running: _Running) -> Callable[[Request], Awaitable[Response]]:
             await asyncio.wait_for(store.ping(), timeout=READY_TIMEOUT)
         except (StoreUnavailable, TimeoutError):
             return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready", "store": "ok"})
+        # Without the bus, queries and mutations still work: the instance stays in rotation,
+        # and says that live updates are degraded.
+        bus = running.events.health() if running.events else None
+        if bus is not None and not bus.ok:
+            return JSONResponse(
+                {"status": "degraded", "store": "ok", "bus": bus.status, "reason": bus.reason}
+            )
+        return JSONResponse({"status": "ready", "store": "ok", "bus": "ok"})
 
     return readyz
 
@@ -298,11 +320,14 @@ def create_app(
                 seeded = await seed_demo(store=opened, today=today)
                 if seeded.organization is not None:
                     logger.info("seeded the demo organization for %s", today.isoformat())
-            running.store = opened
+            events = create_bus(settings.redis_url)
+            await events.start()
+            owned.push_async_callback(events.close)
+            running.store, running.events = opened, events
             try:
                 yield
             finally:
-                running.store = None
+                running.store, running.events = None, None
 
     verifier = _verifier(settings)
     chosen = schema if schema is not None else build_schema(limits_of(settings))

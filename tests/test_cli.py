@@ -95,7 +95,7 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         [nx] = stores
         assert "nx_27017" in Path(f"/proc/{nx}/cmdline").read_text()
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
-        assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "store": "ok"}
+        assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "store": "ok", "bus": "ok"}
         answer = httpx.post(graphiql, json={"query": "{ __typename organizations { totalCount } }"})
         assert answer.json()["data"] == {"__typename": "Query", "organizations": {"totalCount": 1}}
         assert answer.headers["x-okrgraph-auth"] == "disabled"  # --demo serves without auth

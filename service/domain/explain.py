@@ -13,6 +13,7 @@ class ExplanationInput:
     value: float | None
     weight: float | None = None
     node_id: str | None = None
+    node_kind: str | None = None  # "KeyResult" or "Objective" when `node_id` is set
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ class Weighted:
     value: float | None
     weight: float
     status: ProgressStatus
+    node_kind: str = "Objective"
 
 
 def weighted_mean(items: Iterable[tuple[float | None, float]]) -> float | None:
@@ -96,7 +97,13 @@ def combine(
     value = weighted_mean((i.value, i.weight) for i in items)
     status = weakest([i.status for i in items])
     inputs = tuple(
-        ExplanationInput(label=i.label, value=i.value, weight=i.weight, node_id=i.node_id)
+        ExplanationInput(
+            label=i.label,
+            value=i.value,
+            weight=i.weight,
+            node_id=i.node_id,
+            node_kind=i.node_kind,
+        )
         for i in items
     )
     counted = [i for i in items if i.value is not None]
@@ -181,7 +188,12 @@ class Evaluation:
     def _key_result_item(self, key_result: KeyResult) -> Weighted:
         result = self.key_result_progress[key_result.id]
         return Weighted(
-            key_result.id, key_result.title, result.value, key_result.weight, result.status
+            key_result.id,
+            key_result.title,
+            result.value,
+            key_result.weight,
+            result.status,
+            node_kind="KeyResult",
         )
 
 

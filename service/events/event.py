@@ -29,6 +29,7 @@ class PlainInput(TypedDict):
     value: float | None
     weight: float | None
     node_id: str | None
+    node_kind: str | None
 
 
 class PlainPolicyValue(TypedDict):
@@ -72,7 +73,13 @@ def progress_to_plain(progress: Progress) -> PlainProgress:
         "explanation": {
             "formula": explained.formula,
             "inputs": [
-                {"label": i.label, "value": i.value, "weight": i.weight, "node_id": i.node_id}
+                {
+                    "label": i.label,
+                    "value": i.value,
+                    "weight": i.weight,
+                    "node_id": i.node_id,
+                    "node_kind": i.node_kind,
+                }
                 for i in explained.inputs
             ],
             "policy": [{"name": name, "value": value} for name, value in explained.policy],
@@ -95,7 +102,11 @@ def progress_from_plain(plain: PlainProgress) -> Progress:
             formula=explained["formula"],
             inputs=tuple(
                 ExplanationInput(
-                    label=i["label"], value=i["value"], weight=i["weight"], node_id=i["node_id"]
+                    label=i["label"],
+                    value=i["value"],
+                    weight=i["weight"],
+                    node_id=i["node_id"],
+                    node_kind=i.get("node_kind"),
                 )
                 for i in explained["inputs"]
             ),

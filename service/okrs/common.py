@@ -41,11 +41,11 @@ def new_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
-async def organization(store: Store, org_id: str) -> Organization:
-    """The organization, or NotFound."""
+async def organization(store: Store, org_id: str, *, field: str = "organizationId") -> Organization:
+    """The organization, or NotFound on `field` (the input that named it)."""
     found = await store.get_organizations([org_id])
     if not found:
-        raise NotFound("no organization with this id", field=("organizationId",))
+        raise NotFound("no organization with this id", field=(field,))
     return found[0]
 
 
@@ -246,7 +246,8 @@ def progress_of(evaluation: Evaluation, scope: Scope) -> Progress | None:
 def changes(
     before: Evaluation | None, after: Evaluation, scopes: Sequence[Scope]
 ) -> tuple[ProgressChange, ...]:
-    """The progress of `scopes` before and after, for the scopes whose progress changed."""
+    """The progress of every scope before and after, whether or not it moved: a subscriber to
+    any scope that holds the changed key result hears of the change (CONTRACT.md)."""
     found: list[ProgressChange] = []
     seen: set[Scope] = set()
     for scope in scopes:
@@ -255,7 +256,7 @@ def changes(
         seen.add(scope)
         previous = progress_of(before, scope) if before is not None else None
         current = progress_of(after, scope)
-        if previous != current:
+        if previous is not None or current is not None:
             found.append(ProgressChange(scope=scope, previous=previous, current=current))
     return tuple(found)
 

@@ -93,7 +93,7 @@ async def create_key_result(
     cleaned_unit = rules.optional_text(unit, field="unit", limit=50)
     cleaned_owner = rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
     checked_weight = rules.weight(weight)
-    org = await organization(store, org_id)
+    org = await organization(store, org_id, field="objectiveId")
     parent = await objective(store, org_id, objective_id)
     open_cycle(await cycle(store, org_id, parent.cycle_id), field="objectiveId")
     if department_id is not None:

@@ -88,7 +88,7 @@ async def create_objective(
     cleaned_description = rules.optional_text(description, field="description")
     cleaned_owner = rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
     checked_weight = rules.weight(weight)
-    org = await organization(store, org_id)
+    org = await organization(store, org_id, field="cycleId")
     target = await cycle(store, org_id, cycle_id)
     open_cycle(target)
     if department_id is not None:

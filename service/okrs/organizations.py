@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, fields, replace
 
@@ -38,10 +39,17 @@ def valid_slug(slug: str) -> str:
     return slug
 
 
+def _finite(value: float, name: str) -> float:
+    """A finite policy number; a refusal names the field inside `policy`, as the others do."""
+    if not math.isfinite(value):
+        raise InvalidInput(f"{name} must be a finite number", field=("policy", name))
+    return float(value)
+
+
 def valid_policy(policy: Policy) -> Policy:
     """Thresholds ordered 0 <= atRisk <= onTrack <= 1; objective limits 1 <= min <= max."""
-    on_track = rules.finite(policy.on_track_ratio, field="onTrackRatio")
-    at_risk = rules.finite(policy.at_risk_ratio, field="atRiskRatio")
+    on_track = _finite(policy.on_track_ratio, "onTrackRatio")
+    at_risk = _finite(policy.at_risk_ratio, "atRiskRatio")
     if not 0 < on_track <= 1:
         raise InvalidInput("onTrackRatio must be in (0, 1]", field=("policy", "onTrackRatio"))
     if not 0 <= at_risk <= on_track:
@@ -57,7 +65,7 @@ def valid_policy(policy: Policy) -> Policy:
             "minObjectivesPerTeam must be between 0 and maxObjectivesPerTeam",
             field=("policy", "minObjectivesPerTeam"),
         )
-    rules.finite(policy.roi_threshold, field="roiThreshold")
+    _finite(policy.roi_threshold, "roiThreshold")
     if not 1 <= policy.stale_after_days <= 366:
         raise InvalidInput(
             "staleAfterDays must be between 1 and 366", field=("policy", "staleAfterDays")
@@ -98,7 +106,7 @@ async def update_organization(
     policy: PolicyChange | None = None,
 ) -> Organization:
     """Change name, mission, vision or policy; fields left None stay as they are."""
-    org = await organization(store, org_id)
+    org = await organization(store, org_id, field="id")
     updated = org
     if name is not None:
         updated = replace(updated, name=rules.text(name, field="name"))

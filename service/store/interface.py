@@ -253,6 +253,11 @@ class Store(Protocol):
     ) -> Page[Initiative]:
         """Initiatives ordered by id: serving any of `key_result_ids`, or (`unaligned`) none."""
 
+    # Events --------------------------------------------------------------------------------
+    async def next_sequence(self, org_id: str) -> int:
+        """The organization's next event sequence number: 1, 2, 3, ... by one atomic increment,
+        so concurrent writers on any instance never share or skip a number."""
+
     # Scopes --------------------------------------------------------------------------------
     async def load_year(self, org_id: str, year: int) -> YearScope:
         """A year's cycles, objectives and key results in at most five round trips, however many

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-from pymongo import UpdateMany
+from pymongo import ReturnDocument, UpdateMany
 from pymongo.errors import BulkWriteError
 
 from service.domain.errors import Conflict
@@ -28,6 +28,7 @@ from service.store import documents as d
 from service.store.interface import Page, YearScope
 from service.store.reads import (
     CHECK_INS,
+    COUNTERS,
     CYCLES,
     DEPARTMENTS,
     INDEXES,
@@ -359,6 +360,16 @@ class MongoStore(MongoReads):
         )
 
     # Scopes --------------------------------------------------------------------------------
+    async def next_sequence(self, org_id: str) -> int:
+        query = {"_id": org_id, "orgId": org_id}
+        change = {"$inc": {"sequence": 1}}
+        doc = await self._call(
+            lambda: self._coll(COUNTERS).find_one_and_update(
+                query, change, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        )
+        return int(doc["sequence"])
+
     async def load_year(self, org_id: str, year: int) -> YearScope:
         in_year = {"orgId": org_id, "year": year}
         cycle_docs, objective_docs, kr_docs = await asyncio.gather(

@@ -24,6 +24,7 @@ KEY_RESULTS = "keyResults"
 CHECK_INS = "checkIns"
 STEPS = "actionSteps"
 INITIATIVES = "initiatives"
+COUNTERS = "counters"
 
 NEWEST_FIRST: Order = [("recordedAt", -1), ("_id", -1)]
 

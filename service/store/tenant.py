@@ -48,6 +48,7 @@ ORG_WRITES = frozenset(
         "set_scores",
         "link_initiative",
         "unlink_initiative",
+        "next_sequence",
     }
 )
 # Writes of entities, each carrying its organization id.

@@ -100,7 +100,7 @@ async def test_healthz_says_the_process_is_alive(client: httpx.AsyncClient) -> N
 async def test_readyz_is_ready_when_the_store_answers(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "store": "ok"}
+    assert response.json() == {"status": "ready", "store": "ok", "bus": "ok"}
 
 
 async def test_readyz_is_503_when_the_store_is_unreachable() -> None:
@@ -317,7 +317,11 @@ async def test_without_a_store_the_lifespan_runs_the_embedded_one_and_stops_it()
     app = create_app(Settings(memory=True, mongodb_uri=None, demo=False, auth="disabled"))
     async with serving(app) as client:
         started = children(os.getpid()) - before
-        assert (await client.get("/readyz")).json() == {"status": "ready", "store": "ok"}
+        assert (await client.get("/readyz")).json() == {
+            "status": "ready",
+            "store": "ok",
+            "bus": "ok",
+        }
     [nx] = started
     assert not running(nx)
 

@@ -1,0 +1,119 @@
+"""The root Subscription: progress as it changes, for any scope, from any instance."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+
+from schema.context import Info
+from schema.ids import parse_global_id, to_global_id
+from schema.nodes import Node, load_global, load_node
+from schema.progress import Progress
+from schema.types import CheckIn
+from service.events import SubscriberTooSlow
+from service.events.event import ScopeChange
+
+SCOPES = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
+MAX_PER_CONNECTION = 50
+
+
+@strawberry.type(description="How one scope's progress moved, and why.")
+class ProgressEvent:
+    sequence: int = strawberry.field(
+        description="The organization's event number: consecutive, so a gap means missed "
+        "events (re-query then)."
+    )
+    at: datetime = strawberry.field(description="When the change was stored.")
+    previous: Progress | None = strawberry.field(description="The scope's progress before.")
+    current: Progress = strawberry.field(description="The scope's progress after, recomputed.")
+    node_id: strawberry.Private[str]
+    cause_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The subscribed scope.")
+    async def node(self, info: Info) -> Node:
+        found = await load_node(info, self.node_id)
+        if found is None:
+            raise GraphQLError("the scope is gone", extensions={"code": "NOT_FOUND"})
+        return found
+
+    @strawberry.field(description="The check-in that caused the change; null for other edits.")
+    async def cause(self, info: Info) -> CheckIn | None:
+        if self.cause_id is None:
+            return None
+        found = parse_global_id(self.cause_id)
+        node = await load_global(info, found) if found else None
+        return node if isinstance(node, CheckIn) else None
+
+
+def _event(
+    change: ScopeChange, org_id: str, scope_id: str, sequence: int, at: datetime, cause: str | None
+) -> ProgressEvent | None:
+    current = change.current_progress()
+    if current is None:  # the scope itself was deleted
+        return None
+    previous = change.previous_progress()
+    return ProgressEvent(
+        sequence=sequence,
+        at=at,
+        previous=Progress.from_domain(previous, org_id) if previous else None,
+        current=Progress.from_domain(current, org_id),
+        node_id=scope_id,
+        cause_id=to_global_id("CheckIn", org_id, cause) if cause else None,
+    )
+
+
+@strawberry.type(description="Everything that can be watched.")
+class Subscription:
+    @strawberry.subscription(
+        description="Progress of a key result, objective, cycle, department or organization, "
+        "each time a stored change moves anything inside it (a check-in above all)."
+    )
+    async def progress_changed(
+        self,
+        info: Info,
+        scope_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The id of the scope to watch.")
+        ],
+    ) -> AsyncGenerator[ProgressEvent, None]:
+        context = info.context
+        decoded = parse_global_id(scope_id)
+        if decoded is None or decoded.type_name not in SCOPES:
+            raise GraphQLError(
+                "scopeId must be the id of a key result, objective, cycle, department or "
+                "organization",
+                extensions={"code": "INVALID_ID"},
+            )
+        gid = context.home(decoded)
+        if await load_global(info, gid) is None:
+            raise GraphQLError("no such scope", extensions={"code": "NOT_FOUND"})
+        if context.events is None:
+            raise GraphQLError("events are not available", extensions={"code": "UNAVAILABLE"})
+        if context.subscriptions >= MAX_PER_CONNECTION:
+            raise GraphQLError(
+                f"at most {MAX_PER_CONNECTION} subscriptions per connection",
+                extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
+            )
+        context.subscriptions += 1
+        try:
+            async with context.events.subscribe(gid.org_id) as events:
+                async for event in events:
+                    for change in event.changes_of(gid.local_id)[:1]:
+                        made = _event(
+                            change,
+                            gid.org_id,
+                            scope_id,
+                            event.sequence,
+                            event.at,
+                            event.cause_check_in_id,
+                        )
+                        if made is not None:
+                            context.refresh()  # the event's numbers are new: so is the rest
+                            yield made
+        except SubscriberTooSlow as error:
+            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
+        finally:
+            context.subscriptions -= 1
