@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -16,14 +17,77 @@ class ExplanationInput:
     node_kind: str | None = None  # "KeyResult" or "Objective" when `node_id` is set
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """The formula that produced a number, its inputs, and the policy values it used."""
+_Parts = tuple[str, tuple[ExplanationInput, ...], tuple[tuple[str, float], ...], str]
 
-    formula: str
-    inputs: tuple[ExplanationInput, ...] = ()
-    policy: tuple[tuple[str, float], ...] = ()
-    status_reason: str = ""
+
+class Explanation:
+    """The formula that produced a number, its inputs, and the policy values it used.
+
+    Writing formulas out costs more than the arithmetic they explain, and most reads never ask
+    for them, so an explanation may be given as a recipe (`later`) and is written out on first
+    use. Either way it reads and compares like a plain value."""
+
+    __slots__ = ("_make", "_parts")
+
+    def __init__(
+        self,
+        formula: str,
+        inputs: tuple[ExplanationInput, ...] = (),
+        policy: tuple[tuple[str, float], ...] = (),
+        status_reason: str = "",
+    ) -> None:
+        self._parts: _Parts | None = (formula, inputs, policy, status_reason)
+        self._make: Callable[[], Explanation] | None = None
+
+    @classmethod
+    def later(cls, make: Callable[[], Explanation]) -> Explanation:
+        """An explanation written out by `make` when first read."""
+        lazy = cls.__new__(cls)
+        lazy._parts = None
+        lazy._make = make
+        return lazy
+
+    def _written(self) -> _Parts:
+        if self._parts is None:
+            assert self._make is not None  # one of the two is always set
+            self._parts = self._make()._written()
+            self._make = None
+        return self._parts
+
+    @property
+    def formula(self) -> str:
+        """The formula, with the values put in."""
+        return self._written()[0]
+
+    @property
+    def inputs(self) -> tuple[ExplanationInput, ...]:
+        """Every input with its value and weight."""
+        return self._written()[1]
+
+    @property
+    def policy(self) -> tuple[tuple[str, float], ...]:
+        """The policy settings used, by name."""
+        return self._written()[2]
+
+    @property
+    def status_reason(self) -> str:
+        """Why the status is what it is."""
+        return self._written()[3]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        return self._written() == other._written()
+
+    def __hash__(self) -> int:
+        return hash(self._written())
+
+    def __repr__(self) -> str:
+        formula, inputs, policy, reason = self._written()
+        return (
+            f"Explanation(formula={formula!r}, inputs={inputs!r}, policy={policy!r}, "
+            f"status_reason={reason!r})"
+        )
 
 
 def fmt(value: float | None) -> str:

@@ -101,6 +101,30 @@ def policy_items(policy: Policy) -> tuple[tuple[str, float], ...]:
     return (("onTrackRatio", policy.on_track_ratio), ("atRiskRatio", policy.at_risk_ratio))
 
 
+def pace(
+    *,
+    progress_value: float,
+    checked_in: bool,
+    expected: float,
+    now: datetime,
+    starts_at: datetime,
+    policy: Policy,
+) -> ProgressStatus:
+    """Steps 1-4 of DOMAIN.md §3.3, first match wins: the status alone, without words."""
+    p = progress_value
+    if p >= 1:
+        return ProgressStatus.ACHIEVED
+    if now < starts_at:
+        return ProgressStatus.NOT_STARTED
+    if not checked_in:
+        return ProgressStatus.PENDING
+    if p >= policy.on_track_ratio * expected:
+        return ProgressStatus.ON_TRACK
+    if p >= policy.at_risk_ratio * expected:
+        return ProgressStatus.AT_RISK
+    return ProgressStatus.OFF_TRACK
+
+
 def pace_status(
     *,
     progress_value: float,

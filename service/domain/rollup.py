@@ -20,6 +20,7 @@ from service.domain.progress import (
     blocking_upstream,
     expected_progress,
     key_result_explanation,
+    pace,
     pace_status,
     policy_items,
     progress,
@@ -96,32 +97,34 @@ def combine(
     thresholds its children's statuses were judged by."""
     value = weighted_mean((i.value, i.weight) for i in items)
     status = weakest([i.status for i in items])
-    inputs = tuple(
-        ExplanationInput(
-            label=i.label,
-            value=i.value,
-            weight=i.weight,
-            node_id=i.node_id,
-            node_kind=i.node_kind,
+
+    def write() -> Explanation:
+        counted = [i for i in items if i.value is not None]
+        if value is None:
+            formula = f"{what}: nothing to measure (null)"
+        else:
+            terms = " + ".join(f"{fmt(i.weight)}*{fmt(i.value)}" for i in counted)
+            weights = " + ".join(fmt(i.weight) for i in counted)
+            formula = f"{what}: {WEIGHTED_MEAN} = ({terms}) / ({weights}) = {fmt(value)}"
+        reason = "nothing under it" if not items else f"weakest of its children: {status.value}"
+        inputs = tuple(
+            ExplanationInput(
+                label=i.label,
+                value=i.value,
+                weight=i.weight,
+                node_id=i.node_id,
+                node_kind=i.node_kind,
+            )
+            for i in items
         )
-        for i in items
-    )
-    counted = [i for i in items if i.value is not None]
-    if value is None:
-        formula = f"{what}: nothing to measure (null)"
-    else:
-        terms = " + ".join(f"{fmt(i.weight)}*{fmt(i.value)}" for i in counted)
-        weights = " + ".join(fmt(i.weight) for i in counted)
-        formula = f"{what}: {WEIGHTED_MEAN} = ({terms}) / ({weights}) = {fmt(value)}"
-    reason = "nothing under it" if not items else f"weakest of its children: {status.value}"
+        return Explanation(formula=formula, inputs=inputs, policy=policy, status_reason=reason)
+
     return Progress(
         value=value,
         attainment=None,
         expected=expected,
         status=status,
-        explanation=Explanation(
-            formula=formula, inputs=inputs, policy=policy, status_reason=reason
-        ),
+        explanation=Explanation.later(write),
     )
 
 
@@ -204,7 +207,7 @@ def evaluate_key_result(
     kr = key_result
     value = progress(kr.kind, kr.start_value, kr.target_value, reading.value)
     expected = expected_progress(cycle.starts_at, cycle.ends_at, now)
-    status, reason = pace_status(
+    status = pace(
         progress_value=value,
         checked_in=reading.checked_in,
         expected=expected,
@@ -212,26 +215,63 @@ def evaluate_key_result(
         starts_at=cycle.starts_at,
         policy=policy,
     )
+
     return Progress(
         value=value,
         attainment=attainment(kr.kind, kr.start_value, kr.target_value, reading.value),
         expected=expected,
         status=status,
         current=reading.value,
-        explanation=key_result_explanation(
-            kind=kr.kind,
-            start=kr.start_value,
-            target=kr.target_value,
-            current=reading.value,
-            status_reason=reason,
-            policy=policy,
+        explanation=Explanation.later(
+            _KeyResultWriting(kr, reading, value, expected, now, cycle.starts_at, policy)
         ),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _KeyResultWriting:
+    """What a key result's explanation is written from, kept until it is read: one small
+    object per key result (not a closure and its cells) because evaluations are large."""
+
+    key_result: KeyResult
+    reading: Reading
+    value: float
+    expected: float
+    now: datetime
+    starts_at: datetime
+    policy: Policy
+
+    def __call__(self) -> Explanation:
+        kr = self.key_result
+        _, reason = pace_status(
+            progress_value=self.value,
+            checked_in=self.reading.checked_in,
+            expected=self.expected,
+            now=self.now,
+            starts_at=self.starts_at,
+            policy=self.policy,
+        )
+        return key_result_explanation(
+            kind=kr.kind,
+            start=kr.start_value,
+            target=kr.target_value,
+            current=self.reading.value,
+            status_reason=reason,
+            policy=self.policy,
+        )
+
+
 def _held_back(result: Progress, blockers: tuple[str, ...], titles: Mapping[str, str]) -> Progress:
-    names = ", ".join(titles[b] for b in blockers)
-    explanation = result.explanation
+    def write() -> Explanation:
+        names = ", ".join(titles[b] for b in blockers)
+        explanation = result.explanation
+        return Explanation(
+            formula=explanation.formula,
+            inputs=explanation.inputs,
+            policy=explanation.policy,
+            status_reason=f"{explanation.status_reason}, but held back by upstream: {names}",
+        )
+
     return Progress(
         value=result.value,
         attainment=result.attainment,
@@ -239,12 +279,7 @@ def _held_back(result: Progress, blockers: tuple[str, ...], titles: Mapping[str,
         status=ProgressStatus.AT_RISK,
         current=result.current,
         blocked_by=blockers,
-        explanation=Explanation(
-            formula=explanation.formula,
-            inputs=explanation.inputs,
-            policy=explanation.policy,
-            status_reason=f"{explanation.status_reason}, but held back by upstream: {names}",
-        ),
+        explanation=Explanation.later(write),
     )
 
 
