@@ -14,6 +14,7 @@ from schema.ids import GlobalId
 from schema.loaders import Loaders
 from service.auth import Principal, Role
 from service.events import EventBus
+from service.store.cache import YearCache
 from service.store.interface import Store
 from service.store.tenant import scoped
 
@@ -37,6 +38,7 @@ class Context:
     authenticated: bool = False
     connection_params: dict[str, object] | None = None
     events: EventBus | None = None
+    cache: YearCache | None = None
     org_id: str | None = None
     subscriptions: int = 0
     store: Store = field(init=False)
@@ -76,7 +78,7 @@ class Context:
 
     def reset_loaders(self) -> None:
         """Forget what was loaded: after a write, cached objects and rollups are stale."""
-        self.loaders = Loaders(self.store, self.now)
+        self.loaders = Loaders(self.store, self.now, self.cache)
 
     async def sign_in(self, principal: Principal) -> None:
         """Scope this context to the principal's organization (the token names it by slug)."""
@@ -94,10 +96,13 @@ def build_context(
     clock: Callable[[], datetime] = utc_now,
     authenticated: bool = False,
     events: EventBus | None = None,
+    cache: YearCache | None = None,
 ) -> Context:
     """A fresh context for one request: with authentication off everything is visible; on,
     nothing is until `sign_in`."""
-    return Context(shared=store, clock=clock, authenticated=authenticated, events=events)
+    return Context(
+        shared=store, clock=clock, authenticated=authenticated, events=events, cache=cache
+    )
 
 
 async def signed_in_context(
@@ -106,9 +111,10 @@ async def signed_in_context(
     *,
     clock: Callable[[], datetime] = utc_now,
     events: EventBus | None = None,
+    cache: YearCache | None = None,
 ) -> Context:
     """A fresh context for one request of an authenticated principal."""
-    context = Context(shared=store, clock=clock, authenticated=True, events=events)
+    context = Context(shared=store, clock=clock, authenticated=True, events=events, cache=cache)
     await context.sign_in(principal)
     return context
 

@@ -27,6 +27,7 @@ from service.domain.model import (
 from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.okrs.common import evaluate_scope
+from service.store.cache import YearCache
 from service.store.interface import Store, YearScope
 
 OrgKey = tuple[str, str]
@@ -101,9 +102,10 @@ def _each(fetch: Callable[[K], Awaitable[V]]) -> DataLoader[K, V]:
 class Loaders:
     """Every loader of one request."""
 
-    def __init__(self, store: Store, now: datetime) -> None:
+    def __init__(self, store: Store, now: datetime, cache: YearCache | None = None) -> None:
         self.store = store
         self.now = now
+        self.cache = cache
         self.organization_by_id: DataLoader[str, Organization | None] = DataLoader(
             load_fn=self._organizations
         )
@@ -192,7 +194,9 @@ class Loaders:
         )
 
     async def _year(self, key: tuple[str, int]) -> YearScope:
-        return await self.store.load_year(*key)
+        if self.cache is None:
+            return await self.store.load_year(*key)
+        return await self.cache.load_year(self.store, *key)
 
     async def _history(self, key: tuple[str, int]) -> tuple[YearScope, History]:
         """A year and every check-in of its key results: one read, then any instant is cheap."""

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +47,8 @@ from service.config import Settings
 from service.domain.errors import StoreUnavailable
 from service.events import EventBus, create_bus
 from service.okrs.demo import seed_demo
+from service.request_json import decode_request_json
+from service.store.cache import YearCache
 from service.store.embedded import open_store
 from service.store.interface import Store
 
@@ -68,6 +70,7 @@ class _Running:
 
     store: Store | None = None
     events: EventBus | None = None
+    cache: YearCache = field(default_factory=YearCache)
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -167,11 +170,17 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         store = self._running.require_store()
         principal = getattr(request.state, "principal", None)
-        events = self._running.events
+        events, cache = self._running.events, self._running.cache
         if isinstance(principal, Principal):
-            return await signed_in_context(store, principal, clock=self._clock, events=events)
+            return await signed_in_context(
+                store, principal, clock=self._clock, events=events, cache=cache
+            )
         return build_context(
-            store, clock=self._clock, authenticated=self._verifier is not None, events=events
+            store,
+            clock=self._clock,
+            authenticated=self._verifier is not None,
+            events=events,
+            cache=cache,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -192,6 +201,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 {"message": str(error), "code": "UNAUTHENTICATED"}
             ) from error
         return accepted
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Strawberry turns only JSONDecodeError into a 400; hostile JSON raises other errors.
+        return decode_request_json(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._page)

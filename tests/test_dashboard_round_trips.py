@@ -11,6 +11,7 @@ from schema.api import schema
 from schema.context import build_context
 from schema.ids import to_global_id
 from service.okrs.datasets import Shape, generate
+from service.store.cache import YearCache
 from service.store.mongo import MongoStore
 
 TODAY = date(2027, 5, 10)
@@ -78,3 +79,32 @@ async def test_the_dashboard_costs_the_same_round_trips_for_2_and_12_departments
     # organization, departments, the page of objectives (find + count), their key results,
     # the year (at most 5), the cycle of the node: a handful, whatever the size.
     assert small <= 12
+
+
+async def test_the_year_cache_changes_the_cost_never_the_numbers() -> None:
+    store = MongoStore(AsyncMongoMockClient()["cached"])
+    await store.ensure_indexes()
+    shape = Shape(departments=3, objectives=2, key_results=2, check_ins=2, quarters=(2,))
+    made = await generate(store=store, shape=shape, today=TODAY)
+    org_id = made.organization.id
+    variables = {
+        "org": to_global_id("Organization", org_id, org_id),
+        "quarter": to_global_id("Cycle", org_id, made.quarters[1].id),
+    }
+    cache = YearCache()
+
+    async def dashboard(cached: bool) -> Any:
+        context = build_context(store, clock=lambda: NOW, cache=cache if cached else None)
+        result = await schema.execute(DASHBOARD, variable_values=variables, context_value=context)
+        assert result.errors is None, result.errors
+        return result.data
+
+    assert await dashboard(cached=True) == await dashboard(cached=False)
+    assert await dashboard(cached=True) == await dashboard(cached=False)  # now from the cache
+    assert cache.hits >= 1
+    check_in = """mutation($kr: ID!) { checkInCreate(input: {keyResultId: $kr, value: 999}) {
+      userErrors { code } } }"""
+    kr = to_global_id("KeyResult", org_id, made.key_result_ids[0])
+    context = build_context(store, clock=lambda: NOW, cache=cache)
+    await schema.execute(check_in, variable_values={"kr": kr}, context_value=context)
+    assert await dashboard(cached=True) == await dashboard(cached=False)

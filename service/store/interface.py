@@ -179,7 +179,8 @@ class Store(Protocol):
 
     async def set_scores(self, org_id: str, scores: dict[str, float], kind: str) -> None:
         """Freeze scores: `kind` is "key_results" or "objectives" (ValueError otherwise); one
-        round trip each call, none when `scores` is empty."""
+        bulk write each call, none when `scores` is empty (plus the version, as every write
+        that changes a year)."""
 
     # Check-ins -----------------------------------------------------------------------------
     async def append_check_in(self, check_in: CheckIn) -> tuple[CheckIn, bool]:
@@ -252,6 +253,10 @@ class Store(Protocol):
         limit: int | None = None,
     ) -> Page[Initiative]:
         """Initiatives ordered by id: serving any of `key_result_ids`, or (`unaligned`) none."""
+
+    async def version(self, org_id: str) -> int:
+        """A number that moves on whenever a write changes what `load_year` returns for any
+        year of the organization (0 before any); one cheap read, for caches of years."""
 
     # Events --------------------------------------------------------------------------------
     async def next_sequence(self, org_id: str) -> int:

@@ -7,8 +7,9 @@ Every request goes through `_call`, which counts it and translates driver errors
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pymongo import ReturnDocument, UpdateMany
 from pymongo.errors import BulkWriteError
@@ -43,6 +44,40 @@ from service.store.reads import (
 )
 
 _SCORED = {"key_results": KEY_RESULTS, "objectives": OBJECTIVES}
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _org_of(first: object) -> str | None:
+    """The organization a write names in its first argument: an id, an entity, or a batch."""
+    if isinstance(first, str):
+        return first
+    if isinstance(first, Sequence):
+        return _org_of(first[0]) if first else None
+    org_id = getattr(first, "org_id", None)
+    return org_id if isinstance(org_id, str) else None
+
+
+def _changes_year(
+    method: Callable[Concatenate[MongoStore, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[MongoStore, P], Coroutine[Any, Any, R]]:
+    """A write that changes what `load_year` returns moves the organization's version on, so
+    every instance's cached years of that organization are read again (`YearCache`)."""
+
+    async def write(self: MongoStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        result = await method(self, *args, **kwargs)
+        # A write that reports it changed nothing (a closed cycle closed again, a retried
+        # check-in) leaves the version alone, so it stores nothing at all.
+        unchanged = result is False or (isinstance(result, tuple) and result[-1] is False)
+        org_id = _org_of(args[0]) if args else None
+        if org_id is not None and not unchanged:
+            await self._bump_version(org_id)
+        return result
+
+    write.__doc__ = method.__doc__
+    return write
 
 
 class MongoStore(MongoReads):
@@ -97,6 +132,7 @@ class MongoStore(MongoReads):
         return [d.department_of(doc) for doc in await self._by_ids(DEPARTMENTS, org_id, ids)]
 
     # Cycles --------------------------------------------------------------------------------
+    @_changes_year
     async def insert_cycles(self, cycles: Sequence[Cycle]) -> None:
         if not cycles:
             return
@@ -129,6 +165,7 @@ class MongoStore(MongoReads):
         order = [("startsAt", 1), ("endsAt", -1), ("_id", 1)]
         return [d.cycle_of(doc) for doc in await self._find(CYCLES, query, sort=order)]
 
+    @_changes_year
     async def close_cycle(self, org_id: str, cycle_id: str, closed_at: datetime) -> bool:
         # A conditional replace, not `$set`: nx-27017 stores a datetime given to `$set` as text.
         docs = await self._find(CYCLES, {"_id": cycle_id, "orgId": org_id}, limit=1)
@@ -141,13 +178,16 @@ class MongoStore(MongoReads):
         return bool(result.modified_count)
 
     # Objectives ----------------------------------------------------------------------------
+    @_changes_year
     async def insert_objective(self, objective: Objective) -> None:
         await self._insert(OBJECTIVES, d.objective_doc(objective))
 
+    @_changes_year
     async def update_objective(self, objective: Objective) -> None:
         query = {"_id": objective.id, "orgId": objective.org_id}
         await self._set(OBJECTIVES, query, d.objective_fields(objective))
 
+    @_changes_year
     async def delete_objective(self, org_id: str, objective_id: str) -> None:
         await self._delete_many(OBJECTIVES, {"_id": objective_id, "orgId": org_id})
         # Key results go last, so that a retry after a failure midway still finds them.
@@ -208,14 +248,17 @@ class MongoStore(MongoReads):
         return await self._count(OBJECTIVES, query)
 
     # Key results ---------------------------------------------------------------------------
+    @_changes_year
     async def insert_key_result(self, key_result: KeyResult) -> None:
         await self._insert(KEY_RESULTS, d.key_result_doc(key_result))
 
+    @_changes_year
     async def insert_key_results(self, key_results: Sequence[KeyResult]) -> None:
         if key_results:
             docs = [d.key_result_doc(kr) for kr in key_results]
             await self._call(lambda: self._coll(KEY_RESULTS).insert_many(docs))
 
+    @_changes_year
     async def update_key_result(self, key_result: KeyResult) -> None:
         query: Doc = {"_id": key_result.id, "orgId": key_result.org_id}
         await self._set(KEY_RESULTS, query, d.key_result_editable(key_result))
@@ -228,6 +271,7 @@ class MongoStore(MongoReads):
                 {"currentValue": float(key_result.start_value)},
             )
 
+    @_changes_year
     async def delete_key_result(self, org_id: str, key_result_id: str) -> None:
         await self._delete_many(KEY_RESULTS, {"_id": key_result_id, "orgId": org_id})
         await self._delete_many(CHECK_INS, {"orgId": org_id, "keyResultId": key_result_id})
@@ -255,6 +299,7 @@ class MongoStore(MongoReads):
             query["departmentId"] = department_id
         return await self._page(KEY_RESULTS, query, d.key_result_of, after=after, limit=limit)
 
+    @_changes_year
     async def add_dependency(self, org_id: str, key_result_id: str, depends_on_id: str) -> None:
         await self._update_many(
             KEY_RESULTS,
@@ -262,6 +307,7 @@ class MongoStore(MongoReads):
             {"$addToSet": {"dependsOn": depends_on_id}},
         )
 
+    @_changes_year
     async def remove_dependency(self, org_id: str, key_result_id: str, depends_on_id: str) -> None:
         await self._update_many(
             KEY_RESULTS,
@@ -269,6 +315,7 @@ class MongoStore(MongoReads):
             {"$pull": {"dependsOn": depends_on_id}},
         )
 
+    @_changes_year
     async def set_scores(self, org_id: str, scores: dict[str, float], kind: str) -> None:
         if kind not in _SCORED:
             raise ValueError(f"kind is 'key_results' or 'objectives', not {kind!r}")
@@ -283,6 +330,7 @@ class MongoStore(MongoReads):
         await self._call(lambda: self._coll(_SCORED[kind]).bulk_write(ops, ordered=False))
 
     # Check-ins -----------------------------------------------------------------------------
+    @_changes_year
     async def append_check_in(self, check_in: CheckIn) -> tuple[CheckIn, bool]:
         doc = d.check_in_doc(check_in)
         try:
@@ -303,6 +351,7 @@ class MongoStore(MongoReads):
         await self._set(KEY_RESULTS, query, current)
         return d.check_in_of(doc), True
 
+    @_changes_year
     async def delete_check_in(self, org_id: str, check_in_id: str) -> CheckIn | None:
         query = {"_id": check_in_id, "orgId": org_id}
         deleted = await self._call(lambda: self._coll(CHECK_INS).find_one_and_delete(query))
@@ -360,6 +409,16 @@ class MongoStore(MongoReads):
         )
 
     # Scopes --------------------------------------------------------------------------------
+    async def version(self, org_id: str) -> int:
+        docs = await self._find(COUNTERS, {"_id": org_id, "orgId": org_id}, limit=1)
+        return int(docs[0].get("version", 0)) if docs else 0
+
+    async def _bump_version(self, org_id: str) -> None:
+        query = {"_id": org_id, "orgId": org_id}
+        await self._call(
+            lambda: self._coll(COUNTERS).update_one(query, {"$inc": {"version": 1}}, upsert=True)
+        )
+
     async def next_sequence(self, org_id: str) -> int:
         query = {"_id": org_id, "orgId": org_id}
         change = {"$inc": {"sequence": 1}}

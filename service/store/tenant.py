@@ -36,6 +36,7 @@ ORG_READS: dict[str, Callable[[], Any]] = {
     "find_initiatives": lambda: Page(items=[], total=0, has_next=False),
     "load_year": YearScope,
     "delete_check_in": lambda: None,
+    "version": lambda: 0,
 }
 # Writes whose first argument is the organization id: another organization's is refused.
 ORG_WRITES = frozenset(

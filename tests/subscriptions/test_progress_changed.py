@@ -37,9 +37,7 @@ def context(backend: Backend, bus: MemoryBus) -> Context:
 
 
 @asynccontextmanager
-async def watching(
-    backend: Backend, bus: MemoryBus, scope: str
-) -> AsyncIterator[_Primed]:
+async def watching(backend: Backend, bus: MemoryBus, scope: str) -> AsyncIterator[_Primed]:
     """A started subscription (the bus subscription is open once this yields)."""
     stream = await schema.subscribe(
         WATCH, variable_values={"scope": scope}, context_value=context(backend, bus)
