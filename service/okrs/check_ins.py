@@ -92,6 +92,7 @@ async def record_check_in(
         now=now,
         write=lambda: store.append_check_in(made),
         scopes=scopes,
+        changed_key_result=target.id,
     )
     current = await key_result(store, org_id, target.id)
     return CheckInRecorded(
@@ -118,6 +119,7 @@ async def delete_check_in(
         now=now,
         write=lambda: store.delete_check_in(org_id, found.id),
         scopes=scopes,
+        changed_key_result=target.id,
     )
     current = await key_result(store, org_id, target.id)
     return CheckInRecorded(check_in=found, created=False, key_result=current, changes=moved)

@@ -269,11 +269,22 @@ async def tracked(
     now: datetime,
     write: Callable[[], Awaitable[T]],
     scopes: Callable[[Evaluation], list[Scope]],
+    changed_key_result: str | None = None,
 ) -> tuple[T, tuple[ProgressChange, ...]]:
     """Run `write` and report how the progress of `scopes` (asked of the year before and after)
-    moved; the year is loaded in a bounded number of round trips each time."""
-    before = evaluate_scope(await store.load_year(org.id, year), org, now)
+    moved; the year is loaded once, in a bounded number of round trips. A write that changes
+    one key result's value only (`changed_key_result`: check-ins) re-reads that key result
+    instead of the year, so its cost does not grow with the organization."""
+    loaded = await store.load_year(org.id, year)
+    before = evaluate_scope(loaded, org, now)
     result = await write()
-    after = evaluate_scope(await store.load_year(org.id, year), org, now)
+    if changed_key_result is not None and changed_key_result in loaded.key_results:
+        fresh = await store.get_key_results(org.id, [changed_key_result])
+        key_results = dict(loaded.key_results)
+        key_results.update({k.id: k for k in fresh})
+        after_scope = YearScope(loaded.cycles, loaded.objectives, key_results)
+    else:
+        after_scope = await store.load_year(org.id, year)
+    after = evaluate_scope(after_scope, org, now)
     found = scopes_with_organization(after, scopes(before) + scopes(after), org.id, year)
     return result, changes(before, after, found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -221,3 +222,49 @@ async def test_a_key_result_of_another_organization_is_not_found(
             store=backend.store, org_id="another-org", key_result_id=world.mql.id, value=1, now=NOW
         ),
     )
+
+
+async def test_the_cheap_after_state_of_a_check_in_equals_reading_the_whole_year_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mongomock_motor import AsyncMongoMockClient
+
+    from service.okrs import check_ins as module
+    from service.okrs import common
+    from service.store.mongo import MongoStore
+    from tests.okrs.conftest import build_world
+
+    async def recorded(full: bool) -> tuple[common.ProgressChange, ...]:
+        store = MongoStore(AsyncMongoMockClient()[f"cheap{full}"])
+        await store.ensure_indexes()
+        world = await build_world(store)
+        if full:
+
+            async def whole_year(**kwargs: Any) -> Any:
+                return await common.tracked(**{**kwargs, "changed_key_result": None})
+
+            monkeypatch.setattr(module, "tracked", whole_year)
+        done = await module.record_check_in(
+            store=store, org_id=world.org.id, key_result_id=world.mql.id, value=420, now=NOW
+        )
+        monkeypatch.undo()
+        return done.changes
+
+    def numbers(changes: tuple[common.ProgressChange, ...]) -> list[tuple[object, ...]]:
+        # The two worlds have different ids; everything else must be equal.
+        return [
+            (
+                c.scope.kind,
+                *(
+                    (p.value, p.status, p.expected, len(p.blocked_by), p.explanation.formula)
+                    if p
+                    else None
+                    for p in (c.previous, c.current)
+                ),
+            )
+            for c in changes
+        ]
+
+    cheap, full = await recorded(full=False), await recorded(full=True)
+    assert numbers(cheap) == numbers(full)
+    assert len(cheap) >= 5
