@@ -13,6 +13,7 @@ from strawberry.utils.logging import StrawberryLogger
 from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
+from schema.observe import Observe
 from schema.queries import Query
 from schema.subscriptions import Subscription
 from schema.types import (
@@ -88,7 +89,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Node, *NODE_TYPES],
-        extensions=[codes, Masking, *limiting],
+        extensions=[Observe, codes, Masking, *limiting],
     )
 
 

@@ -14,6 +14,7 @@ from schema.ids import GlobalId
 from schema.loaders import Loaders
 from service.auth import Principal, Role
 from service.events import EventBus
+from service.observability import Metrics
 from service.store.cache import YearCache
 from service.store.interface import Store
 from service.store.tenant import scoped
@@ -39,6 +40,7 @@ class Context:
     connection_params: dict[str, object] | None = None
     events: EventBus | None = None
     cache: YearCache | None = None
+    metrics: Metrics | None = None
     org_id: str | None = None
     subscriptions: int = 0
     store: Store = field(init=False)

@@ -98,6 +98,8 @@ class Subscription:
                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
             )
         context.subscriptions += 1
+        if context.metrics is not None:
+            context.metrics.subscriptions.inc()
         try:
             async with context.events.subscribe(gid.org_id) as events:
                 async for event in events:
@@ -112,8 +114,12 @@ class Subscription:
                         )
                         if made is not None:
                             context.refresh()  # the event's numbers are new: so is the rest
+                            if context.metrics is not None:
+                                context.metrics.delivered.inc()
                             yield made
         except SubscriberTooSlow as error:
             raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
         finally:
             context.subscriptions -= 1
+            if context.metrics is not None:
+                context.metrics.subscriptions.dec()

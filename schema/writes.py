@@ -40,7 +40,7 @@ async def _publish(
     changes: Sequence[ProgressChange],
     cause_check_in_id: str | None = None,
 ) -> None:
-    await publish_changes(
+    event = await publish_changes(
         store=ctx.store,
         bus=ctx.events,
         org_id=org_id,
@@ -49,6 +49,8 @@ async def _publish(
         at=ctx.clock(),
         cause_check_in_id=cause_check_in_id,
     )
+    if event is not None and ctx.metrics is not None:
+        ctx.metrics.published.inc()
 
 
 def _target(ctx: Context, value: str, type_name: str, *, field: str) -> GlobalId:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -46,11 +47,13 @@ from service.auth import AuthError, ConfigurationError, Principal, Verifier, bea
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
 from service.events import EventBus, create_bus
+from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
 from service.okrs.demo import seed_demo
 from service.request_json import decode_request_json
 from service.store.cache import YearCache
 from service.store.embedded import open_store
 from service.store.interface import Store
+from service.store.mongo import MongoStore
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ class _Running:
     store: Store | None = None
     events: EventBus | None = None
     cache: YearCache = field(default_factory=YearCache)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -170,18 +174,21 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         store = self._running.require_store()
         principal = getattr(request.state, "principal", None)
-        events, cache = self._running.events, self._running.cache
+        running = self._running
         if isinstance(principal, Principal):
-            return await signed_in_context(
-                store, principal, clock=self._clock, events=events, cache=cache
+            context = await signed_in_context(
+                store, principal, clock=self._clock, events=running.events, cache=running.cache
             )
-        return build_context(
-            store,
-            clock=self._clock,
-            authenticated=self._verifier is not None,
-            events=events,
-            cache=cache,
-        )
+        else:
+            context = build_context(
+                store,
+                clock=self._clock,
+                authenticated=self._verifier is not None,
+                events=running.events,
+                cache=running.cache,
+            )
+        context.metrics = running.metrics
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket authenticates in connection_init's payload (`Authorization: Bearer …`);
@@ -327,6 +334,8 @@ def create_app(
                         database=settings.database,
                     )
                 )
+            if isinstance(opened, MongoStore):
+                opened.on_round_trip = running.metrics.round_trip
             await opened.ensure_indexes()
             if settings.demo:
                 today = now().astimezone(UTC).date()
@@ -336,7 +345,8 @@ def create_app(
             events = create_bus(settings.redis_url)
             await events.start()
             owned.push_async_callback(events.close)
-            running.store, running.events = opened, events
+            # Every store call named for the metrics and traced (spans when tracing is on).
+            running.store, running.events = cast(Store, ObservedStore(opened)), events
             try:
                 yield
             finally:
@@ -346,13 +356,14 @@ def create_app(
     chosen = schema if schema is not None else build_schema(limits_of(settings))
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins)
     middleware = [
+        Middleware(RequestIds),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "Accept"],
             max_age=600,
-        )
+        ),
     ]
     if verifier is None:
         middleware.append(Middleware(AuthOffHeader))
@@ -362,6 +373,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", _healthz),
             Route("/readyz", _readyz(running)),
+            Route("/metrics", metrics_endpoint(running.metrics)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import logging.config
 import signal
 import socket
 import sys
@@ -75,8 +76,12 @@ class _Server(uvicorn.Server):
 
 
 def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, extended to the service's loggers and Strawberry's."""
+    """uvicorn's logging as JSON lines (with the request id), extended to the service's
+    loggers and Strawberry's; GraphiQL's address stays a plain line on stdout."""
     config = copy.deepcopy(LOGGING_CONFIG)
+    json_lines = {"()": "service.observability.JsonFormatter"}
+    config["formatters"]["default"] = json_lines
+    config["formatters"]["access"] = json_lines
     for name in ("service", "schema", "strawberry"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
@@ -90,7 +95,10 @@ def _serve(settings: Settings) -> int:
     # Imported here: only `serve` and `export-schema` need the GraphQL layer, whose import
     # (building the schema) takes half a second.
     from service.app import create_app
+    from service.observability import configure_tracing
 
+    logging.config.dictConfig(_log_config())  # before the app: its start-up logs are JSON too
+    configure_tracing()
     try:
         app = create_app(settings)
     except ConfigurationError as error:

@@ -3,7 +3,9 @@ id, finds and pages."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,6 +17,27 @@ from service.store.interface import Page
 T = TypeVar("T")
 Doc = d.Doc
 Order = list[tuple[str, int]]
+
+_OPERATION: ContextVar[str] = ContextVar("store_operation", default="other")
+
+
+def current_operation() -> str:
+    """The store method whose requests are being sent (for metrics): "other" outside one."""
+    return _OPERATION.get()
+
+
+@contextmanager
+def operating(name: str) -> Iterator[None]:
+    """Name the store method running inside the block (nested calls keep the outer name)."""
+    if _OPERATION.get() != "other":
+        yield
+        return
+    token = _OPERATION.set(name)
+    try:
+        yield
+    finally:
+        _OPERATION.reset(token)
+
 
 ORGS = "organizations"
 DEPARTMENTS = "departments"
@@ -56,6 +79,8 @@ class MongoReads:
     def __init__(self, database: Any) -> None:
         self._db = database
         self._round_trips = 0
+        # Told of every round trip (metrics); `current_operation()` names the store method.
+        self.on_round_trip: Callable[[], None] | None = None
 
     @property
     def round_trips(self) -> int:
@@ -67,6 +92,8 @@ class MongoReads:
     ) -> T:
         """Send one request: the only place that counts round trips and maps driver errors."""
         self._round_trips += 1
+        if self.on_round_trip is not None:
+            self.on_round_trip()
         with map_errors(duplicate=duplicate):
             return await operation()
 

@@ -1,0 +1,184 @@
+"""What the service tells its operators: Prometheus metrics, JSON logs that carry a request id,
+and OpenTelemetry traces when an OTLP endpoint is configured.
+
+Nothing here knows GraphQL: `schema.observe` feeds the GraphQL numbers in.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import trace
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.store.interface import Store
+from service.store.reads import current_operation, operating
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID = contextvars.ContextVar[str | None]("request_id", default=None)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+tracer = trace.get_tracer("okrgraph")
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of their own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "okrgraph_graphql_requests",
+            "GraphQL operations executed.",
+            ["operation_type", "operation_name"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "okrgraph_graphql_request_seconds",
+            "Time to execute a GraphQL operation.",
+            ["operation_type", "operation_name"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.errors = Counter(
+            "okrgraph_graphql_errors",
+            "GraphQL errors and user errors, by code.",
+            ["code"],
+            registry=r,
+        )
+        self.round_trips = Counter(
+            "okrgraph_store_round_trips",
+            "Requests sent to the store, by store operation.",
+            ["operation"],
+            registry=r,
+        )
+        self.subscriptions = Gauge(
+            "okrgraph_subscriptions_active", "Subscriptions open on this instance.", registry=r
+        )
+        self.published = Counter(
+            "okrgraph_events_published",
+            "Progress events published by this instance.",
+            registry=r,
+        )
+        self.delivered = Counter(
+            "okrgraph_events_delivered",
+            "Progress events delivered to subscribers here.",
+            registry=r,
+        )
+
+    def round_trip(self) -> None:
+        """One request sent to the store, counted under the store operation that sent it."""
+        self.round_trips.labels(current_operation()).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint
+
+
+class ObservedStore:
+    """The store with every call named (for the round-trip metric) and traced (a span per
+    call; no-ops unless tracing is configured)."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+
+        async def observed(*args: Any, **kwargs: Any) -> Any:
+            with operating(name), tracer.start_as_current_span(f"store.{name}"):
+                return await attribute(*args, **kwargs)
+
+        return observed
+
+
+def request_id() -> str | None:
+    """The id of the request being served, if any."""
+    return _REQUEST_ID.get()
+
+
+class RequestIds:
+    """Gives every HTTP request an id (the caller's `X-Request-Id` when it is sane, else a new
+    one), puts it on every log line written while serving it, and returns it as a header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.lower().encode(), b"")
+        text = given.decode("latin-1")
+        chosen = text if _SAFE_ID.match(text) else uuid.uuid4().hex
+        token = _REQUEST_ID.set(chosen)
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, chosen)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            _REQUEST_ID.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and the exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        found = request_id()
+        if found is not None:
+            line["request_id"] = found
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line)
+
+
+def configure_tracing(service_name: str = "okrgraph") -> bool:
+    """Export spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; True if it is."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return False
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return True
