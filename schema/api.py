@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import strawberry
+import strawberry.federation
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
@@ -52,6 +53,14 @@ MASKED_MESSAGE = "Internal server error"
 _client_errors = logging.getLogger("schema.client_errors")
 
 
+def _log(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    for error in errors:
+        if unexpected(error):
+            StrawberryLogger.error(error, execution_context)
+        else:
+            _client_errors.debug("client error: %s", error.message)
+
+
 class OkrSchema(strawberry.Schema):
     """Logs the service's faults as errors, with their traceback; a client's mistakes (syntax,
     validation, variables, refused arguments) at DEBUG only: they are not the service's."""
@@ -59,11 +68,16 @@ class OkrSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        for error in errors:
-            if unexpected(error):
-                StrawberryLogger.error(error, execution_context)
-            else:
-                _client_errors.debug("client error: %s", error.message)
+        _log(errors, execution_context)
+
+
+class FederatedOkrSchema(strawberry.federation.Schema):
+    """The subgraph schema, logging errors as `OkrSchema` does."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        _log(errors, execution_context)
 
 
 class Masking(MaskErrors):
@@ -78,12 +92,20 @@ class Masking(MaskErrors):
         return masked
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(limits: Limits | None = None, *, federation: bool = False) -> strawberry.Schema:
     """The schema with `limits` (the service's defaults unless given), unexpected errors
-    masked, and a code on every error."""
+    masked, and a code on every error; with `federation`, an Apollo Federation 2 subgraph."""
     chosen = limits or Limits()
     # ErrorCodes first: the outermost extension, it names what the others leave uncoded.
     codes, *limiting = extensions(chosen)
+    if federation:
+        from schema.federation import build_subgraph  # it marks the entity types: only then
+
+        return build_subgraph(
+            types=NODE_TYPES,
+            extensions=[Observe, codes, Masking, *limiting],
+            schema_class=FederatedOkrSchema,
+        )
     return OkrSchema(
         query=Query,
         mutation=Mutation,

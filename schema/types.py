@@ -24,7 +24,7 @@ from schema.connections import Connection, connection, window
 from schema.context import Info
 from schema.enums import CycleKind, KeyResultKind
 from schema.ids import to_global_id
-from schema.nodes import Node, argument_id
+from schema.nodes import Node, argument_id, load_node
 from schema.progress import AS_OF, Progress
 from schema.tracking import (
     Forecast,
@@ -91,6 +91,12 @@ class Organization(Node):
     vision: str | None = strawberry.field(description="Where it is heading; long-lived.")
     policy: Policy = strawberry.field(description="Its settings of the OKR method.")
     domain: strawberry.Private[model.Organization]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization | None:
+        """The entity a federation router asks for by `id` (Apollo Federation)."""
+        found = await load_node(info, id)
+        return found if isinstance(found, Organization) else None
 
     @classmethod
     def from_domain(cls, org: model.Organization) -> Organization:
@@ -239,6 +245,12 @@ def _key(item: model.Objective | model.KeyResult | model.CheckIn | model.Initiat
 class Department(Node):
     name: str = strawberry.field(description="Unique within the organization.")
     domain: strawberry.Private[model.Department]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Department | None:
+        """The entity a federation router asks for by `id` (Apollo Federation)."""
+        found = await load_node(info, id)
+        return found if isinstance(found, Department) else None
 
     @classmethod
     def from_domain(cls, department: model.Department) -> Department:
@@ -408,6 +420,12 @@ class Objective(Node):
     domain: strawberry.Private[model.Objective]
 
     @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Objective | None:
+        """The entity a federation router asks for by `id` (Apollo Federation)."""
+        found = await load_node(info, id)
+        return found if isinstance(found, Objective) else None
+
+    @classmethod
     def from_domain(cls, objective: model.Objective) -> Objective:
         return cls(
             id=_gid("Objective", objective.org_id, objective.id),
@@ -497,6 +515,12 @@ class KeyResult(Node):
         description="When the newest check-in was recorded; null before any."
     )
     domain: strawberry.Private[model.KeyResult]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> KeyResult | None:
+        """The entity a federation router asks for by `id` (Apollo Federation)."""
+        found = await load_node(info, id)
+        return found if isinstance(found, KeyResult) else None
 
     @classmethod
     def from_domain(cls, kr: model.KeyResult) -> KeyResult:

@@ -353,7 +353,11 @@ def create_app(
                 running.store, running.events = None, None
 
     verifier = _verifier(settings)
-    chosen = schema if schema is not None else build_schema(limits_of(settings))
+    chosen = (
+        schema
+        if schema is not None
+        else build_schema(limits_of(settings), federation=settings.federation)
+    )
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins)
     middleware = [
         Middleware(RequestIds),

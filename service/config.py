@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Browser origins allowed to call the API (comma-separated or a JSON list).",
     )
+    federation: bool = Field(
+        default=False, description="Serve the schema as an Apollo Federation 2 subgraph."
+    )
     max_depth: int = Field(default=12, ge=1, description="The deepest query allowed.")
     max_aliases: int = Field(default=30, ge=1, description="The most aliases in one request.")
     max_tokens: int = Field(default=5000, ge=1, description="The most tokens in one document.")

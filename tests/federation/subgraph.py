@@ -1,0 +1,51 @@
+"""Run in its own interpreter by the test: builds the subgraph (which keys the entity types for
+the whole process), queries `_service` and `_entities`, and prints the results as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+
+from mongomock_motor import AsyncMongoMockClient
+
+from schema.api import build_schema
+from schema.context import build_context
+from schema.ids import to_global_id
+from service.okrs.demo import seed_demo
+from service.store.mongo import MongoStore
+
+
+async def main() -> None:
+    store = MongoStore(AsyncMongoMockClient()["federation"])
+    await store.ensure_indexes()
+    seeded = await seed_demo(store=store, today=date(2027, 5, 10))
+    assert seeded.organization is not None
+    org = seeded.organization.id
+    departments = await store.list_departments(org)
+    subgraph = build_schema(federation=True)
+    sdl = await subgraph.execute("{ _service { sdl } }", context_value=build_context(store))
+    representations = [
+        {"__typename": "Organization", "id": to_global_id("Organization", org, org)},
+        {"__typename": "Department", "id": to_global_id("Department", org, departments[0].id)},
+        {"__typename": "KeyResult", "id": to_global_id("KeyResult", org, "0" * 32)},
+    ]
+    entities = await subgraph.execute(
+        """query($r: [_Any!]!) { _entities(representations: $r) {
+          ... on Organization { name } ... on Department { name } ... on KeyResult { title } } }""",
+        variable_values={"r": representations},
+        context_value=build_context(store),
+    )
+    print(
+        json.dumps(
+            {
+                "sdl": sdl.data["_service"]["sdl"] if sdl.data else None,
+                "sdl_errors": [e.message for e in sdl.errors or []],
+                "entities": entities.data["_entities"] if entities.data else None,
+                "entity_errors": [e.message for e in entities.errors or []],
+            }
+        )
+    )
+
+
+asyncio.run(main())
