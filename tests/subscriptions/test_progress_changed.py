@@ -182,3 +182,28 @@ async def test_one_connection_holds_at_most_fifty_subscriptions(
     result: Any = await anext(stream)
     assert [e.extensions["code"] for e in result.errors] == ["TOO_MANY_SUBSCRIPTIONS"]
     await stream.aclose()
+
+
+async def test_another_organizations_scope_is_refused_exactly_like_an_unknown_one(
+    backend: Backend, world: World, bus: MemoryBus
+) -> None:
+    from schema.context import signed_in_context
+    from service.auth import Principal, Role
+    from tests.okrs.conftest import build_world
+
+    other = await build_world(backend.store, slug="beta")
+    viewer = Principal(subject="ana", organization="acme", role=Role.VIEWER)
+
+    async def refusal(scope: str) -> list[tuple[str, Any]]:
+        context = await signed_in_context(backend.store, viewer, clock=lambda: NOW, events=bus)
+        stream = await schema.subscribe(
+            WATCH, variable_values={"scope": scope}, context_value=context
+        )
+        assert isinstance(stream, AsyncGenerator)
+        result: Any = await anext(stream)
+        await stream.aclose()
+        return [(e.message, e.extensions["code"]) for e in result.errors]
+
+    theirs = await refusal(gid("KeyResult", other.org.id, other.mql.id))
+    never = await refusal(gid("KeyResult", world.org.id, "0" * 32))
+    assert theirs == never == [("no such scope", "NOT_FOUND")]
