@@ -40,6 +40,7 @@ from strawberry.extensions import (
 )
 
 from schema.connections import DEFAULT_PAGE
+from schema.fragments import FragmentExpansion
 from service.domain.errors import DomainError
 
 LIST_ESTIMATE = 5
@@ -127,7 +128,20 @@ class _Cost:
                 total += count * self.field(child, kind, depth + 1, single=True)
             elif isinstance(child, FieldNode):
                 total += self.field(child, kind, depth + 1)
+            elif isinstance(child, InlineFragmentNode | FragmentSpreadNode) and depth < MAX_WALK:
+                # A fragment on the connection: its items count `count` times too.
+                inner = self.fragment_selections(child)
+                if inner is not None:
+                    total += self.connection(inner, kind, count, depth + 1)
         return total
+
+    def fragment_selections(
+        self, node: InlineFragmentNode | FragmentSpreadNode
+    ) -> SelectionSetNode | None:
+        if isinstance(node, InlineFragmentNode):
+            return node.selection_set
+        fragment = self.fragments.get(node.name.value)
+        return fragment.selection_set if fragment is not None else None
 
 
 def cost_rule(
@@ -219,6 +233,7 @@ def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     """Factories of the schema extensions that enforce `limits` (one set per request)."""
     found: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
+        FragmentExpansion,
         partial(QueryDepthLimiter, max_depth=limits.max_depth, should_ignore=_introspection_field),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),

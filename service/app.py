@@ -31,13 +31,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
 )
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from schema.api import build_schema
@@ -49,6 +50,8 @@ from service.domain.errors import StoreUnavailable
 from service.events import EventBus, create_bus
 from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
 from service.okrs.demo import seed_demo
+from service.pages import dashboard, graphiql_headers
+from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
 from service.request_json import decode_request_json
 from service.store.cache import YearCache
 from service.store.embedded import open_store
@@ -117,6 +120,7 @@ class GraphQLApp(GraphQL[Context, None]):
         clock: Callable[[], datetime],
         verifier: Verifier | None = None,
         allowed_origins: Sequence[str] = (),
+        persisted: PersistedQueries | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -135,6 +139,12 @@ class GraphQLApp(GraphQL[Context, None]):
         self._clock = clock
         self._verifier = verifier
         self._page = GRAPHIQL_PAGE.read_text(encoding="utf-8")
+        self._persisted = persisted or PersistedQueries()
+        if self._persisted.trusted is not None:
+            # Subscriptions too: only registered documents run over the WebSocket.
+            self.graphql_transport_ws_handler_class, self.graphql_ws_handler_class = (
+                websocket_handlers(self._persisted)
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -209,12 +219,48 @@ class GraphQLApp(GraphQL[Context, None]):
             ) from error
         return accepted
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        try:
+            return await super().parse_http_body(request)
+        except AttributeError as error:
+            # Strawberry calls `.get` on the decoded body: `null`, `1` or `"…"` would be a 500.
+            raise HTTPException(400, "the request body must be a JSON object") from error
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with a persisted query's hash (and no query) asks to run it, not for GraphiQL.
+        return (
+            super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+        )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        # Persisted queries (service/persisted.py): a hash becomes its document, and with
+        # trusted documents anything unregistered is refused, before the document is parsed.
+        try:
+            request_data = self._persisted.apply(request_data)
+        except PersistedQueryError as refused:
+            sub_response.headers["cache-control"] = NO_CACHE
+            self._running.metrics.errors.labels(refused.code.value).inc()
+            return ExecutionResult(data=None, errors=[refused.as_graphql_error()])
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry turns only JSONDecodeError into a 400; hostile JSON raises other errors.
         return decode_request_json(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._page)
+        return HTMLResponse(self._page, headers=graphiql_headers(self._page))
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -271,6 +317,7 @@ def _wants_ide(request: Request) -> bool:
         request.method == "GET"
         and "text/html" in request.headers.get("accept", "")
         and "query" not in request.query_params
+        and "extensions" not in request.query_params
     )
 
 
@@ -338,8 +385,9 @@ def create_app(
                 opened.on_round_trip = running.metrics.round_trip
             await opened.ensure_indexes()
             if settings.demo:
-                today = now().astimezone(UTC).date()
-                seeded = await seed_demo(store=opened, today=today)
+                instant = now().astimezone(UTC)
+                today = instant.date()
+                seeded = await seed_demo(store=opened, today=today, now=instant)
                 if seeded.organization is not None:
                     logger.info("seeded the demo organization for %s", today.isoformat())
             events = create_bus(settings.redis_url)
@@ -358,7 +406,8 @@ def create_app(
         if schema is not None
         else build_schema(limits_of(settings), federation=settings.federation)
     )
-    graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins)
+    persisted = PersistedQueries.configure(settings.trusted_documents)
+    graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins, persisted)
     middleware = [
         Middleware(RequestIds),
         Middleware(
@@ -373,6 +422,7 @@ def create_app(
         middleware.append(Middleware(AuthOffHeader))
     return Starlette(
         routes=[
+            Route("/", dashboard),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", _healthz),

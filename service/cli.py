@@ -1,10 +1,13 @@
-"""`okrgraph serve | seed | export-schema | token`: the command line."""
+"""`okrgraph serve | seed | export-schema | schema-check | token | export | import`: the
+command line."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
+import json
 import logging.config
 import signal
 import socket
@@ -22,6 +25,8 @@ from service.auth import ConfigurationError, Role, mint
 from service.config import Settings
 from service.okrs.demo import seed_demo
 from service.store.embedded import open_store
+from service.store.interface import Store
+from service.transfer import TransferError, export_organization, import_organization
 
 
 def _store_flags(parser: argparse.ArgumentParser) -> None:
@@ -48,14 +53,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the values
 
 
-async def _seed(settings: Settings, today: date) -> str:
+async def _seed(settings: Settings, today: date, now: datetime | None) -> str:
     async with open_store(
         mongodb_uri=settings.mongodb_uri,
         data_dir=None if settings.memory else settings.data_dir,
         database=settings.database,
     ) as store:
         await store.ensure_indexes()
-        seeded = await seed_demo(store=store, today=today)
+        seeded = await seed_demo(store=store, today=today, now=now)
     if seeded.organization is None:
         return "the demo organization exists already; nothing written"
     return f"seeded the demo organization {seeded.organization.name!r} for {today.isoformat()}"
@@ -166,6 +171,86 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema_check(known: Path) -> int:
+    """Breaking and dangerous changes from the schema clients know (`known`) to the code's."""
+    from graphql import GraphQLError, build_schema, find_breaking_changes, find_dangerous_changes
+
+    from schema.api import sdl  # imported here, as in `_serve`
+
+    try:
+        old = build_schema(known.read_text(encoding="utf-8"))
+    except OSError as error:
+        print(f"okrgraph: cannot read {known}: {error.strerror}", file=sys.stderr)
+        return 2
+    except (GraphQLError, TypeError) as error:  # TypeError: SDL that parses but is no schema
+        print(f"okrgraph: {known} is not a GraphQL schema: {error}", file=sys.stderr)
+        return 2
+    new = build_schema(sdl())
+    breaking = find_breaking_changes(old, new)
+    dangerous = find_dangerous_changes(old, new)
+    for change in breaking:
+        print(f"BREAKING {change.type.name}: {change.description}")
+    for danger in dangerous:
+        print(f"DANGEROUS {danger.type.name}: {danger.description}")
+    print(
+        f"{len(breaking)} breaking and {len(dangerous)} dangerous changes from {known} to the "
+        "schema in the code"
+    )
+    return 1 if breaking else 0
+
+
+def _opened(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]:
+    return open_store(
+        mongodb_uri=settings.mongodb_uri,
+        data_dir=None if settings.memory else settings.data_dir,
+        database=settings.database,
+    )
+
+
+def _export(settings: Settings, slug: str, output: Path | None) -> int:
+    async def read() -> dict[str, Any]:
+        async with _opened(settings) as store:
+            return await export_organization(store=store, slug=slug, now=datetime.now(UTC))
+
+    try:
+        document = asyncio.run(read())
+    except TransferError as error:
+        print(f"okrgraph: {error}", file=sys.stderr)
+        return 1
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"exported {slug} to {output}")
+    return 0
+
+
+def _import(settings: Settings, source: str, slug: str | None) -> int:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        document = json.loads(text)
+    except OSError as error:
+        print(f"okrgraph: cannot read {source}: {error.strerror}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"okrgraph: {source} is not JSON: {error}", file=sys.stderr)
+        return 1
+
+    async def write() -> str:
+        async with _opened(settings) as store:
+            await store.ensure_indexes()
+            imported = await import_organization(store=store, document=document, slug=slug)
+            return f"imported {imported.organization.name!r} as {imported.organization.slug}"
+
+    try:
+        print(asyncio.run(write()))
+    except TransferError as error:
+        print(f"okrgraph: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = argparse.ArgumentParser(prog="okrgraph", description=__doc__)
@@ -193,7 +278,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--role", required=True, choices=["viewer", "editor", "admin"])
     token.add_argument("--subject", default="developer", help="the `sub` claim (%(default)s)")
     token.add_argument("--hours", type=float, default=12, help="lifetime (%(default)s hours)")
+    check = commands.add_parser(
+        "schema-check",
+        help="report breaking and dangerous changes from the checked-in SDL to the code",
+        description="Compare the schema clients know (the checked-in SDL) with the schema the "
+        "code builds, with graphql-core's find_breaking_changes and find_dangerous_changes; "
+        "print each change and exit 1 when one is breaking.",
+    )
+    check.add_argument(
+        "--schema", type=Path, default=Path("schema/schema.graphql"), help="%(default)s"
+    )
+    out = commands.add_parser(
+        "export",
+        help="write one organization's OKRs as JSON",
+        description="Write an organization, its policy, departments, cycles, objectives, key "
+        "results with their dependencies, check-ins, action steps and initiatives as JSON.",
+    )
+    out.add_argument("--org", required=True, help="the organization's slug")
+    out.add_argument("--output", type=Path, help="the JSON file to write (default: stdout)")
+    _store_flags(out)
+    into = commands.add_parser(
+        "import",
+        help="write an organization exported as JSON into a store, under new ids",
+        description="Write an `okrgraph export` document into a store under new ids; refused "
+        "when an organization of that slug exists already.",
+    )
+    into.add_argument("file", help="the JSON file to read (- for stdin)")
+    into.add_argument("--slug", help="the new organization's slug (default: the exported one)")
+    _store_flags(into)
     args = parser.parse_args(argv)
+    if args.command == "schema-check":
+        return _schema_check(args.schema)
     if args.command == "token":
         return _token(Settings(), args)
     if args.command == "export-schema":
@@ -201,8 +316,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _settings(args)
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "export":
+        return _export(settings, args.org, args.output)
+    if args.command == "import":
+        return _import(settings, args.file, args.slug)
+    # Without --today the histories reach the real instant, so a check-in made right after is
+    # the newest; --today dates everything at noon of that day, for reproducible numbers.
+    now = None if args.today else datetime.now(UTC)
     today = args.today or datetime.now(UTC).date()
-    print(asyncio.run(_seed(settings, today)))
+    print(asyncio.run(_seed(settings, today, now)))
     return 0
 
 

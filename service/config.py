@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     federation: bool = Field(
         default=False, description="Serve the schema as an Apollo Federation 2 subgraph."
     )
+    trusted_documents: Path | None = Field(
+        default=None,
+        description="A directory of registered documents (schema/operations/): only those run.",
+    )
     max_depth: int = Field(default=12, ge=1, description="The deepest query allowed.")
     max_aliases: int = Field(default=30, ge=1, description="The most aliases in one request.")
     max_tokens: int = Field(default=5000, ge=1, description="The most tokens in one document.")

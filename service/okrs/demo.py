@@ -87,11 +87,13 @@ def _made(changed: key_results.KeyResultChanged) -> KeyResult:
     return changed.key_result
 
 
-async def seed_demo(*, store: Store, today: date) -> DemoSeeded:
-    """Write the demo organization unless it exists; `today` fixes every date in it."""
+async def seed_demo(*, store: Store, today: date, now: datetime | None = None) -> DemoSeeded:
+    """Write the demo organization unless it exists; `today` fixes every date in it, and
+    `now` (noon of `today` unless given: the real clock when serving) is the instant the
+    histories reach, so a check-in made a minute later is the newest."""
     if await store.get_organization_by_slug(DEMO_SLUG) is not None:
         return DemoSeeded(organization=None, today=today)
-    now = _noon(today)
+    now = now if now is not None else _noon(today)
     try:
         org = await organizations.create_organization(
             store=store,

@@ -1,0 +1,408 @@
+"""One organization's OKRs as plain JSON, out of a store and into another (`okrgraph export`,
+`okrgraph import`).
+
+The document holds the organization with its policy, its departments, cycles, objectives, key
+results (their upstream dependencies in `dependsOn`), check-ins, action steps and initiatives:
+every stored field in camelCase, times as ISO 8601 with their UTC offset, dates as ISO dates.
+An import writes everything under new ids that keep the order of the old ones (lists ordered
+by id read the same), rebuilds each key result's current value from its check-ins, and leaves
+every number as it was. It refuses a slug that is taken; it checks the whole document before
+it writes anything, but a store failure midway leaves what was written so far.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar, cast
+
+from service.domain.errors import Conflict
+from service.domain.model import (
+    ActionStep,
+    CheckIn,
+    Cycle,
+    Department,
+    Initiative,
+    KeyResult,
+    Objective,
+    Organization,
+)
+from service.store.interface import Store
+
+FORMAT = "okrgraph.organization"
+VERSION = 1
+T = TypeVar("T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_Identified)
+
+
+class TransferError(Exception):
+    """An export of an unknown slug, a document that is not an export, or a taken slug."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An organization and everything it owns, as domain values."""
+
+    organization: Organization
+    departments: list[Department]
+    cycles: list[Cycle]
+    objectives: list[Objective]
+    key_results: list[KeyResult]
+    check_ins: list[CheckIn]
+    action_steps: list[ActionStep]
+    initiatives: list[Initiative]
+
+    def entities(self) -> list[_Identified]:
+        """Everything in it, the organization first."""
+        return [
+            self.organization,
+            *self.departments,
+            *self.cycles,
+            *self.objectives,
+            *self.key_results,
+            *self.check_ins,
+            *self.action_steps,
+            *self.initiatives,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The organization an import made, and the new id of every old one."""
+
+    organization: Organization
+    ids: Mapping[str, str]
+
+
+# Export -----------------------------------------------------------------------------------------
+async def read_snapshot(*, store: Store, slug: str) -> Snapshot:
+    """Everything the organization with `slug` owns; TransferError when there is none."""
+    org = await store.get_organization_by_slug(slug)
+    if org is None:
+        raise TransferError(f"no organization with the slug {slug!r}")
+    departments = await store.list_departments(org.id)
+    cycles = await store.list_cycles(org.id)
+    objectives: dict[str, Objective] = {}
+    key_results: dict[str, KeyResult] = {}
+    for year in sorted({c.year for c in cycles}):
+        scope = await store.load_year(org.id, year)
+        # A year's scope also holds upstream key results of other years: each in its own year.
+        objectives.update({o.id: o for o in scope.objectives.values() if o.year == year})
+        key_results.update({k.id: k for k in scope.key_results.values() if k.year == year})
+    check_ins = await store.list_check_ins(org.id, sorted(key_results))
+    steps = await store.list_action_steps(org.id, sorted(objectives))
+    initiatives = (await store.find_initiatives(org.id)).items
+    return Snapshot(
+        organization=org,
+        departments=_by_id(departments),
+        cycles=_by_id(cycles),
+        objectives=_by_id(objectives.values()),
+        key_results=_by_id(key_results.values()),
+        check_ins=sorted(check_ins, key=lambda c: (c.recorded_at, c.id)),
+        action_steps=_by_id(steps),
+        initiatives=_by_id(initiatives),
+    )
+
+
+async def export_organization(*, store: Store, slug: str, now: datetime) -> dict[str, Any]:
+    """The organization with `slug` as a JSON-ready document, stamped `exportedAt` = `now`."""
+    snapshot = await read_snapshot(store=store, slug=slug)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exportedAt": now.isoformat(),
+        "organization": _encode(snapshot.organization),
+        "departments": [_encode(d) for d in snapshot.departments],
+        "cycles": [_encode(c) for c in snapshot.cycles],
+        "objectives": [_encode(o) for o in snapshot.objectives],
+        "keyResults": [_encode(k) for k in snapshot.key_results],
+        "checkIns": [_encode(c) for c in snapshot.check_ins],
+        "actionSteps": [_encode(s) for s in snapshot.action_steps],
+        "initiatives": [_encode(i) for i in snapshot.initiatives],
+    }
+
+
+def _by_id(items: Iterable[E]) -> list[E]:
+    return sorted(items, key=lambda item: item.id)
+
+
+# Import -----------------------------------------------------------------------------------------
+def read_document(document: object) -> Snapshot:
+    """The snapshot an export document holds; TransferError when it is not one."""
+    if not isinstance(document, Mapping) or document.get("format") != FORMAT:
+        raise TransferError(f"not an okrgraph export (its `format` must be {FORMAT!r})")
+    if document.get("version") != VERSION:
+        raise TransferError(f"unsupported export version {document.get('version')!r}")
+    org_id = _text(_object(document.get("organization"), "organization").get("id"), "id")
+
+    def items(key: str, kind: type[T]) -> list[T]:
+        found = document.get(key, [])
+        if not isinstance(found, list):
+            raise TransferError(f"{key}: expected a list")
+        return [_entity(kind, item, org_id, f"{key}[{n}]") for n, item in enumerate(found)]
+
+    snapshot = Snapshot(
+        organization=_entity(Organization, document["organization"], org_id, "organization"),
+        departments=items("departments", Department),
+        cycles=items("cycles", Cycle),
+        objectives=items("objectives", Objective),
+        key_results=items("keyResults", KeyResult),
+        check_ins=items("checkIns", CheckIn),
+        action_steps=items("actionSteps", ActionStep),
+        initiatives=items("initiatives", Initiative),
+    )
+    _check_references(snapshot)
+    return snapshot
+
+
+async def import_organization(
+    *, store: Store, document: object, slug: str | None = None
+) -> Imported:
+    """Write an export document into `store` under new ids, as `slug` (default: the exported
+    slug); TransferError when the document is not an export or the slug is taken."""
+    source = read_document(document)
+    target = slug if slug is not None else source.organization.slug
+    if await store.get_organization_by_slug(target) is not None:
+        raise TransferError(f"an organization with the slug {target!r} exists already")
+    ids = _new_ids(source)
+    new = _renamed(source, ids, target)
+    try:
+        await store.insert_organization(new.organization)
+    except Conflict as error:
+        raise TransferError(f"an organization with the slug {target!r} exists already") from error
+    for department in new.departments:
+        await store.insert_department(department)
+    if new.cycles:
+        await store.insert_cycles(new.cycles)
+    for objective in new.objectives:
+        await store.insert_objective(objective)
+    if new.key_results:
+        await store.insert_key_results(new.key_results)
+    for check_in in new.check_ins:  # oldest first: each append keeps the current value right
+        await store.append_check_in(check_in)
+    for step in new.action_steps:
+        await store.insert_action_step(step)
+    for initiative in new.initiatives:
+        await store.insert_initiative(initiative)
+    return Imported(organization=new.organization, ids=ids)
+
+
+def _new_ids(source: Snapshot) -> dict[str, str]:
+    """A new id for every old one, in the old ids' order: 48-bit milliseconds (as `new_id`),
+    32 random bits, then a counter."""
+    old = {item.id for item in source.entities()}
+    prefix = f"{time.time_ns() // 1_000_000:012x}{os.urandom(4).hex()}"
+    return {old_id: f"{prefix}{n:012x}" for n, old_id in enumerate(sorted(old))}
+
+
+def _renamed(source: Snapshot, ids: Mapping[str, str], slug: str) -> Snapshot:
+    """The snapshot under the new ids. Links to what the export does not hold (a key result
+    carried over from one deleted since) are dropped; the structural ones were checked."""
+    org = ids[source.organization.id]
+
+    def opt(old: str | None) -> str | None:
+        return None if old is None else ids.get(old)
+
+    def known(old: Sequence[str]) -> tuple[str, ...]:
+        return tuple(ids[i] for i in old if i in ids)
+
+    return Snapshot(
+        organization=replace(source.organization, id=org, slug=slug),
+        departments=[replace(d, id=ids[d.id], org_id=org) for d in source.departments],
+        cycles=[
+            replace(c, id=ids[c.id], org_id=org, parent_id=opt(c.parent_id)) for c in source.cycles
+        ],
+        objectives=[
+            replace(
+                o,
+                id=ids[o.id],
+                org_id=org,
+                cycle_id=ids[o.cycle_id],
+                parent_id=opt(o.parent_id),
+                department_id=opt(o.department_id),
+                carried_over_from=opt(o.carried_over_from),
+            )
+            for o in source.objectives
+        ],
+        key_results=[
+            replace(
+                k,
+                id=ids[k.id],
+                org_id=org,
+                objective_id=ids[k.objective_id],
+                cycle_id=ids[k.cycle_id],
+                department_id=opt(k.department_id),
+                depends_on=known(k.depends_on),
+                carried_over_from=opt(k.carried_over_from),
+                # The check-ins, appended oldest first, set it as they were set.
+                last_check_in_at=None,
+            )
+            for k in source.key_results
+        ],
+        check_ins=[
+            replace(c, id=ids[c.id], org_id=org, key_result_id=ids[c.key_result_id])
+            for c in sorted(source.check_ins, key=lambda c: (c.recorded_at, c.id))
+        ],
+        action_steps=[
+            replace(s, id=ids[s.id], org_id=org, objective_id=ids[s.objective_id])
+            for s in source.action_steps
+        ],
+        initiatives=[
+            replace(i, id=ids[i.id], org_id=org, key_result_ids=known(i.key_result_ids))
+            for i in source.initiatives
+        ],
+    )
+
+
+def _check_references(snapshot: Snapshot) -> None:
+    """Every id that places an item (its cycle, objective, key result, parent, department)
+    names an item of the document, and no id is used twice."""
+    departments = {d.id for d in snapshot.departments}
+    cycles = {c.id for c in snapshot.cycles}
+    objectives = {o.id for o in snapshot.objectives}
+    key_results = {k.id for k in snapshot.key_results}
+    everything = [item.id for item in snapshot.entities()]
+    if len(set(everything)) != len(everything):
+        raise TransferError("an id is used twice in the document")
+    links: list[tuple[str, str | None, set[str]]] = []
+    links += [(f"cycle {c.id} parentId", c.parent_id, cycles) for c in snapshot.cycles]
+    for o in snapshot.objectives:
+        links += [
+            (f"objective {o.id} cycleId", o.cycle_id, cycles),
+            (f"objective {o.id} parentId", o.parent_id, objectives),
+            (f"objective {o.id} departmentId", o.department_id, departments),
+        ]
+    for k in snapshot.key_results:
+        links += [
+            (f"key result {k.id} objectiveId", k.objective_id, objectives),
+            (f"key result {k.id} cycleId", k.cycle_id, cycles),
+            (f"key result {k.id} departmentId", k.department_id, departments),
+        ]
+    links += [
+        (f"check-in {c.id} keyResultId", c.key_result_id, key_results) for c in snapshot.check_ins
+    ]
+    links += [
+        (f"action step {s.id} objectiveId", s.objective_id, objectives)
+        for s in snapshot.action_steps
+    ]
+    for where, target, among in links:
+        if target is not None and target not in among:
+            raise TransferError(f"{where} names {target!r}, which the document does not hold")
+
+
+# JSON <-> domain values -------------------------------------------------------------------------
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _encode(value: object) -> Any:
+    """A domain value as JSON: dataclasses as objects with camelCase keys (without `org_id`,
+    which the document implies), times and dates in ISO 8601, enums by value."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            _camel(f.name): _encode(getattr(value, f.name))
+            for f in fields(value)
+            if f.name != "org_id"
+        }
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _entity(kind: type[T], data: object, org_id: str, where: str) -> T:
+    """An entity of the document, in the organization `org_id`."""
+    return cast(T, _decode(kind, data, where, org_id))
+
+
+def _decode(kind: Any, value: object, where: str, org_id: str = "") -> Any:
+    """`value` as a `kind` (a type of the domain model's fields); TransferError if it is not."""
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return None if value is None else _decode(options[0], value, where)
+    if origin is tuple:
+        return tuple(_decode(typing.get_args(kind)[0], item, where) for item in _list(value, where))
+    if isinstance(kind, type) and is_dataclass(kind):
+        data = _object(value, where)
+        hints = typing.get_type_hints(kind)
+        values = {
+            f.name: _decode(hints[f.name], data[_camel(f.name)], f"{where}.{_camel(f.name)}")
+            for f in fields(kind)
+            if _camel(f.name) in data
+        }
+        missing = [
+            _camel(f.name)
+            for f in fields(kind)
+            if f.name not in values and f.name != "org_id" and _required(f)
+        ]
+        if missing:
+            raise TransferError(f"{where}: missing {', '.join(missing)}")
+        if "org_id" in hints:
+            values["org_id"] = org_id
+        return kind(**values)
+    return _scalar(kind, value, where)
+
+
+def _scalar(kind: Any, value: object, where: str) -> Any:
+    parse: dict[Any, Callable[[Any], Any]] = {
+        datetime: datetime.fromisoformat,
+        date: date.fromisoformat,
+    }
+    if kind in parse:
+        try:
+            parsed = parse[kind](_text(value, where))
+        except ValueError as error:
+            raise TransferError(f"{where}: not an ISO 8601 value: {value!r}") from error
+        if isinstance(parsed, datetime) and parsed.tzinfo is None:
+            raise TransferError(f"{where}: a time needs its UTC offset: {value!r}")
+        return parsed
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        try:
+            return kind(value)
+        except ValueError as error:
+            raise TransferError(f"{where}: not a {kind.__name__}: {value!r}") from error
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind in (int, str, bool) and type(value) is kind:
+        return value
+    raise TransferError(f"{where}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+def _required(f: Field[Any]) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
+
+
+def _object(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TransferError(f"{where}: expected an object")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TransferError(f"{where}: expected a list")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise TransferError(f"{where}: expected a string")
+    return value
