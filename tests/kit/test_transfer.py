@@ -1,0 +1,287 @@
+"""`okrgraph export` and `okrgraph import`: an organization moved to another store under a new
+slug keeps every number, and the command line wires both to the store flags."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service import cli
+from service.domain.model import CycleKind
+from service.domain.rollup import Evaluation, Progress
+from service.okrs.common import descendant_cycles, evaluate_scope
+from service.okrs.demo import DEMO_SLUG
+from service.store.interface import Store
+from service.store.mongo import MongoStore
+from service.transfer import (
+    FORMAT,
+    TransferError,
+    export_organization,
+    import_organization,
+    read_snapshot,
+)
+from tests.kit.kit import NOW, demo_store, memory_store
+
+Numbers = dict[str, Any]
+_EXPORTED: list[str] = []
+
+
+async def demo_export() -> dict[str, Any]:
+    """The demo's export, made once (as JSON text: each test gets its own copy)."""
+    if not _EXPORTED:
+        store = await demo_store("demo_export")
+        exported = await export_organization(store=store, slug=DEMO_SLUG, now=NOW)
+        _EXPORTED.append(json.dumps(exported))
+    found: dict[str, Any] = json.loads(_EXPORTED[0])
+    return found
+
+
+def numbers(progress: Progress | None, ids: Mapping[str, str]) -> Numbers | None:
+    """A progress's numbers and status, with the ids it names translated by `ids`."""
+    if progress is None:
+        return None
+    return {
+        "value": progress.value,
+        "attainment": progress.attainment,
+        "expected": progress.expected,
+        "status": progress.status,
+        "current": progress.current,
+        "blocked_by": [ids[i] for i in progress.blocked_by],
+        "formula": progress.explanation.formula,
+        "inputs": [(i.label, i.value, i.weight) for i in progress.explanation.inputs],
+        "reason": progress.explanation.status_reason,
+    }
+
+
+async def evaluated(store: Store, slug: str, ids: Mapping[str, str]) -> dict[str, Any]:
+    """The progress of every key result, objective, cycle, department (in each cycle) and the
+    organization (each year), keyed by the ids `ids` gives them, at NOW."""
+    snapshot = await read_snapshot(store=store, slug=slug)
+    org = snapshot.organization
+    found: dict[str, Any] = {}
+    for year in sorted({c.year for c in snapshot.cycles}):
+        scope = await store.load_year(org.id, year)
+        evaluation: Evaluation = evaluate_scope(scope, org, NOW)
+        for kr_id, progress in evaluation.key_result_progress.items():
+            found[f"key result {ids[kr_id]}"] = numbers(progress, ids)
+        for objective_id, progress in evaluation.objective_progress.items():
+            found[f"objective {ids[objective_id]}"] = numbers(progress, ids)
+        for cycle in scope.cycles.values():
+            found[f"cycle {ids[cycle.id]}"] = numbers(evaluation.cycle(cycle.id), ids)
+            inside = descendant_cycles(scope.cycles.values(), cycle.id)
+            for department in snapshot.departments:
+                progress = evaluation.department(department.id, inside, cycle.id)
+                found[f"department {ids[department.id]} in {ids[cycle.id]}"] = numbers(
+                    progress, ids
+                )
+        global_objective = await store.find_global_objective(org.id, year)
+        assert global_objective is not None
+        found[f"organization {year}"] = numbers(
+            evaluation.objective_progress[global_objective.id], ids
+        )
+    return found
+
+
+async def histories(store: Store, slug: str, ids: Mapping[str, str]) -> dict[str, Any]:
+    """Every key result's check-ins, oldest first, and its stored current state."""
+    snapshot = await read_snapshot(store=store, slug=slug)
+    found: dict[str, Any] = {}
+    for kr in snapshot.key_results:
+        found[ids[kr.id]] = {
+            "current": (kr.current_value, kr.last_check_in_at, kr.confidence, kr.score),
+            "check_ins": [
+                (c.value, c.recorded_at, c.confidence, c.note, c.author, c.idempotency_key)
+                for c in snapshot.check_ins
+                if c.key_result_id == kr.id
+            ],
+        }
+    return found
+
+
+async def test_a_round_trip_to_another_store_leaves_every_number_identical() -> None:
+    source = await demo_store("transfer_source")
+    exported = await export_organization(store=source, slug=DEMO_SLUG, now=NOW)
+    text = json.dumps(exported, allow_nan=False)  # plain JSON, as the command line writes it
+    target = memory_store("transfer_target")
+    await target.ensure_indexes()
+    imported = await import_organization(store=target, document=json.loads(text), slug="copy")
+    assert imported.organization.slug == "copy"
+    assert (
+        imported.organization.id
+        != (await read_snapshot(store=source, slug=DEMO_SLUG)).organization.id
+    )
+
+    same = {new: new for new in imported.ids.values()}
+    before = await evaluated(source, DEMO_SLUG, imported.ids)
+    after = await evaluated(target, "copy", same)
+    # Its 13 key results, 7 objectives, 5 cycles, 2 departments in each cycle, 1 organization.
+    assert len(before) == 13 + 7 + 5 + 2 * 5 + 1
+    assert after == before
+    assert await histories(target, "copy", same) == await histories(source, DEMO_SLUG, imported.ids)
+    assert sum(len(h["check_ins"]) for h in (await histories(target, "copy", same)).values()) > 50
+
+    # The rest comes back too: export the copy, and only ids, slug and stamp differ.
+    again = await export_organization(store=target, slug="copy", now=NOW)
+    assert _without_ids(again) == _without_ids(exported) | {"organization": _org(again)}
+
+
+def _org(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document["organization"].items() if k != "id"}
+
+
+def _without_ids(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document with every id-valued field blanked (ids are new after an import)."""
+    id_fields = {
+        "id",
+        "parentId",
+        "cycleId",
+        "objectiveId",
+        "keyResultId",
+        "departmentId",
+        "dependsOn",
+        "keyResultIds",
+        "carriedOverFrom",
+        "idempotencyKey",  # the demo's keys embed the old key result ids
+    }
+    blank: dict[str, Any] = {}
+    for key, value in document.items():
+        if key == "organization":
+            blank[key] = _org(document)
+        elif isinstance(value, list):
+            blank[key] = [{k: v for k, v in item.items() if k not in id_fields} for item in value]
+    return blank
+
+
+async def test_the_export_holds_every_kind_of_item_in_plain_json() -> None:
+    exported = await demo_export()
+    assert exported["format"] == FORMAT
+    assert exported["exportedAt"] == "2027-05-10T12:00:00+00:00"
+    assert exported["organization"]["policy"]["onTrackRatio"] == 0.75
+    counts = {key: len(value) for key, value in exported.items() if isinstance(value, list)}
+    assert counts == {
+        "departments": 2,
+        "cycles": 5,
+        "objectives": 7,
+        "keyResults": 13,
+        "checkIns": counts["checkIns"],
+        "actionSteps": 3,
+        "initiatives": 4,
+    }
+    assert any(k["dependsOn"] for k in exported["keyResults"])
+    assert any(c["closed"] and c["closedAt"] for c in exported["cycles"])
+    assert {c["kind"] for c in exported["cycles"]} == {CycleKind.YEAR, CycleKind.QUARTER}
+
+
+async def test_an_import_refuses_a_slug_that_exists_and_writes_nothing() -> None:
+    store = await demo_store()
+    exported = await export_organization(store=store, slug=DEMO_SLUG, now=NOW)
+    before = (await store.list_organizations(after=None, limit=10)).total
+    with pytest.raises(TransferError, match="exists already"):
+        await import_organization(store=store, document=exported)
+    assert (await store.list_organizations(after=None, limit=10)).total == before
+    copied = await import_organization(store=store, document=exported, slug="acme-copy")
+    assert copied.organization.slug == "acme-copy"
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        pytest.param(lambda d: {**d, "format": "other"}, "not an okrgraph export", id="format"),
+        pytest.param(lambda d: {**d, "version": 99}, "unsupported export version", id="version"),
+        pytest.param(lambda d: {**d, "cycles": {}}, "cycles: expected a list", id="not-a-list"),
+        pytest.param(
+            lambda d: _first(d, "keyResults", startValue="ten"),
+            r"keyResults\[0\].startValue",
+            id="not-a-number",
+        ),
+        pytest.param(
+            lambda d: _first(d, "checkIns", recordedAt="2027-05-01T12:00:00"),
+            "UTC offset",
+            id="naive-time",
+        ),
+        pytest.param(
+            lambda d: _first(d, "cycles", kind="WEEK"), "not a CycleKind", id="unknown-enum"
+        ),
+        pytest.param(
+            lambda d: _first(d, "objectives", cycleId="elsewhere"),
+            "does not hold",
+            id="dangling-reference",
+        ),
+        pytest.param(
+            lambda d: _drop(d, "keyResults", "title"), "missing title", id="missing-field"
+        ),
+        pytest.param(
+            lambda d: {**d, "departments": d["departments"] * 2}, "used twice", id="duplicate-ids"
+        ),
+    ],
+)
+async def test_an_import_of_a_broken_document_says_why_and_writes_nothing(
+    change: Any, complaint: str
+) -> None:
+    exported = await demo_export()
+    target = memory_store("broken_target")
+    with pytest.raises(TransferError, match=complaint):
+        await import_organization(store=target, document=change(exported), slug="copy")
+    assert (await target.list_organizations(after=None, limit=10)).total == 0
+
+
+def _first(document: dict[str, Any], key: str, **changes: Any) -> dict[str, Any]:
+    first, *rest = document[key]
+    return {**document, key: [{**first, **changes}, *rest]}
+
+
+def _drop(document: dict[str, Any], key: str, field: str) -> dict[str, Any]:
+    first, *rest = document[key]
+    return {**document, key: [{k: v for k, v in first.items() if k != field}, *rest]}
+
+
+async def test_an_export_of_an_unknown_slug_is_refused() -> None:
+    with pytest.raises(TransferError, match="no organization"):
+        await export_organization(store=memory_store(), slug="nobody", now=NOW)
+
+
+# The command line -----------------------------------------------------------------------------
+def test_export_and_import_run_from_the_command_line_with_the_store_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each command opens the store its flags name (here two in-process databases, one per
+    --mongodb-uri), exports to a file and imports from it; both refuse what they cannot do."""
+    stores: dict[str, MongoStore] = {}
+
+    @asynccontextmanager
+    async def open_store(
+        *, mongodb_uri: str | None, data_dir: Path | None, database: str = "okrgraph"
+    ) -> AsyncIterator[MongoStore]:
+        assert mongodb_uri is not None
+        yield stores[mongodb_uri]
+
+    async def seed() -> None:
+        stores["mongodb://source"] = await demo_store("cli_source")
+        stores["mongodb://target"] = memory_store("cli_target")
+
+    asyncio.run(seed())
+    monkeypatch.setattr(cli, "open_store", open_store)
+    output = tmp_path / "acme.json"
+    source, target = ["--mongodb-uri", "mongodb://source"], ["--mongodb-uri", "mongodb://target"]
+
+    assert cli.main(["export", "--org", DEMO_SLUG, "--output", str(output), *source]) == 0
+    assert json.loads(output.read_text())["organization"]["slug"] == DEMO_SLUG
+    assert cli.main(["import", str(output), "--slug", "acme-copy", *target]) == 0
+    assert "imported 'Acme Inbound' as acme-copy" in capsys.readouterr().out
+    assert cli.main(["import", str(output), "--slug", "acme-copy", *target]) == 1
+    assert "exists already" in capsys.readouterr().err
+
+    assert cli.main(["export", "--org", "acme-copy", *target]) == 0
+    printed = json.loads(capsys.readouterr().out)  # no --output: the JSON on stdout alone
+    assert printed["organization"]["slug"] == "acme-copy"
+    assert cli.main(["export", "--org", "nobody", *target]) == 1
+    assert "no organization" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{")
+    assert cli.main(["import", str(tmp_path / "bad.json"), *target]) == 1
+    assert "not JSON" in capsys.readouterr().err
