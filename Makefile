@@ -21,8 +21,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -m "not slow" -p no:cacheprovider
-	$(BIN)/python -m pytest -m slow -p no:cacheprovider --no-cov
+	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -m "not slow" -p no:cacheprovider --ignore=tests/bench
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider --no-cov --ignore=tests/bench
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -p no:cacheprovider --no-cov -s
