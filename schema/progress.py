@@ -70,8 +70,8 @@ class Progress:
         description="The share of the cycle elapsed: the progress the pace asks for now."
     )
     status: ProgressStatus = strawberry.field(description="The pace status (§3.3).")
-    explanation: Explanation = strawberry.field(description="Formula, inputs and policy used.")
     org_id: strawberry.Private[str]
+    explained: strawberry.Private[DomainExplanation]
     blocked_by_ids: strawberry.Private[tuple[str, ...]]
 
     @strawberry.field(
@@ -86,6 +86,11 @@ class Progress:
         found = await loader.load_many([(self.org_id, i) for i in self.blocked_by_ids])
         return [KeyResult.from_domain(k) for k in found if k is not None]
 
+    @strawberry.field(description="Formula, inputs and policy used.")
+    def explanation(self) -> Explanation:
+        # Written out only when asked for: formulas cost more than the numbers they explain.
+        return _explanation(self.explained, self.org_id)
+
     @classmethod
     def from_domain(cls, result: domain.Progress, org_id: str) -> Progress:
         return cls(
@@ -93,8 +98,8 @@ class Progress:
             attainment=result.attainment,
             expected=result.expected,
             status=ProgressStatus(result.status.value),
-            explanation=_explanation(result.explanation, org_id),
             org_id=org_id,
+            explained=result.explanation,
             blocked_by_ids=result.blocked_by,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated
@@ -47,6 +48,23 @@ class ProgressEvent:
         found = parse_global_id(self.cause_id)
         node = await load_global(info, found) if found else None
         return node if isinstance(node, CheckIn) else None
+
+
+# One event reaches every local subscriber of its scope: its GraphQL value is built once and
+# shared (the values are immutable), keyed by (organization, sequence, scope).
+_BUILT: OrderedDict[tuple[str, int, str], ProgressEvent | None] = OrderedDict()
+_BUILT_MAX = 4096
+
+
+def _shared(
+    change: ScopeChange, org_id: str, scope_id: str, sequence: int, at: datetime, cause: str | None
+) -> ProgressEvent | None:
+    key = (org_id, sequence, scope_id)
+    if key not in _BUILT:
+        _BUILT[key] = _event(change, org_id, scope_id, sequence, at, cause)
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return _BUILT[key]
 
 
 def _event(
@@ -104,7 +122,7 @@ class Subscription:
             async with context.events.subscribe(gid.org_id) as events:
                 async for event in events:
                     for change in event.changes_of(gid.local_id)[:1]:
-                        made = _event(
+                        made = _shared(
                             change,
                             gid.org_id,
                             scope_id,
