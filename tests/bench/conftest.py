@@ -1,0 +1,42 @@
+"""Benchmarks: every test here carries the `bench` marker, and `make test` never runs them
+(it ignores tests/bench). The session shares one world (the large data set takes most of a
+minute to write) and writes tests/bench/RESULTS.md at its end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.bench.report import Results
+from tests.bench.world import World, world
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.bench)
+
+
+@pytest.fixture(scope="session")
+def results() -> Iterator[Results]:
+    """Where each benchmark puts its table; written to RESULTS.md when the session ends."""
+    collected = Results()
+    yield collected
+    if collected.targets:
+        print(f"\n## Targets\n\n{collected.summary()}\n", flush=True)
+    if collected.sections:
+        collected.write()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def bench_world() -> AsyncIterator[World]:
+    """The demo and the large organization in one nx-27017, dated today (the server's clock is
+    the real one)."""
+    async with world(datetime.now(UTC).date()) as made:
+        yield made

@@ -1,0 +1,64 @@
+"""One load generator for every server: N workers in this process, each sending the same POST
+over its own keep-alive connection (httpx) as soon as the previous answer arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from tests.bench.report import percentile
+
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+@dataclass
+class Sample:
+    """Latencies (seconds) of the requests answered, and for how long they were sent."""
+
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def ms(self, share: float) -> float:
+        return 1000 * percentile(self.latencies, share)
+
+
+class Load:
+    """`concurrency` workers against one URL, over one client kept between runs."""
+
+    def __init__(self, url: str, body: bytes, concurrency: int) -> None:
+        self.url = url
+        self.body = body
+        self.concurrency = concurrency
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        self.client = httpx.AsyncClient(limits=limits, timeout=60.0)
+
+    async def run(self, seconds: float, into: Sample | None = None) -> Sample:
+        """Send for `seconds` (requests in flight then are answered and counted)."""
+        sample = into or Sample()
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                response = await self.client.post(self.url, content=self.body, headers=HEADERS)
+                answered = time.perf_counter()
+                if response.status_code != 200 or b'"errors"' in response.content:
+                    raise AssertionError(
+                        f"{self.url}: {response.status_code} {response.text[:500]}"
+                    )
+                sample.latencies.append(answered - sent)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        sample.seconds += time.perf_counter() - started
+        return sample
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

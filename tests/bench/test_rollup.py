@@ -1,0 +1,159 @@
+"""The rollup math alone, in-process: `service.domain.rollup.evaluate` over 10k and 100k key
+results. Targets: 100k under 1 s, and 100k/10k ≤ 11 (linear)."""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from service.domain.model import Cycle, CycleKind, KeyResult, KeyResultKind, Objective, Policy
+from service.domain.progress import Reading
+from service.domain.rollup import evaluate
+from tests.bench.report import Results, table
+
+NOW = datetime(2027, 5, 10, 12, tzinfo=UTC)
+ORG = "org"
+KEY_RESULTS_PER_OBJECTIVE = 4
+OBJECTIVES_PER_TEAM = 10
+SIZES = {10_000: 5, 100_000: 3}  # key results: runs (the best one counts)
+TARGET_SECONDS = 1.0
+TARGET_RATIO = 11.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    key_results: list[KeyResult]
+    objectives: list[Objective]
+    cycles: dict[str, Cycle]
+    readings: dict[str, Reading]
+
+
+def year() -> dict[str, Cycle]:
+    cycles = {"y": Cycle("y", ORG, CycleKind.YEAR, 2027, _at(1), datetime(2028, 1, 1, tzinfo=UTC))}
+    for q in range(1, 5):
+        ends = _at(3 * q + 1) if q < 4 else datetime(2028, 1, 1, tzinfo=UTC)
+        cycles[f"q{q}"] = Cycle(
+            f"q{q}", ORG, CycleKind.QUARTER, 2027, _at(3 * q - 2), ends, quarter=q, parent_id="y"
+        )
+    return cycles
+
+
+def _at(month: int) -> datetime:
+    return datetime(2027, month, 1, tzinfo=UTC)
+
+
+def scope(size: int, seed: int = 0) -> Scope:
+    """`size` key results, four per objective; objectives in teams of ten under a team
+    objective, team objectives under the year's global objective; one key result in fifty
+    depends on the one before it."""
+    rng = random.Random(seed)
+    objectives = [Objective("root", ORG, "y", 2027, "Global")]
+    key_results: list[KeyResult] = []
+    readings: dict[str, Reading] = {}
+    leaves = size // KEY_RESULTS_PER_OBJECTIVE
+    for o in range(leaves):
+        quarter = f"q{o % 4 + 1}"
+        team = f"team{o // OBJECTIVES_PER_TEAM}"
+        if o % OBJECTIVES_PER_TEAM == 0:
+            objectives.append(Objective(team, ORG, quarter, 2027, team, parent_id="root"))
+        objective = Objective(
+            f"o{o}", ORG, quarter, 2027, f"objective {o}", parent_id=team, weight=rng.choice((1, 2))
+        )
+        objectives.append(objective)
+        for k in range(KEY_RESULTS_PER_OBJECTIVE):
+            n = o * KEY_RESULTS_PER_OBJECTIVE + k
+            start = float(rng.randrange(0, 100))
+            target = start + float(rng.randrange(10, 1000))
+            value = start + rng.uniform(0, 1.2) * (target - start)
+            key_results.append(
+                KeyResult(
+                    f"kr{n}",
+                    ORG,
+                    objective.id,
+                    quarter,
+                    2027,
+                    f"key result {n}",
+                    KeyResultKind.INCREASE,
+                    start,
+                    target,
+                    value,
+                    department_id=team,
+                    weight=rng.choice((1.0, 1.0, 2.0)),
+                    depends_on=(f"kr{n - 1}",) if n % 50 == 49 else (),
+                )
+            )
+            readings[f"kr{n}"] = Reading(value=value, checked_in=rng.random() < 0.9)
+    return Scope(key_results, objectives, year(), readings)
+
+
+def best_time(made: Scope, runs: int, *, collector: bool = True) -> float:
+    """The best of `runs`, each after a full collection; with `collector` False, the garbage
+    collector is paused while `evaluate` runs (to see what it costs)."""
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        if not collector:
+            gc.disable()
+        started = time.perf_counter()
+        evaluated = evaluate(
+            key_results=made.key_results,
+            objectives=made.objectives,
+            cycles=made.cycles,
+            readings=made.readings,
+            policy=Policy(),
+            now=NOW,
+        )
+        best = min(best, time.perf_counter() - started)
+        gc.enable()
+        assert len(evaluated.key_result_progress) == len(made.key_results)
+        assert len(evaluated.objective_progress) == len(made.objectives)
+    return best
+
+
+def test_rollup_math_alone(results: Results) -> None:
+    seconds: dict[int, float] = {}
+    paused: dict[int, float] = {}
+    for size, runs in SIZES.items():
+        made = scope(size)
+        seconds[size] = best_time(made, runs)
+        paused[size] = best_time(made, runs, collector=False)
+    small, large = sorted(seconds)
+    ratio = seconds[large] / seconds[small]
+    rows = [
+        [
+            f"{size:,}",
+            f"{seconds[size]:.3f}",
+            f"{1e6 * seconds[size] / size:.1f}",
+            f"{paused[size]:.3f}",
+            SIZES[size],
+        ]
+        for size in sorted(seconds)
+    ]
+    under = "met" if seconds[large] < TARGET_SECONDS else "**not met**"
+    linear = "met" if ratio <= TARGET_RATIO else "**not met**"
+    results.target(
+        f"rollup math, {large:,} key results", f"{seconds[large]:.3f} s", "< 1 s", under == "met"
+    )
+    results.target(
+        f"rollup math, {large:,}/{small:,} key results",
+        f"{ratio:.2f}",
+        f"≤ {TARGET_RATIO:g}",
+        linear == "met",
+    )
+    header = ["key results", "seconds (best)", "µs per key result", "GC paused: seconds", "runs"]
+    results.add(
+        "Rollup math alone",
+        f"""{table(header, rows)}
+
+`evaluate` over one year: four key results per objective, objectives in teams of ten under a
+team objective, under the global objective; one key result in fifty depends on another.
+Explanations are written lazily, so none is here. The best of the runs counts, each after a
+full garbage collection. The "GC paused" column runs the same with the garbage collector off
+during `evaluate`, to show its share: its ratio is {paused[large] / paused[small]:.2f}.
+
+Targets: {large:,} in under {TARGET_SECONDS:g} s: {seconds[large]:.3f} s, {under};
+{large:,}/{small:,} ≤ {TARGET_RATIO:g}: **{ratio:.2f}**, {linear}.""",
+    )
