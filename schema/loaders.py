@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -106,47 +107,86 @@ class Loaders:
         self.store = store
         self.now = now
         self.cache = cache
-        self.organization_by_id: DataLoader[str, Organization | None] = DataLoader(
-            load_fn=self._organizations
-        )
-        self.department_by_id = _entities(store.get_departments)
-        self.cycle_by_id = _entities(store.get_cycles)
-        self.objective_by_id = _entities(store.get_objectives)
-        self.key_result_by_id = _entities(store.get_key_results)
-        self.check_in_by_id = _entities(store.get_check_ins)
-        self.action_step_by_id = _entities(store.get_action_steps)
-        self.initiative_by_id = _entities(store.get_initiatives)
-        self.departments_by_organization: DataLoader[str, list[Department]] = _each(
-            store.list_departments
-        )
-        self.cycles_by_organization_year: DataLoader[tuple[str, int | None], list[Cycle]] = _each(
-            self._cycles
-        )
-        self.key_results_by_objective: DataLoader[OrgKey, list[KeyResult]] = _grouped(
-            self._key_results_of, lambda k: (k.objective_id,)
-        )
-        self.children_by_objective: DataLoader[OrgKey, list[Objective]] = _grouped(
-            self._children_of, lambda o: (o.parent_id,) if o.parent_id else ()
-        )
-        self.action_steps_by_objective: DataLoader[OrgKey, list[ActionStep]] = _grouped(
-            store.list_action_steps, lambda s: (s.objective_id,)
-        )
-        self.dependents_by_key_result: DataLoader[OrgKey, list[KeyResult]] = _grouped(
-            self._dependents_of, lambda k: k.depends_on
-        )
-        self.initiatives_by_key_result: DataLoader[OrgKey, list[Initiative]] = _grouped(
-            self._initiatives_of, lambda i: i.key_result_ids
-        )
-        self.year_by_organization: DataLoader[tuple[str, int], YearScope] = _each(self._year)
-        self.history_by_year: DataLoader[tuple[str, int], tuple[YearScope, History]] = _each(
-            self._history
-        )
-        self.check_ins_by_key_result: DataLoader[OrgKey, list[CheckIn]] = _grouped(
-            self._check_ins_of, lambda c: (c.key_result_id,)
-        )
-        self.evaluation_by_year: DataLoader[EvaluationKey, Evaluation | None] = _each(
-            self._evaluation
-        )
+
+    # Each loader is made on first use: a subscription refreshes its loaders for every event,
+    # and most events touch none of them (building all nineteen per event, per subscriber, was
+    # most of the cost of a fan-out to a thousand subscribers).
+
+    @cached_property
+    def organization_by_id(self) -> DataLoader[str, Organization | None]:
+        return DataLoader(load_fn=self._organizations)
+
+    @cached_property
+    def department_by_id(self) -> DataLoader[OrgKey, Department | None]:
+        return _entities(self.store.get_departments)
+
+    @cached_property
+    def cycle_by_id(self) -> DataLoader[OrgKey, Cycle | None]:
+        return _entities(self.store.get_cycles)
+
+    @cached_property
+    def objective_by_id(self) -> DataLoader[OrgKey, Objective | None]:
+        return _entities(self.store.get_objectives)
+
+    @cached_property
+    def key_result_by_id(self) -> DataLoader[OrgKey, KeyResult | None]:
+        return _entities(self.store.get_key_results)
+
+    @cached_property
+    def check_in_by_id(self) -> DataLoader[OrgKey, CheckIn | None]:
+        return _entities(self.store.get_check_ins)
+
+    @cached_property
+    def action_step_by_id(self) -> DataLoader[OrgKey, ActionStep | None]:
+        return _entities(self.store.get_action_steps)
+
+    @cached_property
+    def initiative_by_id(self) -> DataLoader[OrgKey, Initiative | None]:
+        return _entities(self.store.get_initiatives)
+
+    @cached_property
+    def departments_by_organization(self) -> DataLoader[str, list[Department]]:
+        return _each(self.store.list_departments)
+
+    @cached_property
+    def cycles_by_organization_year(self) -> DataLoader[tuple[str, int | None], list[Cycle]]:
+        return _each(self._cycles)
+
+    @cached_property
+    def key_results_by_objective(self) -> DataLoader[OrgKey, list[KeyResult]]:
+        return _grouped(self._key_results_of, lambda k: (k.objective_id,))
+
+    @cached_property
+    def children_by_objective(self) -> DataLoader[OrgKey, list[Objective]]:
+        return _grouped(self._children_of, lambda o: (o.parent_id,) if o.parent_id else ())
+
+    @cached_property
+    def action_steps_by_objective(self) -> DataLoader[OrgKey, list[ActionStep]]:
+        return _grouped(self.store.list_action_steps, lambda s: (s.objective_id,))
+
+    @cached_property
+    def dependents_by_key_result(self) -> DataLoader[OrgKey, list[KeyResult]]:
+        return _grouped(self._dependents_of, lambda k: k.depends_on)
+
+    @cached_property
+    def initiatives_by_key_result(self) -> DataLoader[OrgKey, list[Initiative]]:
+        return _grouped(self._initiatives_of, lambda i: i.key_result_ids)
+
+    @cached_property
+    def year_by_organization(self) -> DataLoader[tuple[str, int], YearScope]:
+        return _each(self._year)
+
+    @cached_property
+    def history_by_year(self) -> DataLoader[tuple[str, int], tuple[YearScope, History]]:
+        return _each(self._history)
+
+    @cached_property
+    def check_ins_by_key_result(self) -> DataLoader[OrgKey, list[CheckIn]]:
+        return _grouped(self._check_ins_of, lambda c: (c.key_result_id,))
+
+    @cached_property
+    def evaluation_by_year(self) -> DataLoader[EvaluationKey, Evaluation | None]:
+        return _each(self._evaluation)
 
     async def _organizations(self, keys: Sequence[str]) -> list[Organization | None]:
         found = {o.id: o for o in await self.store.get_organizations(list(dict.fromkeys(keys)))}
