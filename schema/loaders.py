@@ -107,6 +107,11 @@ class Loaders:
         self.store = store
         self.now = now
         self.cache = cache
+        # Rollups are computed at the request's whole second, so that requests of the same
+        # second share one evaluation of an unchanged year (`YearCache.evaluated`).
+        self.instant = now.replace(microsecond=0)
+        self.evaluated: dict[EvaluationKey, Evaluation] = {}
+        """The evaluations this request has made, for resolvers that can answer at once."""
 
     # Each loader is made on first use: a subscription refreshes its loaders for every event,
     # and most events touch none of them (building all nineteen per event, per subscriber, was
@@ -209,6 +214,12 @@ class Loaders:
         return (await self.store.find_initiatives(org_id, key_result_ids=ids)).items
 
     async def _evaluation(self, key: EvaluationKey) -> Evaluation | None:
+        found = await self._evaluate(key)
+        if found is not None:
+            self.evaluated[key] = found
+        return found
+
+    async def _evaluate(self, key: EvaluationKey) -> Evaluation | None:
         """A whole year evaluated once per request and instant: every progress in the response
         comes from it, so the number of store round trips does not grow with the number of
         nodes. At now it reads the stored current values; at another instant, the history."""
@@ -217,8 +228,16 @@ class Loaders:
         if org is None:
             return None
         if as_of is None:
-            return evaluate_scope(
-                await self.year_by_organization.load((org_id, year)), org, self.now
+            if self.cache is None:
+                scope = await self.year_by_organization.load((org_id, year))
+                return evaluate_scope(scope, org, self.instant)
+            return await self.cache.evaluated(
+                self.store,
+                org_id,
+                year,
+                policy=org.policy,
+                now=self.instant,
+                evaluate=lambda scope: evaluate_scope(scope, org, self.instant),
             )
         scope, history = await self.history_by_year.load((org_id, year))
         return evaluate(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -75,11 +75,15 @@ class Progress:
     blocked_by_ids: strawberry.Private[tuple[str, ...]]
 
     @strawberry.field(
-        description="The upstream key results holding this one back (status AT_RISK by them)."
+        description="The upstream key results holding this one back (status AT_RISK by them).",
+        graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types")]],
     )
-    async def blocked_by(
-        self, info: Info
-    ) -> list[Annotated[KeyResult, strawberry.lazy("schema.types")]]:
+    def blocked_by(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
+        if not self.blocked_by_ids:
+            return []  # most key results: no need to wait for a loader
+        return self._blocked_by(info)
+
+    async def _blocked_by(self, info: Info) -> list[KeyResult]:
         from schema.types import KeyResult
 
         loader = info.context.loaders.key_result_by_id
@@ -167,37 +171,70 @@ def year_pick(year_: int) -> Callable[[Evaluation], domain.Progress]:
     return pick
 
 
-async def key_result_progress(
+Answer = Progress | Awaitable[Progress]
+"""A progress now, when the request has already evaluated its year, or later: most progress
+fields of a response read an evaluation made for the first, and answering those at once spares
+a coroutine per field (GraphQL execution awaits whichever it gets)."""
+
+
+def from_evaluation(
+    info: Info,
+    org_id: str,
+    year: int,
+    as_of: datetime | None,
+    pick: Callable[[Evaluation], domain.Progress],
+) -> Answer:
+    """The progress `pick` reads from the request's evaluation of a year."""
+    done = info.context.loaders.evaluated.get((org_id, year, as_of))
+    if done is not None:
+        return Progress.from_domain(pick(done), org_id)
+
+    async def later() -> Progress:
+        return Progress.from_domain(pick(await evaluation(info, org_id, year, as_of)), org_id)
+
+    return later()
+
+
+async def settled(answer: Answer) -> Progress:
+    """An answer's progress, awaited if it is not there yet."""
+    return answer if isinstance(answer, Progress) else await answer
+
+
+def key_result_progress(
     info: Info, org_id: str, year: int, key_result_id: str, as_of: datetime | None
-) -> Progress:
+) -> Answer:
     """A key result's progress."""
-    done = await evaluation(info, org_id, year, as_of)
-    return Progress.from_domain(done.key_result_progress[key_result_id], org_id)
+    return from_evaluation(
+        info, org_id, year, as_of, lambda done: done.key_result_progress[key_result_id]
+    )
 
 
-async def objective_progress(
+def objective_progress(
     info: Info, org_id: str, year: int, objective_id: str, as_of: datetime | None
-) -> Progress:
+) -> Answer:
     """An objective's progress: the weighted mean of its key results and child objectives."""
-    done = await evaluation(info, org_id, year, as_of)
-    return Progress.from_domain(done.objective_progress[objective_id], org_id)
+    return from_evaluation(
+        info, org_id, year, as_of, lambda done: done.objective_progress[objective_id]
+    )
 
 
-async def cycle_progress(
+def cycle_progress(
     info: Info, org_id: str, year: int, cycle_id: str, as_of: datetime | None
-) -> Progress:
+) -> Answer:
     """A cycle's progress: the weighted mean of its top-level objectives."""
-    done = await evaluation(info, org_id, year, as_of)
-    return Progress.from_domain(done.cycle(cycle_id), org_id)
+    return from_evaluation(info, org_id, year, as_of, lambda done: done.cycle(cycle_id))
 
 
-async def department_progress(
+def department_progress(
     info: Info, org_id: str, department_id: str, year: int, cycle_id: str, as_of: datetime | None
-) -> Progress:
+) -> Answer:
     """A department's progress in a cycle and the cycles inside it."""
-    done = await evaluation(info, org_id, year, as_of)
-    inside = descendant_cycles(done.cycles.values(), cycle_id)
-    return Progress.from_domain(done.department(department_id, inside, cycle_id), org_id)
+
+    def pick(done: Evaluation) -> domain.Progress:
+        inside = descendant_cycles(done.cycles.values(), cycle_id)
+        return done.department(department_id, inside, cycle_id)
+
+    return from_evaluation(info, org_id, year, as_of, pick)
 
 
 async def organization_progress(

@@ -275,8 +275,10 @@ class Department(Node):
         as_of: AsOf = None,
     ) -> Progress:
         cycle = await _cycle_argument(info, self.domain.org_id, cycle_id)
-        return await progress_of.department_progress(
-            info, self.domain.org_id, self.domain.id, cycle.year, cycle.id, as_of
+        return await progress_of.settled(
+            progress_of.department_progress(
+                info, self.domain.org_id, self.domain.id, cycle.year, cycle.id, as_of
+            )
         )
 
     @strawberry.field(description="Its progress in a cycle at each instant from `from` to `to`.")
@@ -362,10 +364,13 @@ class Cycle(Node):
         found = await info.context.loaders.cycles_by_organization_year.load(key)
         return [Cycle.from_domain(c) for c in found if c.parent_id == self.domain.id]
 
-    @strawberry.field(description="Its progress: the weighted mean of its top-level objectives.")
-    async def progress(self, info: Info, as_of: AsOf = None) -> Progress:
+    @strawberry.field(
+        graphql_type=Progress,
+        description="Its progress: the weighted mean of its top-level objectives.",
+    )
+    def progress(self, info: Info, as_of: AsOf = None) -> progress_of.Answer:
         c = self.domain
-        return await progress_of.cycle_progress(info, c.org_id, c.year, c.id, as_of)
+        return progress_of.cycle_progress(info, c.org_id, c.year, c.id, as_of)
 
     @strawberry.field(description="Its progress at each instant from `from` to `to`.")
     async def progress_series(
@@ -466,10 +471,13 @@ class Objective(Node):
         found = await info.context.loaders.key_results_by_objective.load(key)
         return [KeyResult.from_domain(k) for k in found]
 
-    @strawberry.field(description="Its progress: the weighted mean of key results and children.")
-    async def progress(self, info: Info, as_of: AsOf = None) -> Progress:
+    @strawberry.field(
+        graphql_type=Progress,
+        description="Its progress: the weighted mean of key results and children.",
+    )
+    def progress(self, info: Info, as_of: AsOf = None) -> progress_of.Answer:
         o = self.domain
-        return await progress_of.objective_progress(info, o.org_id, o.year, o.id, as_of)
+        return progress_of.objective_progress(info, o.org_id, o.year, o.id, as_of)
 
     @strawberry.field(description="Its action plan: ordered steps (DOMAIN.md §5).")
     async def action_plan(self, info: Info) -> list[ActionStep]:
@@ -558,10 +566,12 @@ class KeyResult(Node):
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.domain.org_id, self.domain.department_id)
 
-    @strawberry.field(description="Its progress, pace status and explanation.")
-    async def progress(self, info: Info, as_of: AsOf = None) -> Progress:
+    @strawberry.field(
+        graphql_type=Progress, description="Its progress, pace status and explanation."
+    )
+    def progress(self, info: Info, as_of: AsOf = None) -> progress_of.Answer:
         k = self.domain
-        return await progress_of.key_result_progress(info, k.org_id, k.year, k.id, as_of)
+        return progress_of.key_result_progress(info, k.org_id, k.year, k.id, as_of)
 
     @strawberry.field(description="The upstream key results it waits on (DOMAIN.md §4).")
     async def depends_on(self, info: Info) -> list[KeyResult]:
