@@ -8,12 +8,16 @@ LIST_ESTIMATE items. The estimate is reported in `extensions.cost` of every resp
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, cast
+from functools import lru_cache, partial
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -21,14 +25,15 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLOutputType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
     VariableNode,
     get_named_type,
     is_composite_type,
+    parse,
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
@@ -38,6 +43,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.schema import validate_document
 
 from schema.connections import DEFAULT_PAGE
 from schema.fragments import FragmentExpansion
@@ -67,13 +73,13 @@ def _is_list(kind: GraphQLOutputType) -> bool:
 class _Cost:
     """Walks one operation with the schema's types and the request's variables."""
 
-    def __init__(self, context: ValidationContext, variables: dict[str, Any]) -> None:
-        self.schema = context.schema
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]
+    ) -> None:
+        self.schema = schema
         self.variables = variables
         self.fragments = {
-            d.name.value: d
-            for d in context.document.definitions
-            if isinstance(d, FragmentDefinitionNode)
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
 
     def page_size(self, field: FieldNode) -> int:
@@ -144,48 +150,94 @@ class _Cost:
         return fragment.selection_set if fragment is not None else None
 
 
-def cost_rule(
-    variables: dict[str, Any], limit: int, found: Callable[[int], None]
-) -> type[ASTValidationRule]:
-    """A validation rule that estimates each operation's cost and refuses one over `limit`."""
+VALIDATIONS_KEPT = 256
+"""Documents whose validation each schema remembers, least recently used out first."""
 
-    class QueryCost(ASTValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            context = cast(ValidationContext, self.context)
-            kind = context.schema.get_root_type(node.operation)
-            cost = _Cost(context, variables).selection(node.selection_set, kind)
-            found(cost)
-            if cost > limit:
-                self.report_error(
-                    GraphQLError(
-                        f"the query's estimated cost {cost} is over the limit of {limit}: ask for "
-                        "smaller pages (`first`) or fewer fields",
-                        node,
-                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
-                    )
+_validated: WeakKeyDictionary[GraphQLSchema, OrderedDict[str, tuple[GraphQLError, ...]]] = (
+    WeakKeyDictionary()
+)
+
+
+def validated(
+    schema: GraphQLSchema,
+    query: str | None,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """The errors of validating `document` (the text `query`) with `rules`, remembered per
+    schema and text: a schema's rules and limits never change, so a dashboard polled all day
+    is validated once, not on every request."""
+    if query is None:
+        return validate_document(schema, document, rules)
+    kept = _validated.setdefault(schema, OrderedDict())
+    found = kept.get(query)
+    if found is None:
+        found = tuple(validate_document(schema, document, rules))
+        kept[query] = found
+        while len(kept) > VALIDATIONS_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(query)
+    return list(found)
+
+
+@lru_cache(maxsize=VALIDATIONS_KEPT)
+def _parsed(query: str, max_tokens: int | None) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+class Parsed(SchemaExtension):
+    """Documents parsed once per text and token limit (LRU, shared by every request); a text
+    that does not parse is left to strawberry, which reports the syntax error."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = _parsed(
+                    context.query, context.parse_options.get("max_tokens")
                 )
-
-    return QueryCost
+        yield
 
 
 class QueryCost(SchemaExtension):
-    """Estimates the cost before execution, refuses what is over the limit, and reports
+    """Validates the document (remembered per text, `validated`), then estimates the cost of a
+    valid one with the request's variables, refuses what is over the limit, and reports
     `extensions.cost` on every response."""
 
     def __init__(self, *, limit: int) -> None:
         self.limit = limit
         self.cost: int | None = None
 
-    def on_operation(self) -> Iterator[None]:
-        self.cost = None
-        variables = self.execution_context.variables or {}
-        rule = cost_rule(variables, self.limit, self._found)
-        rules = self.execution_context.validation_rules
-        self.execution_context.validation_rules = (*rules, rule)
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # Errors already set (a refused fragment expansion) stop validation, as strawberry's.
+        if document is not None and context.pre_execution_errors is None:
+            schema = context.schema._schema
+            errors = validated(schema, context.query, document, context.validation_rules)
+            # Set, even empty: strawberry then leaves validation to this extension.
+            context.pre_execution_errors = errors or self._priced(schema, document)
         yield
 
-    def _found(self, cost: int) -> None:
-        self.cost = max(cost, self.cost or 0)
+    def _priced(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        estimate = _Cost(schema, document, self.execution_context.variables or {})
+        refused: list[GraphQLError] = []
+        for node in document.definitions:
+            if not isinstance(node, OperationDefinitionNode):
+                continue
+            cost = estimate.selection(node.selection_set, schema.get_root_type(node.operation))
+            self.cost = max(cost, self.cost or 0)
+            if cost > self.limit:
+                refused.append(
+                    GraphQLError(
+                        f"the query's estimated cost {cost} is over the limit of {self.limit}: "
+                        "ask for smaller pages (`first`) or fewer fields",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.limit},
+                    )
+                )
+        return refused
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": {"requestedQueryCost": self.cost, "maximumAvailable": self.limit}}
@@ -237,6 +289,8 @@ def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
         partial(QueryDepthLimiter, max_depth=limits.max_depth, should_ignore=_introspection_field),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        # Parsed documents remembered by text (and token limit); validation is in QueryCost.
+        Parsed,
         partial(QueryCost, limit=limits.max_cost),
     ]
     if not limits.introspection:

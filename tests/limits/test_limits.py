@@ -9,6 +9,7 @@ import httpx
 import pytest
 from mongomock_motor import AsyncMongoMockClient
 
+from schema import limits
 from service.app import create_app
 from service.config import Settings
 from service.store.mongo import MongoStore
@@ -113,3 +114,28 @@ async def test_cors_allows_only_the_configured_origins(store: MongoStore) -> Non
             "/graphql", headers={"Origin": "https://evil.example", **preflight}
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_a_document_is_validated_once_however_often_it_is_asked(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validations: list[str] = []
+    real = limits.validate_document
+
+    def counted(*args: Any) -> Any:
+        validations.append("validated")
+        return real(*args)
+
+    monkeypatch.setattr(limits, "validate_document", counted)
+    query = "query($n: Int) { organizations(first: $n) { nodes { name slug } } }"
+    for n in (1, 2, 3):
+        assert codes(await ask(client, query, n=n)) == []
+    assert len(validations) == 1
+    # Remembered or not, an invalid document keeps its errors and the cost follows variables.
+    wrong = "{ organizations { nodes { nope } } }"
+    for _ in range(2):
+        assert codes(await ask(client, wrong)) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert len(validations) == 2
+    costly = "query($n: Int) { organizations(first: $n) { nodes { departments { name } } } }"
+    assert codes(await ask(client, costly, n=5)) == []
+    assert codes(await ask(client, costly, n=100)) == ["QUERY_TOO_COSTLY"]
