@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,9 +37,28 @@ class Keep(enum.Enum):
 KEEP = Keep.KEEP
 
 
+_RANDOM_BITS = 80
+_last_id = [0, 0]  # the milliseconds and random part of this process's newest id
+_ids = threading.Lock()
+
+
 def new_id() -> str:
-    """A 32-hex-digit id that sorts by creation time (48-bit milliseconds, then 80 random bits)."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+    """A 32-hex-digit id that sorts by creation time (48-bit milliseconds, then 80 random bits).
+
+    Ids made by one process always increase: within one millisecond the random part of the
+    next id is the last one plus one (as ULIDs do), so "by creation" holds for things created
+    in the same millisecond too."""
+    with _ids:
+        ms = time.time_ns() // 1_000_000
+        last_ms, last_random = _last_id
+        random = last_random + 1
+        if ms > last_ms or random >= 1 << _RANDOM_BITS:
+            ms = max(ms, last_ms + 1)  # a clock that went back does not go back here
+            random = int.from_bytes(os.urandom(_RANDOM_BITS // 8), "big")
+        else:
+            ms = last_ms
+        _last_id[:] = [ms, random]
+    return f"{ms:012x}{random:020x}"
 
 
 async def organization(store: Store, org_id: str, *, field: str = "organizationId") -> Organization:

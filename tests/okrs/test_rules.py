@@ -9,6 +9,7 @@ import pytest
 from service.domain.errors import ErrorCode
 from service.domain.model import KeyResultKind
 from service.okrs import cycles, key_results, objectives, organizations
+from service.okrs.common import new_id
 from service.okrs.organizations import PolicyChange
 from tests.okrs.conftest import NOW, Backend, World
 
@@ -325,3 +326,10 @@ async def test_an_inconsistent_policy_is_refused(
             store=backend.store, org_id=world.org.id, policy=change
         ),
     )
+
+
+def test_ids_made_in_the_same_millisecond_still_sort_by_creation() -> None:
+    made = [new_id() for _ in range(5000)]  # many per millisecond
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in made)
