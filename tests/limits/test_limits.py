@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from mongomock_motor import AsyncMongoMockClient
+from strawberry.schema import schema as strawberry_schema
 
 from schema import limits
 from service.app import create_app
@@ -120,13 +121,13 @@ async def test_a_document_is_validated_once_however_often_it_is_asked(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     validations: list[str] = []
-    real = limits.validate_document
+    real = strawberry_schema.validate_document
 
     def counted(*args: Any) -> Any:
         validations.append("validated")
         return real(*args)
 
-    monkeypatch.setattr(limits, "validate_document", counted)
+    monkeypatch.setattr(limits, "validate_document", counted)  # as limits imported it
     query = "query($n: Int) { organizations(first: $n) { nodes { name slug } } }"
     for n in (1, 2, 3):
         assert codes(await ask(client, query, n=n)) == []
