@@ -100,6 +100,23 @@ def _each(fetch: Callable[[K], Awaitable[V]]) -> DataLoader[K, V]:
     return DataLoader(load_fn=load)
 
 
+R = TypeVar("R")
+
+
+def answer(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R | Awaitable[R]:
+    """`then` of what `loader` holds for `key`: at once when it is loaded already (a list's
+    items, loaded ahead by `schema.lookahead`), else once it is."""
+    future = loader.cache_map.get(key)
+    settled = future is not None and future.done() and not future.cancelled()
+    if future is not None and settled and future.exception() is None:
+        return then(future.result())
+
+    async def later() -> R:
+        return then(await loader.load(key))
+
+    return later()
+
+
 class Loaders:
     """Every loader of one request."""
 

@@ -12,18 +12,20 @@ id, so every lookup it makes is scoped to its own organization.
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 
+from schema import lookahead, tracking
 from schema import progress as progress_of
-from schema import tracking
 from schema.connections import Connection, connection, window
 from schema.context import Info
 from schema.enums import CycleKind, KeyResultKind
 from schema.ids import to_global_id
+from schema.loaders import answer
 from schema.nodes import Node, argument_id, load_node
 from schema.progress import AS_OF, Progress
 from schema.tracking import (
@@ -231,6 +233,7 @@ async def objective_connection(
         after=after_id,
         limit=size,
     )
+    await lookahead.objectives(info, page.items, lookahead.CONNECTION_ITEMS)
     return connection(page, Objective.from_domain, _key, after=after)
 
 
@@ -451,9 +454,15 @@ class Objective(Node):
         assert found is not None  # an objective's cycle is never deleted
         return Cycle.from_domain(found)
 
-    @strawberry.field(description="The department that owns it; null for a shared objective.")
-    async def department(self, info: Info) -> Department | None:
-        return await _department(info, self.domain.org_id, self.domain.department_id)
+    @strawberry.field(
+        description="The department that owns it; null for a shared objective.",
+        graphql_type=Department | None,
+    )
+    def department(self, info: Info) -> Department | Awaitable[Department | None] | None:
+        o = self.domain
+        if o.department_id is None:
+            return None
+        return answer(info.context.loaders.department_by_id, (o.org_id, o.department_id), _team)
 
     @strawberry.field(description="The objective it serves; null for the global objective.")
     async def parent(self, info: Info) -> Objective | None:
@@ -465,11 +474,13 @@ class Objective(Node):
         found = await info.context.loaders.children_by_objective.load(key)
         return [Objective.from_domain(o) for o in found]
 
-    @strawberry.field(description="Its key results, by creation.")
-    async def key_results(self, info: Info) -> list[KeyResult]:
+    @strawberry.field(
+        description="Its key results, by creation.",
+        graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types")]],
+    )
+    def key_results(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
         key = (self.domain.org_id, self.domain.id)
-        found = await info.context.loaders.key_results_by_objective.load(key)
-        return [KeyResult.from_domain(k) for k in found]
+        return answer(info.context.loaders.key_results_by_objective, key, _key_results)
 
     @strawberry.field(
         graphql_type=Progress,
@@ -758,6 +769,14 @@ async def _organization(info: Info, org_id: str) -> Organization:
     found = await organization_or_none(info, org_id)
     assert found is not None  # everything lives in an organization that exists
     return found
+
+
+def _team(found: model.Department | None) -> Department | None:
+    return Department.from_domain(found) if found else None
+
+
+def _key_results(found: list[model.KeyResult]) -> list[KeyResult]:
+    return [KeyResult.from_domain(k) for k in found]
 
 
 async def _department(info: Info, org_id: str, department_id: str | None) -> Department | None:

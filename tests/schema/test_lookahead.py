@@ -1,0 +1,92 @@
+"""Lists load what their items will ask for before the items ask (schema.lookahead): the
+answers are those each item gives alone, and an item then answers without waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from schema.loaders import answer
+from schema.lookahead import below
+from tests.schema.conftest import Client, World
+
+ITEM = """title department { name } progress { value status expected }
+  keyResults { title currentValue progress { value status blockedBy { id } } }"""
+
+PAGE = f"""
+query Page($q1: ID!) {{
+  node(id: $q1) {{
+    ... on Cycle {{
+      objectives {{
+        nodes {{ id {ITEM} }}
+        edges {{ node {{ id ...Item }} }}
+        again: nodes {{ id other: department {{ id }} }}
+      }}
+    }}
+  }}
+}}
+fragment Item on Objective {{ {ITEM} }}
+"""
+
+ALONE = f"query Alone($id: ID!) {{ node(id: $id) {{ ... on Objective {{ {ITEM} }} }} }}"
+
+
+async def test_a_pages_items_answer_as_each_does_alone(gql: Client, world: World) -> None:
+    page = (await gql(PAGE, q1=world.quarters[0]))["node"]["objectives"]
+    assert page["nodes"], "the world has objectives in Q1"
+    for item, edge, again in zip(page["nodes"], page["edges"], page["again"], strict=True):
+        alone = (await gql(ALONE, id=item["id"]))["node"]
+        assert {k: v for k, v in item.items() if k != "id"} == alone
+        assert {k: v for k, v in edge["node"].items() if k != "id"} == alone
+        assert (again["other"] is None) == (alone["department"] is None)
+
+
+def field(name: str, *children: Any, **arguments: Any) -> SelectedField:
+    return SelectedField(
+        name=name, directives={}, arguments=arguments, selections=list(children), alias=None
+    )
+
+
+def test_below_reads_through_fragments_and_collects_every_selection_of_a_name() -> None:
+    nodes = field(
+        "nodes",
+        field("title"),
+        InlineFragment(type_condition="Objective", selections=[field("progress")], directives={}),
+        FragmentSpread(
+            name="More",
+            type_condition="Objective",
+            directives={},
+            selections=[field("progress", asOf="2027-01-01"), field("keyResults")],
+        ),
+    )
+    found = below([nodes, field("totalCount")], "nodes")
+    assert sorted(found) == ["keyResults", "progress", "title"]
+    assert [p.arguments for p in found["progress"]] == [{}, {"asOf": "2027-01-01"}]
+    assert below([nodes], "edges", "node") == {}
+
+
+async def test_an_answer_is_at_once_when_loaded_and_waits_otherwise() -> None:
+    calls: list[list[int]] = []
+
+    async def load(keys: list[int]) -> list[int]:
+        calls.append(list(keys))
+        if 13 in keys:
+            raise ValueError("unlucky")
+        return [k * 2 for k in keys]
+
+    loader: DataLoader[int, int] = DataLoader(load_fn=load)
+    later = answer(loader, 1, str)
+    assert asyncio.iscoroutine(later)
+    assert await later == "2"
+    assert answer(loader, 1, str) == "2"  # loaded: no waiting
+    assert calls == [[1]]
+    with pytest.raises(ValueError, match="unlucky"):
+        await loader.load(13)
+    failed = answer(loader, 13, str)  # a failed load is reported where it is asked for
+    assert asyncio.iscoroutine(failed)
+    with pytest.raises(ValueError, match="unlucky"):
+        await failed
