@@ -27,7 +27,7 @@ from service.domain.model import (
 )
 from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
-from service.okrs.common import evaluate_scope
+from service.okrs.common import evaluate_scope, whole_second
 from service.store.cache import YearCache
 from service.store.interface import Store, YearScope
 
@@ -124,9 +124,7 @@ class Loaders:
         self.store = store
         self.now = now
         self.cache = cache
-        # Rollups are computed at the request's whole second, so that requests of the same
-        # second share one evaluation of an unchanged year (`YearCache.evaluated`).
-        self.instant = now.replace(microsecond=0)
+        self.instant = whole_second(now)
         self.evaluated: dict[EvaluationKey, Evaluation] = {}
         """The evaluations this request has made, for resolvers that can answer at once."""
 

@@ -331,6 +331,7 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
         note=input.note,
         author=ctx.subject,
         idempotency_key=input.idempotency_key,
+        cache=ctx.cache,
     )
     if recorded.created:
         await _publish(ctx, target.org_id, target.local_id, recorded.changes, recorded.check_in.id)
@@ -344,7 +345,11 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
 async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
     target = _target(ctx, id, "CheckIn", field="id")
     deleted = await check_ins.delete_check_in(
-        store=ctx.store, org_id=target.org_id, check_in_id=target.local_id, now=ctx.now
+        store=ctx.store,
+        org_id=target.org_id,
+        check_in_id=target.local_id,
+        now=ctx.now,
+        cache=ctx.cache,
     )
     await _publish(ctx, target.org_id, deleted.key_result.id, deleted.changes)
     return p.CheckInDeletePayload(

@@ -21,6 +21,7 @@ from service.okrs.common import (
     scopes_of_key_result,
     tracked,
 )
+from service.store.cache import YearCache
 from service.store.interface import Store
 
 # Clocks of clients and servers disagree a little; a check-in further ahead is a mistake.
@@ -51,6 +52,7 @@ async def record_check_in(
     note: str | None = None,
     author: str | None = None,
     idempotency_key: str | None = None,
+    cache: YearCache | None = None,
 ) -> CheckInRecorded:
     """Record a value, possibly back-filled; a retry with the same idempotency key returns the
     first check-in and stores nothing."""
@@ -93,6 +95,7 @@ async def record_check_in(
         write=lambda: store.append_check_in(made),
         scopes=scopes,
         changed_key_result=target.id,
+        cache=cache,
     )
     current = await key_result(store, org_id, target.id)
     return CheckInRecorded(
@@ -101,7 +104,7 @@ async def record_check_in(
 
 
 async def delete_check_in(
-    *, store: Store, org_id: str, check_in_id: str, now: datetime
+    *, store: Store, org_id: str, check_in_id: str, now: datetime, cache: YearCache | None = None
 ) -> CheckInRecorded:
     """Delete a check-in recorded by mistake; the current value is recomputed from the rest."""
     found = await check_in(store, org_id, check_in_id)
@@ -120,6 +123,7 @@ async def delete_check_in(
         write=lambda: store.delete_check_in(org_id, found.id),
         scopes=scopes,
         changed_key_result=target.id,
+        cache=cache,
     )
     current = await key_result(store, org_id, target.id)
     return CheckInRecorded(check_in=found, created=False, key_result=current, changes=moved)

@@ -23,7 +23,8 @@ from service.domain.model import (
 )
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, Progress, evaluate
-from service.store.interface import Store, YearScope
+from service.store.cache import YearCache
+from service.store.interface import Store, YearScope, reports_change
 
 T = TypeVar("T")
 
@@ -281,6 +282,12 @@ def changes(
     return tuple(found)
 
 
+def whole_second(now: datetime) -> datetime:
+    """The instant rollups are computed at for a request made at `now`: its whole second, so
+    requests of the same second share one evaluation of an unchanged year (`YearCache`)."""
+    return now.replace(microsecond=0)
+
+
 async def tracked(
     *,
     store: Store,
@@ -290,21 +297,41 @@ async def tracked(
     write: Callable[[], Awaitable[T]],
     scopes: Callable[[Evaluation], list[Scope]],
     changed_key_result: str | None = None,
+    cache: YearCache | None = None,
 ) -> tuple[T, tuple[ProgressChange, ...]]:
-    """Run `write` and report how the progress of `scopes` (asked of the year before and after)
-    moved; the year is loaded once, in a bounded number of round trips. A write that changes
-    one key result's value only (`changed_key_result`: check-ins) re-reads that key result
-    instead of the year, so its cost does not grow with the organization."""
-    loaded = await store.load_year(org.id, year)
-    before = evaluate_scope(loaded, org, now)
+    """Run `write` and report how the progress of `scopes` (asked of the year before and after,
+    at `now`'s whole second) moved; the year is loaded once, in a bounded number of round trips.
+
+    A write that changes one key result's value only (`changed_key_result`: check-ins) re-reads
+    that key result instead of the year. With a `cache`, the year before comes from it, and
+    the year after goes back to it when the version shows the write was the only one since
+    (the version moved by exactly one): the next request then reads neither again."""
+    instant = whole_second(now)
+
+    def evaluated(scope: YearScope) -> Evaluation:
+        return evaluate_scope(scope, org, instant)
+
+    if cache is None:
+        entry = None
+        loaded = await store.load_year(org.id, year)
+        before = evaluated(loaded)
+    else:
+        entry = await cache.year(store, org.id, year)
+        loaded = entry.scope
+        before = cache.evaluate(entry, policy=org.policy, now=instant, evaluate=evaluated)
     result = await write()
     if changed_key_result is not None and changed_key_result in loaded.key_results:
         fresh = await store.get_key_results(org.id, [changed_key_result])
         key_results = dict(loaded.key_results)
         key_results.update({k.id: k for k in fresh})
         after_scope = YearScope(loaded.cycles, loaded.objectives, key_results)
+        after = evaluated(after_scope)
+        if cache is not None and entry is not None and reports_change(result):
+            version = await store.version(org.id)
+            if version == entry.version + 1:
+                offered = cache.offer(org.id, year, version, after_scope)
+                cache.remember(offered, policy=org.policy, now=instant, evaluation=after)
     else:
-        after_scope = await store.load_year(org.id, year)
-    after = evaluate_scope(after_scope, org, now)
+        after = evaluated(await store.load_year(org.id, year))
     found = scopes_with_organization(after, scopes(before) + scopes(after), org.id, year)
     return result, changes(before, after, found)

@@ -27,7 +27,9 @@ EVALUATIONS_KEPT = 4
 
 
 @dataclass(slots=True)
-class _Year:
+class CachedYear:
+    """A year as the store held it at `version`, and its evaluations so far."""
+
     version: int
     scope: YearScope
     evaluations: OrderedDict[tuple[datetime, Policy], Evaluation] = field(
@@ -41,7 +43,7 @@ class YearCache:
 
     def __init__(self, capacity: int = 256) -> None:
         self.capacity = capacity
-        self._years: OrderedDict[tuple[str, int], _Year] = OrderedDict()
+        self._years: OrderedDict[tuple[str, int], CachedYear] = OrderedDict()
         self.hits = 0
         self.misses = 0
         self.evaluations = 0
@@ -49,7 +51,7 @@ class YearCache:
 
     async def load_year(self, store: Store, org_id: str, year: int) -> YearScope:
         """The year as the store holds it now."""
-        return (await self._entry(store, org_id, year)).scope
+        return (await self.year(store, org_id, year)).scope
 
     async def evaluated(
         self,
@@ -63,18 +65,44 @@ class YearCache:
     ) -> Evaluation:
         """The year as the store holds it now, evaluated at `now` under `policy`: computed by
         `evaluate` once per version of the year, policy and instant, then shared."""
-        entry = await self._entry(store, org_id, year)
-        key = (now, policy)
-        found = entry.evaluations.get(key)
+        entry = await self.year(store, org_id, year)
+        return self.evaluate(entry, policy=policy, now=now, evaluate=evaluate)
+
+    def evaluate(
+        self,
+        entry: CachedYear,
+        *,
+        policy: Policy,
+        now: datetime,
+        evaluate: Callable[[YearScope], Evaluation],
+    ) -> Evaluation:
+        """`entry` evaluated at `now` under `policy`: remembered, or computed by `evaluate`."""
+        found = entry.evaluations.get((now, policy))
         if found is None:
             self.evaluations += 1
             found = evaluate(entry.scope)
-            entry.evaluations[key] = found
-            while len(entry.evaluations) > EVALUATIONS_KEPT:
-                entry.evaluations.popitem(last=False)
+            self.remember(entry, policy=policy, now=now, evaluation=found)
         return found
 
-    async def _entry(self, store: Store, org_id: str, year: int) -> _Year:
+    def remember(
+        self, entry: CachedYear, *, policy: Policy, now: datetime, evaluation: Evaluation
+    ) -> None:
+        """Keep `evaluation` of `entry` (the newest few are kept)."""
+        entry.evaluations[(now, policy)] = evaluation
+        entry.evaluations.move_to_end((now, policy))
+        while len(entry.evaluations) > EVALUATIONS_KEPT:
+            entry.evaluations.popitem(last=False)
+
+    def offer(self, org_id: str, year: int, version: int, scope: YearScope) -> CachedYear:
+        """Keep `scope` as the year at `version`, when the caller knows it exactly (a writer
+        that changed one key result and saw the version move by its own write alone), so the
+        next use does not read the year again."""
+        entry = CachedYear(version, scope)
+        self._keep((org_id, year), entry)
+        return entry
+
+    async def year(self, store: Store, org_id: str, year: int) -> CachedYear:
+        """The year as the store holds it now, with its version."""
         key = (org_id, year)
         # The version is read before the year: a write racing with the read leaves an entry
         # tagged with the older version, which the next use reads again.
@@ -85,9 +113,15 @@ class YearCache:
             self._years.move_to_end(key)
             return found
         self.misses += 1
-        entry = _Year(version, await store.load_year(org_id, year))
+        entry = CachedYear(version, await store.load_year(org_id, year))
+        self._keep(key, entry)
+        return entry
+
+    def _keep(self, key: tuple[str, int], entry: CachedYear) -> None:
+        found = self._years.get(key)
+        if found is not None and found.version > entry.version:
+            return  # a newer year is kept already
         self._years[key] = entry
         self._years.move_to_end(key)
         while len(self._years) > self.capacity:
             self._years.popitem(last=False)
-        return entry

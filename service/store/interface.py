@@ -51,6 +51,12 @@ class Page(Generic[T]):
     has_next: bool
 
 
+def reports_change(result: object) -> bool:
+    """Whether a write's result says it changed something: a write that changed nothing (a
+    closed cycle closed again, a retried check-in) returns False, or a tuple ending in False."""
+    return not (result is False or (isinstance(result, tuple) and result[-1] is False))
+
+
 class Store(Protocol):
     """Persistence of organizations and their OKRs."""
 

@@ -26,7 +26,7 @@ from service.domain.model import (
     Organization,
 )
 from service.store import documents as d
-from service.store.interface import Page, YearScope
+from service.store.interface import Page, YearScope, reports_change
 from service.store.reads import (
     CHECK_INS,
     COUNTERS,
@@ -70,9 +70,8 @@ def _changes_year(
         result = await method(self, *args, **kwargs)
         # A write that reports it changed nothing (a closed cycle closed again, a retried
         # check-in) leaves the version alone, so it stores nothing at all.
-        unchanged = result is False or (isinstance(result, tuple) and result[-1] is False)
         org_id = _org_of(args[0]) if args else None
-        if org_id is not None and not unchanged:
+        if org_id is not None and reports_change(result):
             await self._bump_version(org_id)
         return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,8 +11,11 @@ import pytest
 
 from service.domain.errors import ErrorCode
 from service.domain.model import ProgressStatus
+from service.domain.rollup import Evaluation
 from service.okrs import check_ins
-from service.okrs.common import ScopeKind
+from service.okrs.common import ScopeKind, tracked, whole_second
+from service.store.cache import YearCache
+from service.store.interface import YearScope
 from tests.okrs.conftest import NOW, Backend, World
 
 
@@ -268,3 +272,64 @@ async def test_the_cheap_after_state_of_a_check_in_equals_reading_the_whole_year
     cheap, full = await recorded(full=False), await recorded(full=True)
     assert numbers(cheap) == numbers(full)
     assert len(cheap) >= 5
+
+
+async def test_a_check_in_leaves_its_exact_year_in_the_cache(
+    backend: Backend, world: World
+) -> None:
+    store, org = backend.store, world.org.id
+    cache = YearCache()
+    year = world.year.year
+
+    async def check_in(value: float, key: str | None = None) -> check_ins.CheckInRecorded:
+        return await check_ins.record_check_in(
+            store=store,
+            org_id=org,
+            key_result_id=world.mql.id,
+            value=value,
+            now=NOW,
+            recorded_at=at("2027-02-01"),
+            idempotency_key=key,
+            cache=cache,
+        )
+
+    first = await check_in(120)
+    misses = cache.misses
+    before = store.round_trips
+    scope = await cache.load_year(store, org, year)
+    assert store.round_trips - before == 1  # the version only: the write left its year
+    assert cache.misses == misses
+    assert scope == await store.load_year(org, year)
+    # The change it reported is the cached evaluation's: no one evaluates that year again.
+    assert (
+        await cache.evaluated(
+            store, org, year, policy=world.org.policy, now=whole_second(NOW), evaluate=_unused
+        )
+        is not None
+    )
+    assert first.changes
+
+    # A write that changed nothing, while another's write moved the version by one: the year
+    # this writer made up is not the stored one, so it is not offered.
+    deals = world.deals
+
+    async def someone_elses_write() -> bool:
+        await store.update_key_result(replace(deals, title="Renamed elsewhere"))
+        return False  # this writer's own write changed nothing
+
+    await tracked(
+        store=store,
+        org=world.org,
+        year=year,
+        now=NOW,
+        write=someone_elses_write,
+        scopes=lambda _: [],
+        changed_key_result=world.mql.id,
+        cache=cache,
+    )
+    fresh = await cache.load_year(store, org, year)
+    assert fresh.key_results[deals.id].title == "Renamed elsewhere"
+
+
+def _unused(scope: YearScope) -> Evaluation:
+    raise AssertionError("evaluated again")
