@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from schema import fastpath
 from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
@@ -101,18 +102,21 @@ def build_schema(limits: Limits | None = None, *, federation: bool = False) -> s
     if federation:
         from schema.federation import build_subgraph  # it marks the entity types: only then
 
-        return build_subgraph(
+        built: strawberry.Schema = build_subgraph(
             types=NODE_TYPES,
             extensions=[Observe, codes, Masking, *limiting],
             schema_class=FederatedOkrSchema,
         )
-    return OkrSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=[Node, *NODE_TYPES],
-        extensions=[Observe, codes, Masking, *limiting],
-    )
+    else:
+        built = OkrSchema(
+            query=Query,
+            mutation=Mutation,
+            subscription=Subscription,
+            types=[Node, *NODE_TYPES],
+            extensions=[Observe, codes, Masking, *limiting],
+        )
+    fastpath.install(built)
+    return built
 
 
 schema = build_schema()

@@ -1,0 +1,121 @@
+"""The hot fields run their resolvers unwrapped (schema.fastpath): the same answers as through
+strawberry's wrapper, and a field that stops qualifying is refused when the schema is built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLObjectType
+from strawberry.permission import BasePermission
+
+from schema.api import NODE_TYPES, OkrSchema, schema
+from schema.context import Info, build_context
+from schema.fastpath import HOT, install
+from schema.mutations import Mutation
+from schema.nodes import Node
+from schema.queries import Query
+from schema.subscriptions import Subscription
+from tests.schema.conftest import NOW, Client, World
+
+BOARD = """
+query Board($q1: ID!, $global: ID!) {
+  q1: node(id: $q1) {
+    ... on Cycle {
+      progress { value status expected }
+      before: progress(asOf: "2027-02-09T00:00:00Z") { value status }
+      objectives { nodes {
+        department { name }
+        progress { value status explanation { formula inputs { label value } statusReason } }
+        then: progress(asOf: "2027-02-11T00:00:00Z") { value status }
+        keyResults {
+          title
+          progress { value attainment status blockedBy { id title } explanation { formula } }
+          then: progress(asOf: "2027-02-11T00:00:00Z") { value }
+        }
+      } }
+    }
+  }
+  global: node(id: $global) { ... on Objective { progress { value } keyResults { id } } }
+  never: node(id: $q1) { ... on Cycle { progress(asOf: "1999-01-01T00:00:00Z") { value } } }
+}
+"""
+
+
+async def test_the_unwrapped_fields_answer_as_the_wrapped_do(gql: Client, world: World) -> None:
+    wrapped = OkrSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, types=[Node, *NODE_TYPES]
+    )
+    variables = {"q1": world.quarters[0], "global": world.global_objective}
+
+    async def run(on: strawberry.Schema) -> Any:
+        context = build_context(gql.store, clock=lambda: NOW)
+        result = await on.execute(BOARD, variable_values=variables, context_value=context)
+        return result.data, [(e.message, e.path) for e in result.errors or []]
+
+    def resolver(of: strawberry.Schema) -> Any:
+        kind = of._schema.get_type("KeyResult")
+        assert isinstance(kind, GraphQLObjectType)
+        return kind.fields["progress"].resolve
+
+    assert resolver(schema) is not resolver(wrapped)
+    unwrapped_data, unwrapped_errors = await run(schema)
+    assert unwrapped_data["q1"]["objectives"]["nodes"]
+    assert (unwrapped_data, unwrapped_errors) == await run(wrapped)
+
+
+class Nobody(BasePermission):
+    message = "no"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.input
+class Window:
+    days: int
+
+
+@strawberry.type
+class Thing:
+    name: str
+
+    @strawberry.field(permission_classes=[Nobody])  # type: ignore[untyped-decorator]
+    def guarded(self) -> str:
+        return self.name
+
+    @strawberry.field
+    def windowed(self, info: Info, window: Window) -> str:
+        return self.name
+
+    @strawberry.field
+    def plain(self, info: Info, times: int = 1) -> str:
+        return self.name * times
+
+
+@strawberry.type
+class Things:
+    @strawberry.field
+    def thing(self) -> Thing:
+        return Thing(name="x")
+
+
+@pytest.mark.parametrize(("field", "why"), [("guarded", "wrapper"), ("windowed", "scalar")])
+def test_a_field_that_needs_the_wrapper_is_refused(field: str, why: str) -> None:
+    with pytest.raises(TypeError, match=why):
+        install(strawberry.Schema(query=Things), {"Thing": (field,)})
+
+
+async def test_an_unwrapped_field_takes_its_arguments_by_their_python_names() -> None:
+    small = strawberry.Schema(query=Things)
+    install(small, {"Thing": ("plain",)})
+    result = await small.execute("{ thing { a: plain b: plain(times: 3) } }")
+    assert result.errors is None
+    assert result.data == {"thing": {"a": "x", "b": "xxx"}}
+
+
+def test_the_hot_fields_are_those_of_a_dashboards_items() -> None:
+    assert set(HOT) == {"KeyResult", "Objective", "Cycle", "Progress"}
+    with pytest.raises(TypeError, match="object type"):
+        install(strawberry.Schema(query=Things), {"Nope": ("name",)})
