@@ -56,8 +56,10 @@ async def objectives(
     if not found:
         return
     wanted: dict[str, list[SelectedField]] = {}
+    # `selected_fields` holds this field itself; its items are under its selections.
+    inside = [s for f in fields(info.selected_fields) for s in f.selections]
     for path in paths:
-        for name, selected in below(info.selected_fields, *path).items():
+        for name, selected in below(inside, *path).items():
             wanted.setdefault(name, []).extend(selected)
     loaders = info.context.loaders
     loads: list[Awaitable[Any]] = []

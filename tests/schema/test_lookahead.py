@@ -10,6 +10,7 @@ import pytest
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from schema import types
 from schema.loaders import answer
 from schema.lookahead import below
 from tests.schema.conftest import Client, World
@@ -43,6 +44,26 @@ async def test_a_pages_items_answer_as_each_does_alone(gql: Client, world: World
         assert {k: v for k, v in item.items() if k != "id"} == alone
         assert {k: v for k, v in edge["node"].items() if k != "id"} == alone
         assert (again["other"] is None) == (alone["department"] is None)
+
+
+async def test_a_pages_items_answer_without_waiting(
+    gql: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[str] = []
+
+    def counted(loader: Any, key: Any, then: Any) -> Any:
+        found = answer(loader, key, then)
+        if asyncio.iscoroutine(found):
+            waited.append(then.__name__)
+        return found
+
+    monkeypatch.setattr(types, "answer", counted)
+    page = (await gql(PAGE, q1=world.quarters[0]))["node"]["objectives"]
+    assert any(item["keyResults"] for item in page["nodes"])
+    assert waited == []
+    # Without the page (one objective alone), its fields wait for their loads.
+    await gql(ALONE, id=page["nodes"][0]["id"])
+    assert "_key_results" in waited
 
 
 def field(name: str, *children: Any, **arguments: Any) -> SelectedField:
