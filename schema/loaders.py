@@ -28,7 +28,7 @@ from service.domain.model import (
 from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.okrs.common import evaluate_scope, whole_second
-from service.store.cache import YearCache
+from service.store.cache import CachedYear, YearCache
 from service.store.interface import Store, YearScope
 
 OrgKey = tuple[str, str]
@@ -197,6 +197,12 @@ class Loaders:
         return _each(self._year)
 
     @cached_property
+    def cached_year(self) -> DataLoader[tuple[str, int], CachedYear]:
+        """The year from the shared cache, with its version: one version read per request.
+        Only with a cache (`Loaders.cache`)."""
+        return _each(self._cached_year)
+
+    @cached_property
     def history_by_year(self) -> DataLoader[tuple[str, int], tuple[YearScope, History]]:
         return _each(self._history)
 
@@ -246,10 +252,8 @@ class Loaders:
             if self.cache is None:
                 scope = await self.year_by_organization.load((org_id, year))
                 return evaluate_scope(scope, org, self.instant)
-            return await self.cache.evaluated(
-                self.store,
-                org_id,
-                year,
+            return self.cache.evaluate(
+                await self.cached_year.load((org_id, year)),
                 policy=org.policy,
                 now=self.instant,
                 evaluate=lambda scope: evaluate_scope(scope, org, self.instant),
@@ -270,7 +274,11 @@ class Loaders:
     async def _year(self, key: tuple[str, int]) -> YearScope:
         if self.cache is None:
             return await self.store.load_year(*key)
-        return await self.cache.load_year(self.store, *key)
+        return (await self.cached_year.load(key)).scope
+
+    async def _cached_year(self, key: tuple[str, int]) -> CachedYear:
+        assert self.cache is not None, "a cached year needs a cache"
+        return await self.cache.year(self.store, *key)
 
     async def _history(self, key: tuple[str, int]) -> tuple[YearScope, History]:
         """A year and every check-in of its key results: one read, then any instant is cheap."""

@@ -64,13 +64,36 @@ async def objectives(
     loaders = info.context.loaders
     loads: list[Awaitable[Any]] = []
     if "keyResults" in wanted:
-        keys = [(o.org_id, o.id) for o in found]
-        loads.append(loaders.key_results_by_objective.load_many(keys))
+        loads.append(_key_results(info, found))
     if "department" in wanted:
-        keys = sorted({(o.org_id, o.department_id) for o in found if o.department_id})
-        loads.append(loaders.department_by_id.load_many(keys))
+        loads.append(_departments(info, found))
     under = below([s for f in wanted.get("keyResults", []) for s in f.selections])
     if _now(wanted.get("progress", [])) or _now(under.get("progress", [])):
         for org_id, year in sorted({(o.org_id, o.year) for o in found}):
             loads.append(loaders.evaluation_by_year.load((org_id, year, None)))
     await asyncio.gather(*loads, return_exceptions=True)
+
+
+async def _key_results(info: Info, found: list[model.Objective]) -> None:
+    """The objectives' key results: from the cached years when there is a cache (no store
+    call beyond the version the evaluation reads anyway), else in one batch."""
+    loaders = info.context.loaders
+    if info.context.cache is None:
+        await loaders.key_results_by_objective.load_many([(o.org_id, o.id) for o in found])
+        return
+    years = {(o.org_id, o.year) for o in found}
+    cached = dict(zip(years, await loaders.cached_year.load_many(list(years)), strict=True))
+    for o in found:
+        year = cached[(o.org_id, o.year)]
+        loaders.key_results_by_objective.prime(
+            (o.org_id, o.id), year.key_results_of_objective(o.id)
+        )
+
+
+async def _departments(info: Info, found: list[model.Objective]) -> None:
+    """The objectives' departments, from the list of their organizations' departments: one
+    store call, the same one a query asking for `organization.departments` makes."""
+    loaders = info.context.loaders
+    for org_id in sorted({o.org_id for o in found if o.department_id}):
+        for team in await loaders.departments_by_organization.load(org_id):
+            loaders.department_by_id.prime((org_id, team.id), team)

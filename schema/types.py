@@ -219,20 +219,34 @@ async def objective_connection(
     department_id: str | None,
     first: int | None,
     after: str | None,
+    *,
+    year: int | None = None,
 ) -> Connection[Objective]:
-    """A page of an organization's objectives, in one cycle and of one department if given."""
+    """A page of an organization's objectives, in one cycle and of one department if given.
+
+    A cycle's page (its `year` known) comes from the year cache when there is one: the year is
+    read for the page's progress anyway, and its lists are already in the store's order."""
     size, after_id = window(first, after)
     cycle = argument_id(cycle_id, "Cycle", field="cycleId") if cycle_id else None
     team = argument_id(department_id, "Department", field="departmentId") if department_id else None
     if (cycle and cycle.org_id != org_id) or (team and team.org_id != org_id):
         return connection(_EMPTY, Objective.from_domain, _key, after=after)
-    page = await info.context.store.find_objectives(
-        org_id,
-        cycle_ids=[cycle.local_id] if cycle else None,
-        department_id=team.local_id if team else None,
-        after=after_id,
-        limit=size,
-    )
+    if cycle and year is not None and info.context.cache is not None:
+        cached = await info.context.loaders.cached_year.load((org_id, year))
+        page = cached.page_of_objectives(
+            cycle.local_id,
+            department_id=team.local_id if team else None,
+            after=after_id,
+            limit=size,
+        )
+    else:
+        page = await info.context.store.find_objectives(
+            org_id,
+            cycle_ids=[cycle.local_id] if cycle else None,
+            department_id=team.local_id if team else None,
+            after=after_id,
+            limit=size,
+        )
     await lookahead.objectives(info, page.items, lookahead.CONNECTION_ITEMS)
     return connection(page, Objective.from_domain, _key, after=after)
 
@@ -396,7 +410,7 @@ class Cycle(Node):
     ) -> Connection[Objective]:
         own_id = _gid("Cycle", self.domain.org_id, self.domain.id)
         return await objective_connection(
-            info, self.domain.org_id, own_id, department_id, first, after
+            info, self.domain.org_id, own_id, department_id, first, after, year=self.domain.year
         )
 
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from service.domain.model import Policy
+from service.domain.model import KeyResult, Objective, Policy
 from service.domain.rollup import Evaluation
-from service.store.interface import Store, YearScope
+from service.store.interface import Page, Store, YearScope
 
 EVALUATIONS_KEPT = 4
 """Evaluations kept per cached year: enough for the instants of requests in flight together."""
@@ -28,13 +28,50 @@ EVALUATIONS_KEPT = 4
 
 @dataclass(slots=True)
 class CachedYear:
-    """A year as the store held it at `version`, and its evaluations so far."""
+    """A year as the store held it at `version`, its evaluations so far, and its lists in the
+    store's order (by id), made on first use and shared by every request of that version."""
 
     version: int
     scope: YearScope
     evaluations: OrderedDict[tuple[datetime, Policy], Evaluation] = field(
         default_factory=OrderedDict
     )
+    _objectives_of_cycle: dict[str, list[Objective]] | None = None
+    _key_results_of_objective: dict[str, list[KeyResult]] | None = None
+
+    def objectives_of_cycle(self, cycle_id: str) -> list[Objective]:
+        """A cycle's objectives, by id (as `Store.find_objectives` returns them)."""
+        if self._objectives_of_cycle is None:
+            grouped: dict[str, list[Objective]] = {}
+            for o in sorted(self.scope.objectives.values(), key=_by_id):
+                grouped.setdefault(o.cycle_id, []).append(o)
+            self._objectives_of_cycle = grouped
+        return self._objectives_of_cycle.get(cycle_id, [])
+
+    def key_results_of_objective(self, objective_id: str) -> list[KeyResult]:
+        """An objective's key results, by id (as `Store.find_key_results` returns them)."""
+        if self._key_results_of_objective is None:
+            grouped: dict[str, list[KeyResult]] = {}
+            for k in sorted(self.scope.key_results.values(), key=_by_id):
+                if k.objective_id in self.scope.objectives:  # not upstream of another year
+                    grouped.setdefault(k.objective_id, []).append(k)
+            self._key_results_of_objective = grouped
+        return self._key_results_of_objective.get(objective_id, [])
+
+    def page_of_objectives(
+        self, cycle_id: str, *, department_id: str | None, after: str | None, limit: int
+    ) -> Page[Objective]:
+        """A page of a cycle's objectives (of one department if given) past `after`, as
+        `Store.find_objectives` pages them."""
+        every = self.objectives_of_cycle(cycle_id)
+        if department_id is not None:
+            every = [o for o in every if o.department_id == department_id]
+        rest = every if after is None else [o for o in every if o.id > after]
+        return Page(items=rest[:limit], total=len(every), has_next=len(rest) > limit)
+
+
+def _by_id(item: Objective | KeyResult) -> str:
+    return item.id
 
 
 class YearCache:

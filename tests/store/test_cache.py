@@ -120,3 +120,36 @@ async def test_a_cached_year_is_evaluated_once_per_version_policy_and_instant(
         await evaluated(now + timedelta(seconds=seconds))
     await evaluated(now)
     assert cache.evaluations == 4 + EVALUATIONS_KEPT + 1
+
+
+async def test_a_cached_year_lists_and_pages_as_the_store_does(store: Store, world: World) -> None:
+    org = world.org.id
+    teams = [factory.department(org, "Marketing"), factory.department(org, "Sales")]
+    for department in teams:
+        await store.insert_department(department)
+    q2 = world.cycles[2]
+    made = [
+        factory.objective(q2, department_id=teams[n % 2].id if n % 3 else None, parent_id=None)
+        for n in range(7)
+    ]
+    for o in reversed(made):  # stored out of order: both must sort by id
+        await store.insert_objective(o)
+        for _ in range(2):
+            await store.insert_key_result(factory.key_result(o))
+    cached = await YearCache().year(store, org, 2027)
+    for team in (None, teams[0].id, teams[1].id):
+        for limit in (1, 2, 3, 10):
+            after: str | None = None
+            while True:
+                expected = await store.find_objectives(
+                    org, cycle_ids=[q2.id], department_id=team, after=after, limit=limit
+                )
+                got = cached.page_of_objectives(q2.id, department_id=team, after=after, limit=limit)
+                assert got == expected
+                if not got.has_next:
+                    break
+                after = got.items[-1].id
+    for o in [*made, world.q1, world.global_objective]:
+        found = await store.find_key_results(org, objective_ids=[o.id])
+        assert cached.key_results_of_objective(o.id) == found.items
+    assert cached.objectives_of_cycle(world.cycles[3].id) == []
