@@ -71,10 +71,14 @@ def attainment(kind: KeyResultKind, start: float, target: float, current: float)
 
 def progress(kind: KeyResultKind, start: float, target: float, current: float) -> float:
     """Progress in [0, 1]: attainment capped, guardrails and milestones all-or-nothing."""
-    value = attainment(kind, start, target, current)
+    return capped(kind, attainment(kind, start, target, current))
+
+
+def capped(kind: KeyResultKind, attainment_value: float) -> float:
+    """The progress that an attainment of `kind` gives (for callers that need both)."""
     if kind in (KeyResultKind.AT_LEAST, KeyResultKind.AT_MOST):
-        return 1.0 if value >= 1 else 0.0
-    return clamp(value)
+        return 1.0 if attainment_value >= 1 else 0.0
+    return clamp(attainment_value)
 
 
 _FORMULAS = {
@@ -135,26 +139,38 @@ def pace_status(
     policy: Policy,
 ) -> tuple[ProgressStatus, str]:
     """Steps 1-4 of DOMAIN.md §3.3, first match wins; returns the status and why."""
+    status = pace(
+        progress_value=progress_value,
+        checked_in=checked_in,
+        expected=expected,
+        now=now,
+        starts_at=starts_at,
+        policy=policy,
+    )
+    return status, pace_reason(
+        status, progress_value=progress_value, expected=expected, policy=policy
+    )
+
+
+def pace_reason(
+    status: ProgressStatus, *, progress_value: float, expected: float, policy: Policy
+) -> str:
+    """Why `pace` gave `status` (steps 1-4 of DOMAIN.md §3.3), in words."""
     p, e = progress_value, expected
-    if p >= 1:
-        return ProgressStatus.ACHIEVED, f"progress {fmt(p)} >= 1"
-    if now < starts_at:
-        return ProgressStatus.NOT_STARTED, "the cycle has not started"
-    if not checked_in:
-        return ProgressStatus.PENDING, "no check-in yet (silence is never green)"
-    on_track = policy.on_track_ratio * e
-    if p >= on_track:
-        reason = f"progress {fmt(p)} >= {fmt(policy.on_track_ratio)} x expected {fmt(e)}"
-        return ProgressStatus.ON_TRACK, reason
-    at_risk = policy.at_risk_ratio * e
-    if p >= at_risk:
-        reason = (
+    if status is ProgressStatus.ACHIEVED:
+        return f"progress {fmt(p)} >= 1"
+    if status is ProgressStatus.NOT_STARTED:
+        return "the cycle has not started"
+    if status is ProgressStatus.PENDING:
+        return "no check-in yet (silence is never green)"
+    if status is ProgressStatus.ON_TRACK:
+        return f"progress {fmt(p)} >= {fmt(policy.on_track_ratio)} x expected {fmt(e)}"
+    if status is ProgressStatus.AT_RISK:
+        return (
             f"{fmt(policy.at_risk_ratio)} x expected {fmt(e)} <= progress {fmt(p)}"
             f" < {fmt(policy.on_track_ratio)} x expected {fmt(e)}"
         )
-        return ProgressStatus.AT_RISK, reason
-    reason = f"progress {fmt(p)} < {fmt(policy.at_risk_ratio)} x expected {fmt(e)}"
-    return ProgressStatus.OFF_TRACK, reason
+    return f"progress {fmt(p)} < {fmt(policy.at_risk_ratio)} x expected {fmt(e)}"
 
 
 _LAGGING = (ProgressStatus.AT_RISK, ProgressStatus.OFF_TRACK)

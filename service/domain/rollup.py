@@ -3,30 +3,38 @@
 `evaluate` takes the key results, objectives and cycles of a scope plus each key result's reading
 at `now`, and returns every key result's and objective's progress; cycle and department progress
 are weighted means over that evaluation.
+
+An evaluation of a large organization holds hundreds of thousands of nodes, and the garbage
+collector's work grows with every object it keeps: a node costs one `Progress` (its explanation a
+recipe, see `service.domain.evaluated`), an objective adds one tuple of plain values, which the
+collector soon stops tracking, and each key result is read once.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from service.domain.explain import Explanation, ExplanationInput, fmt
+from service.domain.evaluated import Progress
+from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import Cycle, KeyResult, Objective, Policy, ProgressStatus
 from service.domain.progress import (
     Reading,
     attainment,
     blocking_upstream,
+    capped,
     expected_progress,
-    key_result_explanation,
     pace,
-    pace_status,
     policy_items,
-    progress,
 )
-
-WEIGHTED_MEAN = "sum(w_i * p_i) / sum(w_i)"
+from service.domain.recipes import (
+    WEIGHTED_MEAN,
+    KeyResultRecipe,
+    ObjectiveRecipe,
+    rollup_explanation,
+)
 
 # Weakest first (DOMAIN.md §3.3): an objective takes the weakest status among its children.
 STATUS_ORDER = (
@@ -36,19 +44,11 @@ STATUS_ORDER = (
     ProgressStatus.ON_TRACK,
     ProgressStatus.ACHIEVED,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """A computed progress: value, attainment, expected pace, status and its explanation."""
-
-    value: float | None
-    attainment: float | None
-    expected: float
-    status: ProgressStatus
-    explanation: Explanation
-    blocked_by: tuple[str, ...] = ()
-    current: float | None = None
+# `weakest` by rank: NOT_STARTED ranks after every other status, so it is the weakest only when
+# all children are NOT_STARTED, and the rank past it stands for "nothing under it" (PENDING).
+_BY_RANK = (*STATUS_ORDER, ProgressStatus.NOT_STARTED, ProgressStatus.PENDING)
+_RANK = {status: rank for rank, status in enumerate(_BY_RANK[:-1])}
+_NOTHING_UNDER = len(_BY_RANK) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +78,7 @@ def weighted_mean(items: Iterable[tuple[float | None, float]]) -> float | None:
 
 def weakest(statuses: Collection[ProgressStatus]) -> ProgressStatus:
     """The status of a parent from its children's (DOMAIN.md §3.3)."""
-    started = [s for s in statuses if s is not ProgressStatus.NOT_STARTED]
-    if not statuses:
-        return ProgressStatus.PENDING
-    if not started:
-        return ProgressStatus.NOT_STARTED
-    return min(started, key=STATUS_ORDER.index)
+    return _BY_RANK[min((_RANK[s] for s in statuses), default=_NOTHING_UNDER)]
 
 
 def combine(
@@ -99,14 +94,6 @@ def combine(
     status = weakest([i.status for i in items])
 
     def write() -> Explanation:
-        counted = [i for i in items if i.value is not None]
-        if value is None:
-            formula = f"{what}: nothing to measure (null)"
-        else:
-            terms = " + ".join(f"{fmt(i.weight)}*{fmt(i.value)}" for i in counted)
-            weights = " + ".join(fmt(i.weight) for i in counted)
-            formula = f"{what}: {WEIGHTED_MEAN} = ({terms}) / ({weights}) = {fmt(value)}"
-        reason = "nothing under it" if not items else f"weakest of its children: {status.value}"
         inputs = tuple(
             ExplanationInput(
                 label=i.label,
@@ -117,7 +104,7 @@ def combine(
             )
             for i in items
         )
-        return Explanation(formula=formula, inputs=inputs, policy=policy, status_reason=reason)
+        return rollup_explanation(what, policy, inputs, value, status)
 
     return Progress(
         value=value,
@@ -163,7 +150,7 @@ class Evaluation:
 
     def cycle(self, cycle_id: str) -> Progress:
         """A cycle's progress: the weighted mean over its top-level objectives."""
-        items = [self._objective_item(o) for o in self.top_level(cycle_id)]
+        items = [self._item(o, self.objective_progress) for o in self.top_level(cycle_id)]
         return combine(
             items, expected=self.expected(cycle_id), what="cycle", policy=policy_items(self.policy)
         )
@@ -171,7 +158,7 @@ class Evaluation:
     def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Progress:
         """A department's progress: the weighted mean over the key results it owns in cycles."""
         items = [
-            self._key_result_item(k)
+            self._item(k, self.key_result_progress)
             for k in self.key_results.values()
             if k.department_id == department_id and k.cycle_id in cycle_ids
         ]
@@ -182,105 +169,40 @@ class Evaluation:
             policy=policy_items(self.policy),
         )
 
-    def _objective_item(self, objective: Objective) -> Weighted:
-        result = self.objective_progress[objective.id]
-        return Weighted(
-            objective.id, objective.title, result.value, objective.weight, result.status
-        )
-
-    def _key_result_item(self, key_result: KeyResult) -> Weighted:
-        result = self.key_result_progress[key_result.id]
-        return Weighted(
-            key_result.id,
-            key_result.title,
-            result.value,
-            key_result.weight,
-            result.status,
-            node_kind="KeyResult",
-        )
+    @staticmethod
+    def _item(node: KeyResult | Objective, progress: Mapping[str, Progress]) -> Weighted:
+        result = progress[node.id]
+        kind = "KeyResult" if isinstance(node, KeyResult) else "Objective"
+        return Weighted(node.id, node.title, result.value, node.weight, result.status, kind)
 
 
 def evaluate_key_result(
     key_result: KeyResult, reading: Reading, cycle: Cycle, *, now: datetime, policy: Policy
 ) -> Progress:
     """Steps 1-4: a key result's progress and pace status, before dependencies."""
-    kr = key_result
-    value = progress(kr.kind, kr.start_value, kr.target_value, reading.value)
     expected = expected_progress(cycle.starts_at, cycle.ends_at, now)
+    return _paced(key_result, reading, expected, cycle.starts_at, now, KeyResultRecipe(policy, {}))
+
+
+def _paced(
+    kr: KeyResult,
+    reading: Reading,
+    expected: float,
+    starts_at: datetime,
+    now: datetime,
+    recipe: KeyResultRecipe,
+) -> Progress:
+    reached = attainment(kr.kind, kr.start_value, kr.target_value, reading.value)
+    value = capped(kr.kind, reached)
     status = pace(
         progress_value=value,
         checked_in=reading.checked_in,
         expected=expected,
         now=now,
-        starts_at=cycle.starts_at,
-        policy=policy,
+        starts_at=starts_at,
+        policy=recipe.policy,
     )
-
-    return Progress(
-        value=value,
-        attainment=attainment(kr.kind, kr.start_value, kr.target_value, reading.value),
-        expected=expected,
-        status=status,
-        current=reading.value,
-        explanation=Explanation.later(
-            _KeyResultWriting(kr, reading, value, expected, now, cycle.starts_at, policy)
-        ),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _KeyResultWriting:
-    """What a key result's explanation is written from, kept until it is read: one small
-    object per key result (not a closure and its cells) because evaluations are large."""
-
-    key_result: KeyResult
-    reading: Reading
-    value: float
-    expected: float
-    now: datetime
-    starts_at: datetime
-    policy: Policy
-
-    def __call__(self) -> Explanation:
-        kr = self.key_result
-        _, reason = pace_status(
-            progress_value=self.value,
-            checked_in=self.reading.checked_in,
-            expected=self.expected,
-            now=self.now,
-            starts_at=self.starts_at,
-            policy=self.policy,
-        )
-        return key_result_explanation(
-            kind=kr.kind,
-            start=kr.start_value,
-            target=kr.target_value,
-            current=self.reading.value,
-            status_reason=reason,
-            policy=self.policy,
-        )
-
-
-def _held_back(result: Progress, blockers: tuple[str, ...], titles: Mapping[str, str]) -> Progress:
-    def write() -> Explanation:
-        names = ", ".join(titles[b] for b in blockers)
-        explanation = result.explanation
-        return Explanation(
-            formula=explanation.formula,
-            inputs=explanation.inputs,
-            policy=explanation.policy,
-            status_reason=f"{explanation.status_reason}, but held back by upstream: {names}",
-        )
-
-    return Progress(
-        value=result.value,
-        attainment=result.attainment,
-        expected=result.expected,
-        status=ProgressStatus.AT_RISK,
-        current=result.current,
-        blocked_by=blockers,
-        explanation=Explanation.later(write),
-    )
+    return Progress.later(recipe, kr, value, reached, expected, status, current=reading.value)
 
 
 def evaluate(
@@ -301,48 +223,134 @@ def evaluate(
     krs = {k.id: k for k in key_results}
     objs = {o.id: o for o in objectives}
     result = Evaluation(now=now, policy=policy, cycles=cycles, objectives=objs, key_results=krs)
-    paced = {
-        k.id: evaluate_key_result(k, readings[k.id], cycles[k.cycle_id], now=now, policy=policy)
-        for k in krs.values()
-    }
-    pace = {kid: p.status for kid, p in paced.items()}
-    titles = {k.id: k.title for k in krs.values()}
-    for kid, paced_result in paced.items():
-        blockers = blocking_upstream(paced_result.status, krs[kid].depends_on, pace)
-        result.key_result_progress[kid] = (
-            _held_back(paced_result, blockers, titles) if blockers else paced_result
-        )
+    tallies = _evaluate_key_results(result, readings)
+    _evaluate_objectives(result, tallies)
+    return result
 
-    key_results_of: dict[str, list[KeyResult]] = defaultdict(list)
-    for k in krs.values():
-        key_results_of[k.objective_id].append(k)
-    children_of: dict[str, list[Objective]] = defaultdict(list)
+
+# An objective's tally while its children are evaluated: the running Σ wᵢ·pᵢ and Σ wᵢ, the rank
+# of its weakest status so far, then the id and progress value of each child, flat. A key result
+# is tallied as it is evaluated, so that each key result is read once.
+_Tally = list[Any]
+
+
+def _evaluate_key_results(result: Evaluation, readings: Mapping[str, Reading]) -> dict[str, _Tally]:
+    """Steps 1-5 for every key result; returns the tally of each objective's key results."""
+    cycles = result.cycles
+    now = result.now
+    recipe = KeyResultRecipe(result.policy, result.key_results)
+    expected_in: dict[str, float] = {}
+    paced_all: list[Progress] = []
+    tallies: dict[str, _Tally] = {}
+    tally: _Tally = []
+    tallied = None  # the objective of `tally`: key results of an objective tend to come together
+    may_be_held: list[KeyResult] = []
+    for kid, kr in result.key_results.items():
+        reading = readings[kid]
+        cycle = cycles[kr.cycle_id]
+        expected = expected_in.get(kr.cycle_id)
+        if expected is None:
+            expected = expected_in[kr.cycle_id] = result.expected(kr.cycle_id)
+        paced = _paced(kr, reading, expected, cycle.starts_at, now, recipe)
+        paced_all.append(paced)
+        if kr.objective_id is not tallied:
+            tallied = kr.objective_id
+            tally = tallies.get(tallied) or tallies.setdefault(tallied, [0.0, 0.0, _NOTHING_UNDER])
+        _add(tally, kid, kr.weight, paced)
+        if kr.depends_on and paced.status is ProgressStatus.ON_TRACK:
+            may_be_held.append(kr)
+    # Built at once rather than grown one key result at a time (cheaper when it is large).
+    done = result.key_result_progress = dict(zip(result.key_results, paced_all, strict=True))
+
+    # Step 5 reads the pace status of the upstream key results: all are paced before any is held.
+    upstream = {u: done[u].status for kr in may_be_held for u in kr.depends_on if u in done}
+    held = [
+        (kr, blocking_upstream(ProgressStatus.ON_TRACK, kr.depends_on, upstream))
+        for kr in may_be_held
+    ]
+    for kr, blockers in held:
+        if blockers:
+            paced = done[kr.id]
+            done[kr.id] = Progress.later(
+                recipe,
+                kr,
+                paced.value,
+                paced.attainment,
+                paced.expected,
+                ProgressStatus.AT_RISK,
+                blocked_by=blockers,
+                current=paced.current,
+            )
+            # ON_TRACK was tallied; AT_RISK is weaker, so the weakest is now at most AT_RISK.
+            tally = tallies[kr.objective_id]
+            tally[2] = min(tally[2], _RANK[ProgressStatus.AT_RISK])
+    return tallies
+
+
+def _add(tally: _Tally, node_id: str, weight: float, child: Progress) -> None:
+    """`weighted_mean` and `weakest`, one child at a time, in the same order of operations."""
+    value = child.value
+    if value is not None:
+        tally[0] += weight * value
+        tally[1] += weight
+    rank = _RANK[child.status]
+    if rank < tally[2]:
+        tally[2] = rank
+    tally += (node_id, value)
+
+
+def _evaluate_objectives(result: Evaluation, tallies: dict[str, _Tally]) -> None:
+    objs = result.objectives
+    roots: list[Objective] = []
+    children_of: dict[str, list[Objective]] = {}
     for o in objs.values():
         if o.parent_id is not None and o.parent_id in objs:
-            children_of[o.parent_id].append(o)
+            children_of.setdefault(o.parent_id, []).append(o)
+        else:
+            roots.append(o)
 
-    def visit(objective: Objective) -> Progress:
-        for child in children_of[objective.id]:
-            visit(child)
-        items = [result._key_result_item(k) for k in key_results_of[objective.id]]
-        items += [result._objective_item(c) for c in children_of[objective.id]]
-        done = combine(
-            items,
-            expected=result.expected(objective.cycle_id),
-            what="objective",
-            policy=policy_items(policy),
+    done = result.objective_progress
+    recipe = ObjectiveRecipe(policy_items(result.policy), result.key_results, objs)
+    expected_in: dict[str, float] = {}
+    for objective in _children_first(roots, children_of):
+        tally = tallies.get(objective.id) or [0.0, 0.0, _NOTHING_UNDER]
+        key_results = (len(tally) - 3) // 2
+        for child in children_of.get(objective.id, ()):
+            _add(tally, child.id, child.weight, done[child.id])
+        total, weights, rank = tally[:3]
+        tally[:3] = [key_results]  # what the explanation is written from (`Children`)
+        expected = expected_in.get(objective.cycle_id)
+        if expected is None:
+            expected = expected_in[objective.cycle_id] = result.expected(objective.cycle_id)
+        done[objective.id] = Progress.later(
+            recipe,
+            tuple(tally),
+            None if weights == 0 else total / weights,
+            None,
+            expected,
+            _BY_RANK[rank],
         )
-        result.objective_progress[objective.id] = done
-        return done
 
-    for objective in objs.values():
-        if objective.parent_id is None or objective.parent_id not in objs:
-            visit(objective)
-    return result
+
+def _children_first(
+    roots: list[Objective], children_of: Mapping[str, list[Objective]]
+) -> list[Objective]:
+    """The objectives under `roots`, children before their parent, in the order a depth-first
+    walk from each root (in order) finishes them: the reverse of a walk that goes from each node
+    to its children last to first."""
+    stack = list(roots)
+    walked: list[Objective] = []
+    while stack:
+        objective = stack.pop()
+        walked.append(objective)
+        stack += children_of.get(objective.id, ())
+    walked.reverse()
+    return walked
 
 
 __all__ = [
     "STATUS_ORDER",
+    "WEIGHTED_MEAN",
     "Evaluation",
     "Progress",
     "Weighted",

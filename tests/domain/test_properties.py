@@ -19,7 +19,15 @@ from service.domain.progress import (
     progress,
     reading,
 )
-from service.domain.rollup import STATUS_ORDER, evaluate, weakest, weighted_mean
+from service.domain.rollup import (
+    STATUS_ORDER,
+    Weighted,
+    combine,
+    evaluate,
+    evaluate_key_result,
+    weakest,
+    weighted_mean,
+)
 from service.domain.rules import measurable
 from tests.strategies import (
     CYCLE,
@@ -205,3 +213,59 @@ def test_weakest_is_a_member_or_pending_when_empty(statuses: list[ProgressStatus
         assert all(STATUS_ORDER.index(result) <= STATUS_ORDER.index(s) for s in started)
     else:
         assert result is ProgressStatus.NOT_STARTED
+
+
+@PROPERTY
+@given(scopes())
+def test_an_evaluated_objective_is_the_rollup_of_its_children(scope: Scope) -> None:
+    """`evaluate` tallies each objective as it goes; the numbers and words are exactly those of
+    `combine` over the objective's key results, then its child objectives."""
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    for o in scope.objectives:
+        items = [
+            Weighted(k.id, k.title, p.value, k.weight, p.status, "KeyResult")
+            for k in scope.key_results
+            if k.objective_id == o.id
+            for p in [result.key_result_progress[k.id]]
+        ]
+        items += [
+            Weighted(c.id, c.title, p.value, c.weight, p.status)
+            for c in scope.objectives
+            if c.parent_id == o.id
+            for p in [result.objective_progress[c.id]]
+        ]
+        want = combine(items, expected=result.expected(o.cycle_id), what="objective")
+        got = result.objective_progress[o.id]
+        assert (got.value, got.status, got.expected) == (want.value, want.status, want.expected)
+        assert (got.explanation.formula, got.explanation.inputs) == (
+            want.explanation.formula,
+            want.explanation.inputs,
+        )
+        assert got.explanation.status_reason == want.explanation.status_reason
+
+
+@PROPERTY
+@given(scopes())
+def test_a_key_result_alone_is_paced_as_in_its_evaluation(scope: Scope) -> None:
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    for k in scope.key_results:
+        alone = evaluate_key_result(
+            k, scope.readings[k.id], scope.cycle, now=scope.now, policy=Policy()
+        )
+        evaluated = result.key_result_progress[k.id]
+        if not evaluated.blocked_by:
+            assert alone == evaluated

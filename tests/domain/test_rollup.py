@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import pytest
 
+from service.domain.explain import Explanation
 from service.domain.model import Cycle, KeyResult, Objective, Policy, ProgressStatus
 from service.domain.progress import Point, Reading, reading
 from service.domain.rollup import (
     STATUS_ORDER,
     Evaluation,
+    Progress,
     Weighted,
     combine,
     evaluate,
@@ -332,3 +336,31 @@ def test_reading_carries_value_and_check_in_flag_into_progress() -> None:
     )
     result = evaluation.key_result_progress["k"]
     assert (result.current, result.value, result.status) == (30, 0.3, ProgressStatus.AT_RISK)
+
+
+def test_progress_compares_hashes_prints_and_copies_as_a_value() -> None:
+    evaluated = seed().key_result_progress["deals"]  # its explanation is written on first read
+    fields = (
+        evaluated.value,
+        evaluated.attainment,
+        evaluated.expected,
+        evaluated.status,
+        Explanation(
+            evaluated.explanation.formula,
+            evaluated.explanation.inputs,
+            evaluated.explanation.policy,
+            evaluated.explanation.status_reason,
+        ),
+        evaluated.blocked_by,
+    )
+    same = Progress(*fields, current=evaluated.current)
+    assert same == evaluated
+    assert hash(same) == hash(evaluated)
+    assert repr(same) == repr(evaluated)
+    assert repr(same).startswith("Progress(value=0.5, attainment=0.5, expected=0.5, status=")
+    assert Progress(*fields, current=None) != evaluated
+    assert evaluated != "Progress"
+    assert copy.copy(evaluated) == evaluated
+    assert pickle.loads(pickle.dumps(evaluated)) == evaluated
+    with pytest.raises(AttributeError):
+        evaluated.value = 1.0  # type: ignore[misc]

@@ -1,0 +1,151 @@
+"""A computed progress (DOMAIN.md §3) as a value: its numbers, its status and its explanation.
+
+An evaluation makes one per key result and objective, hundreds of thousands for a large
+organization, and the garbage collector's work grows with every object it keeps. Writing
+explanations out costs more than the arithmetic they explain and most reads never ask for them,
+so a progress may keep a recipe instead (`Progress.later`): one recipe serves a whole evaluation
+and each progress keeps only what is its own, so a node costs one object, not three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from service.domain.explain import Explanation
+from service.domain.model import ProgressStatus
+
+# Writes a progress's explanation from the progress and what it kept for the recipe.
+Recipe = Callable[["Progress", Any], Explanation]
+
+
+class Progress:
+    """A computed progress: value, attainment, expected pace, status and its explanation.
+
+    Immutable and compared by value, like the frozen dataclass it once was; written by hand so
+    that its explanation can stay a recipe inside it until read (`later`)."""
+
+    __slots__ = (
+        "_attainment",
+        "_blocked_by",
+        "_current",
+        "_expected",
+        "_explanation",
+        "_recipe",
+        "_status",
+        "_value",
+    )
+
+    def __init__(
+        self,
+        value: float | None,
+        attainment: float | None,
+        expected: float,
+        status: ProgressStatus,
+        explanation: Explanation,
+        blocked_by: tuple[str, ...] = (),
+        current: float | None = None,
+    ) -> None:
+        self._value = value
+        self._attainment = attainment
+        self._expected = expected
+        self._status = status
+        self._blocked_by = blocked_by
+        self._current = current
+        self._explanation: Explanation | Any = explanation
+        self._recipe: Recipe | None = None
+
+    @classmethod
+    def later(
+        cls,
+        recipe: Recipe,
+        kept: Any,
+        value: float | None,
+        attainment: float | None,
+        expected: float,
+        status: ProgressStatus,
+        blocked_by: tuple[str, ...] = (),
+        current: float | None = None,
+    ) -> Progress:
+        """A progress whose explanation is `recipe(progress, kept)`, written when first read."""
+        made = cls.__new__(cls)
+        made._value = value
+        made._attainment = attainment
+        made._expected = expected
+        made._status = status
+        made._blocked_by = blocked_by
+        made._current = current
+        made._explanation = kept
+        made._recipe = recipe
+        return made
+
+    @property
+    def value(self) -> float | None:
+        """Progress in [0, 1]; None when there is nothing to measure."""
+        return self._value
+
+    @property
+    def attainment(self) -> float | None:
+        """A key result's uncapped attainment; None for a rollup."""
+        return self._attainment
+
+    @property
+    def expected(self) -> float:
+        """The expected progress of the cycle at the instant of the evaluation."""
+        return self._expected
+
+    @property
+    def status(self) -> ProgressStatus:
+        """Where it stands against the pace of its cycle."""
+        return self._status
+
+    @property
+    def blocked_by(self) -> tuple[str, ...]:
+        """The upstream key results that hold an on-track key result back."""
+        return self._blocked_by
+
+    @property
+    def current(self) -> float | None:
+        """A key result's current value; None for a rollup."""
+        return self._current
+
+    @property
+    def explanation(self) -> Explanation:
+        """How the number was computed. A recipe is written out once; until then the slot
+        holds what the recipe kept, never an `Explanation`, so concurrent first reads agree."""
+        explanation = self._explanation
+        if not isinstance(explanation, Explanation):
+            assert self._recipe is not None  # only `later` leaves a recipe
+            explanation = self._explanation = self._recipe(self, explanation)
+        return explanation
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self._value,
+            self._attainment,
+            self._expected,
+            self._status,
+            self.explanation,
+            self._blocked_by,
+            self._current,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Progress)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Progress(value={self._value!r}, attainment={self._attainment!r}, "
+            f"expected={self._expected!r}, status={self._status!r}, "
+            f"explanation={self.explanation!r}, blocked_by={self._blocked_by!r}, "
+            f"current={self._current!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[Progress], tuple[object, ...]]:
+        return (Progress, self._fields())
