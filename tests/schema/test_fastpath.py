@@ -110,9 +110,14 @@ def test_a_field_that_needs_the_wrapper_is_refused(field: str, why: str) -> None
 async def test_an_unwrapped_field_takes_its_arguments_by_their_python_names() -> None:
     small = strawberry.Schema(query=Things)
     install(small, {"Thing": ("plain",)})
-    result = await small.execute("{ thing { a: plain b: plain(times: 3) } }")
+    result = await small.execute("{ thing { name a: plain b: plain(times: 3) } }")
     assert result.errors is None
-    assert result.data == {"thing": {"a": "x", "b": "xxx"}}
+    assert result.data == {"thing": {"name": "x", "a": "x", "b": "xxx"}}
+    # A plain attribute reads it directly (not through strawberry's default resolver).
+    thing = small._schema.get_type("Thing")
+    assert isinstance(thing, GraphQLObjectType)
+    assert thing.fields["name"].resolve is not None
+    assert thing.fields["name"].resolve.__module__ == "schema.fastpath"
 
 
 def test_the_hot_fields_are_those_of_a_dashboards_items() -> None:
