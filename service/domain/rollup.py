@@ -242,18 +242,22 @@ def _evaluate_key_results(result: Evaluation, readings: Mapping[str, Reading]) -
     expected_in: dict[str, float] = {}
     paced_all: list[Progress] = []
     tallies: dict[str, _Tally] = {}
+    # Key results of one objective, and of one cycle, tend to come together: the cycle and the
+    # tally of the previous key result are looked up again only when they change.
+    timed = tallied = None
+    starts_at = now
+    expected = 0.0
     tally: _Tally = []
-    tallied = None  # the objective of `tally`: key results of an objective tend to come together
     may_be_held: list[KeyResult] = []
     for kid, kr in result.key_results.items():
         reading = readings[kid]
-        cycle = cycles[kr.cycle_id]
-        expected = expected_in.get(kr.cycle_id)
-        if expected is None:
-            expected = expected_in[kr.cycle_id] = result.expected(kr.cycle_id)
-        paced = _paced(kr, reading, expected, cycle.starts_at, now, recipe)
+        if kr.cycle_id != timed:
+            timed = kr.cycle_id
+            starts_at = cycles[timed].starts_at
+            expected = _expected(result, expected_in, timed)
+        paced = _paced(kr, reading, expected, starts_at, now, recipe)
         paced_all.append(paced)
-        if kr.objective_id is not tallied:
+        if kr.objective_id != tallied:
             tallied = kr.objective_id
             tally = tallies.get(tallied) or tallies.setdefault(tallied, [0.0, 0.0, _NOTHING_UNDER])
         _add(tally, kid, kr.weight, paced)
@@ -287,6 +291,14 @@ def _evaluate_key_results(result: Evaluation, readings: Mapping[str, Reading]) -
     return tallies
 
 
+def _expected(result: Evaluation, known: dict[str, float], cycle_id: str) -> float:
+    """`result.expected(cycle_id)`, computed once per cycle."""
+    expected = known.get(cycle_id)
+    if expected is None:
+        expected = known[cycle_id] = result.expected(cycle_id)
+    return expected
+
+
 def _add(tally: _Tally, node_id: str, weight: float, child: Progress) -> None:
     """`weighted_mean` and `weakest`, one child at a time, in the same order of operations."""
     value = child.value
@@ -305,7 +317,11 @@ def _evaluate_objectives(result: Evaluation, tallies: dict[str, _Tally]) -> None
     children_of: dict[str, list[Objective]] = {}
     for o in objs.values():
         if o.parent_id is not None and o.parent_id in objs:
-            children_of.setdefault(o.parent_id, []).append(o)
+            siblings = children_of.get(o.parent_id)
+            if siblings is None:
+                children_of[o.parent_id] = [o]
+            else:
+                siblings.append(o)
         else:
             roots.append(o)
 
@@ -319,15 +335,12 @@ def _evaluate_objectives(result: Evaluation, tallies: dict[str, _Tally]) -> None
             _add(tally, child.id, child.weight, done[child.id])
         total, weights, rank = tally[:3]
         tally[:3] = [key_results]  # what the explanation is written from (`Children`)
-        expected = expected_in.get(objective.cycle_id)
-        if expected is None:
-            expected = expected_in[objective.cycle_id] = result.expected(objective.cycle_id)
         done[objective.id] = Progress.later(
             recipe,
             tuple(tally),
             None if weights == 0 else total / weights,
             None,
-            expected,
+            _expected(result, expected_in, objective.cycle_id),
             _BY_RANK[rank],
         )
 
