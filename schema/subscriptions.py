@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import strawberry
 from graphql import GraphQLError
@@ -15,11 +17,29 @@ from schema.ids import parse_global_id, to_global_id
 from schema.nodes import Node, load_global, load_node
 from schema.progress import Progress
 from schema.types import CheckIn
-from service.events import SubscriberTooSlow
+from service.events import Event, SubscriberTooSlow
 from service.events.event import ScopeChange
+from service.observability import Metrics
 
 SCOPES = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
 MAX_PER_CONNECTION = 50
+
+
+class Relay(Protocol):
+    """A transport that renders each event once for a group of identical subscriptions and
+    sends every member the same payload (service/live.py). It is set in `RELAY` around one
+    subscription's stream; the resolver asks it, once its checks passed, for the events to
+    listen to instead of asking the bus."""
+
+    def subscribe(self, org_id: str) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
+        """The events this stream renders itself: all of them for the stream that renders for
+        the group; none for a member, which waits here while the relay sends it what was
+        rendered, until the group ends (or raises `SubscriberTooSlow` when it fell behind)."""
+        ...
+
+
+RELAY: ContextVar[Relay | None] = ContextVar("okrgraph_relay", default=None)
+"""The relay of the subscription whose stream runs in this task, if its transport has one."""
 
 
 @strawberry.type(description="How one scope's progress moved, and why.")
@@ -84,6 +104,20 @@ def _event(
     )
 
 
+@contextmanager
+def _active(metrics: Metrics | None) -> Iterator[None]:
+    """Count the subscription as active while it listens: an event published from the moment
+    it is counted reaches it."""
+    if metrics is None:
+        yield
+        return
+    metrics.subscriptions.inc()
+    try:
+        yield
+    finally:
+        metrics.subscriptions.dec()
+
+
 @strawberry.type(description="Everything that can be watched.")
 class Subscription:
     @strawberry.subscription(
@@ -115,29 +149,28 @@ class Subscription:
                 f"at most {MAX_PER_CONNECTION} subscriptions per connection",
                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
             )
+        relay = RELAY.get()
+        events_of = context.events.subscribe if relay is None else relay.subscribe
         context.subscriptions += 1
-        if context.metrics is not None:
-            context.metrics.subscriptions.inc()
         try:
-            async with context.events.subscribe(gid.org_id) as events:
-                async for event in events:
-                    for change in event.changes_of(gid.local_id)[:1]:
-                        made = _shared(
-                            change,
-                            gid.org_id,
-                            scope_id,
-                            event.sequence,
-                            event.at,
-                            event.cause_check_in_id,
-                        )
-                        if made is not None:
-                            context.refresh()  # the event's numbers are new: so is the rest
-                            if context.metrics is not None:
-                                context.metrics.delivered.inc()
-                            yield made
+            async with events_of(gid.org_id) as events:
+                with _active(context.metrics):
+                    async for event in events:
+                        for change in event.changes_of(gid.local_id)[:1]:
+                            made = _shared(
+                                change,
+                                gid.org_id,
+                                scope_id,
+                                event.sequence,
+                                event.at,
+                                event.cause_check_in_id,
+                            )
+                            if made is not None:
+                                context.refresh()  # the event's numbers are new: so is the rest
+                                if context.metrics is not None:
+                                    context.metrics.delivered.inc()
+                                yield made
         except SubscriberTooSlow as error:
             raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
         finally:
             context.subscriptions -= 1
-            if context.metrics is not None:
-                context.metrics.subscriptions.dec()

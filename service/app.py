@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -38,6 +38,10 @@ from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -48,6 +52,7 @@ from service.auth import AuthError, ConfigurationError, Principal, Verifier, bea
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
 from service.events import EventBus, create_bus
+from service.live import Feeds, live_handlers
 from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
 from service.okrs.demo import seed_demo
 from service.pages import dashboard, graphiql_headers
@@ -140,11 +145,16 @@ class GraphQLApp(GraphQL[Context, None]):
         self._verifier = verifier
         self._page = GRAPHIQL_PAGE.read_text(encoding="utf-8")
         self._persisted = persisted or PersistedQueries()
+        transport_ws: type[BaseGraphQLTransportWSHandler[Any, Any]] = BaseGraphQLTransportWSHandler
+        legacy_ws: type[BaseGraphQLWSHandler[Any, Any]] = BaseGraphQLWSHandler
         if self._persisted.trusted is not None:
             # Subscriptions too: only registered documents run over the WebSocket.
-            self.graphql_transport_ws_handler_class, self.graphql_ws_handler_class = (
-                websocket_handlers(self._persisted)
-            )
+            transport_ws, legacy_ws = websocket_handlers(self._persisted)
+        # Over WebSockets, identical subscriptions share one rendering of each event.
+        self.feeds = Feeds(schema, self.encode_json_string)
+        self.graphql_transport_ws_handler_class, self.graphql_ws_handler_class = live_handlers(
+            self.feeds, transport_ws, legacy_ws
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

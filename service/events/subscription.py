@@ -14,6 +14,14 @@ class SubscriberTooSlow(Exception):
     """A subscriber fell more than its `max_queued` events behind and was closed."""
 
 
+def too_slow(max_queued: int, org_id: str) -> str:
+    """What a subscriber closed for falling behind is told."""
+    return (
+        f"subscriber too slow: more than {max_queued} events queued for organization {org_id}; "
+        "it was closed, re-query and subscribe again"
+    )
+
+
 class Subscription:
     """The events of one organization published after the subscription was entered.
 
@@ -96,10 +104,7 @@ class Subscription:
         if self._ended:
             return
         if len(self._queue) >= self.max_queued:
-            self._too_slow = (
-                f"subscriber too slow: more than {self.max_queued} events queued for "
-                f"organization {self.org_id}; it was closed, re-query and subscribe again"
-            )
+            self._too_slow = too_slow(self.max_queued, self.org_id)
             self.close()
             return
         self._queue.append(event)

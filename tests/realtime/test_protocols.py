@@ -128,6 +128,32 @@ async def test_a_subscriber_receives_the_check_in_and_complete_stops_its_events(
         await quiet(ws)
 
 
+async def test_identical_subscriptions_on_two_connections_get_one_frame_under_their_own_ids(
+    served: Served,
+) -> None:
+    world, gql = served.world, served.gql
+    async with websocket(served.address) as ws, websocket(served.address) as other:
+        for socket, op in ((ws, "1"), (other, "x")):
+            assert await init(socket) == {"type": "connection_ack"}
+            await subscribe(socket, op, WATCH, scope=world.funnel)
+        await subscribe(ws, "2", WATCH, scope=world.funnel)
+        await until_active(served.http, 3)
+        cause = await gql.check_in(world.mql, 300)
+        frames = [await ws.recv(), await ws.recv(), await other.recv()]
+        # Byte for byte as strawberry encodes a `next` message; ws's two in either order.
+        heads = [f'{{"id":"{op}","type":"next","payload":{{"data":' for op in ("1", "2", "x")]
+        payloads = set()
+        for frame in frames:
+            assert isinstance(frame, str)
+            head = next(h for h in heads if frame.startswith(h))
+            heads.remove(head)
+            payloads.add(frame.removeprefix(head))
+        assert len(payloads) == 1, payloads
+        message = json.loads(frames[0])
+        assert event_of(message, message["id"])["cause"]["id"] == cause
+        assert message["payload"]["extensions"]["cost"]["requestedQueryCost"] > 0
+
+
 async def test_a_ping_is_answered_with_a_pong(served: Served) -> None:
     async with websocket(served.address) as ws:
         assert await init(ws) == {"type": "connection_ack"}
