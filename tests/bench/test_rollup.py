@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from service.domain.model import Cycle, CycleKind, KeyResult, KeyResultKind, Objective, Policy
 from service.domain.progress import Reading
-from service.domain.rollup import evaluate
+from service.domain.rollup import Evaluation, evaluate
 from tests.bench.report import Results, table
 
 NOW = datetime(2027, 5, 10, 12, tzinfo=UTC)
@@ -113,13 +113,60 @@ def best_time(made: Scope, runs: int, *, collector: bool = True) -> float:
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """What the garbage collector did during one `evaluate`: collections by generation (young,
+    middle, full) and the seconds they took."""
+
+    counts: tuple[int, int, int]
+    seconds: float
+
+
+def watched(made: Scope) -> Collected:
+    """One more `evaluate`, not among the timed runs, in their conditions (after a full
+    collection, the previous evaluation still alive), with the collector watched."""
+    counts = [0, 0, 0]
+    spent = 0.0
+    started = 0.0
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        nonlocal spent, started
+        if phase == "start":
+            counts[info["generation"]] += 1
+            started = time.perf_counter()
+        else:
+            spent += time.perf_counter() - started
+
+    def run() -> Evaluation:
+        return evaluate(
+            key_results=made.key_results,
+            objectives=made.objectives,
+            cycles=made.cycles,
+            readings=made.readings,
+            policy=Policy(),
+            now=NOW,
+        )
+
+    previous = run()
+    gc.collect()
+    gc.callbacks.append(watch)
+    try:
+        run()
+    finally:
+        gc.callbacks.remove(watch)
+    del previous
+    return Collected((counts[0], counts[1], counts[2]), spent)
+
+
 def test_rollup_math_alone(results: Results) -> None:
     seconds: dict[int, float] = {}
     paused: dict[int, float] = {}
+    collected: dict[int, Collected] = {}
     for size, runs in SIZES.items():
         made = scope(size)
         seconds[size] = best_time(made, runs)
         paused[size] = best_time(made, runs, collector=False)
+        collected[size] = watched(made)
     small, large = sorted(seconds)
     ratio = seconds[large] / seconds[small]
     rows = [
@@ -128,6 +175,9 @@ def test_rollup_math_alone(results: Results) -> None:
             f"{seconds[size]:.3f}",
             f"{1e6 * seconds[size] / size:.1f}",
             f"{paused[size]:.3f}",
+            sum(collected[size].counts),
+            collected[size].counts[2],
+            f"{collected[size].seconds:.3f}",
             SIZES[size],
         ]
         for size in sorted(seconds)
@@ -143,7 +193,22 @@ def test_rollup_math_alone(results: Results) -> None:
         f"≤ {TARGET_RATIO:g}",
         linear == "met",
     )
-    header = ["key results", "seconds (best)", "µs per key result", "GC paused: seconds", "runs"]
+    header = [
+        "key results",
+        "seconds (best)",
+        "µs per key result",
+        "GC paused: seconds",
+        "collections",
+        "of them full",
+        "in the collector: seconds",
+        "runs",
+    ]
+    full = collected[large].counts[2]
+    fulls = (
+        f"at {large:,} they are enough to start {full} full collection(s) during `evaluate`"
+        if full
+        else f"at {large:,} no full collection fell during `evaluate` in this run"
+    )
     results.add(
         "Rollup math alone",
         f"""{table(header, rows)}
@@ -153,6 +218,10 @@ team objective, under the global objective; one key result in fifty depends on a
 Explanations are written lazily, so none is here. The best of the runs counts, each after a
 full garbage collection. The "GC paused" column runs the same with the garbage collector off
 during `evaluate`, to show its share: its ratio is {paused[large] / paused[small]:.2f}.
+The collections are those of one more run in the same conditions. A full collection walks every
+object of the process; the collector starts one when the objects that outlived two collections
+since the last full one exceed a quarter of those it found then, and an evaluation keeps one
+object per key result and objective: {fulls}.
 
 Targets: {large:,} in under {TARGET_SECONDS:g} s: {seconds[large]:.3f} s, {under};
 {large:,}/{small:,} ≤ {TARGET_RATIO:g}: **{ratio:.2f}**, {linear}.""",
