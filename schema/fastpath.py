@@ -22,7 +22,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 HOT: Mapping[str, tuple[str, ...]] = {
     "KeyResult": ("progress",),
-    "Objective": ("progress", "keyResults", "department"),
+    "Objective": ("progress", "keyResults", "department", "children"),
     "Cycle": ("progress",),
     "Progress": ("blockedBy", "explanation"),
 }

@@ -75,19 +75,13 @@ async def objectives(
 
 
 async def _key_results(info: Info, found: list[model.Objective]) -> None:
-    """The objectives' key results: from the cached years when there is a cache (no store
-    call beyond the version the evaluation reads anyway), else in one batch."""
+    """The objectives' key results: their cached years when there is a cache (the version
+    read the evaluation makes anyway; `Objective.keyResults` reads the year), else one batch."""
     loaders = info.context.loaders
     if info.context.cache is None:
         await loaders.key_results_by_objective.load_many([(o.org_id, o.id) for o in found])
-        return
-    years = {(o.org_id, o.year) for o in found}
-    cached = dict(zip(years, await loaders.cached_year.load_many(list(years)), strict=True))
-    for o in found:
-        year = cached[(o.org_id, o.year)]
-        loaders.key_results_by_objective.prime(
-            (o.org_id, o.id), year.key_results_of_objective(o.id)
-        )
+    else:
+        await loaders.cached_year.load_many(sorted({(o.org_id, o.year) for o in found}))
 
 
 async def _departments(info: Info, found: list[model.Objective]) -> None:

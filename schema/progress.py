@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,7 +14,7 @@ from schema.context import Info
 from schema.enums import ProgressStatus
 from schema.ids import to_global_id
 from schema.nodes import Node, load_node
-from service.domain import calendar
+from service.domain import calendar, model
 from service.domain import rollup as domain
 from service.domain.errors import DomainError
 from service.domain.explain import Explanation as DomainExplanation
@@ -58,6 +59,9 @@ class Explanation:
     status_reason: str = strawberry.field(description="Why the status is what it is.")
 
 
+_NONE: Mapping[str, model.KeyResult] = MappingProxyType({})
+
+
 @strawberry.type(description="Progress of a node at an instant (DOMAIN.md §3), explained.")
 class Progress:
     value: float | None = strawberry.field(
@@ -73,6 +77,8 @@ class Progress:
     org_id: strawberry.Private[str]
     explained: strawberry.Private[DomainExplanation]
     blocked_by_ids: strawberry.Private[tuple[str, ...]]
+    evaluated: strawberry.Private[Mapping[str, model.KeyResult]]
+    """The key results of the evaluation it comes from (upstream ones included)."""
 
     @strawberry.field(
         description="The upstream key results holding this one back (status AT_RISK by them).",
@@ -81,6 +87,11 @@ class Progress:
     def blocked_by(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
         if not self.blocked_by_ids:
             return []  # most key results: no need to wait for a loader
+        if all(i in self.evaluated for i in self.blocked_by_ids):
+            # The evaluation that found them blocking holds them: no store read.
+            from schema.types import KeyResult
+
+            return [KeyResult.from_domain(self.evaluated[i]) for i in self.blocked_by_ids]
         return self._blocked_by(info)
 
     async def _blocked_by(self, info: Info) -> list[KeyResult]:
@@ -96,7 +107,12 @@ class Progress:
         return _explanation(self.explained, self.org_id)
 
     @classmethod
-    def from_domain(cls, result: domain.Progress, org_id: str) -> Progress:
+    def from_domain(
+        cls,
+        result: domain.Progress,
+        org_id: str,
+        evaluated: Mapping[str, model.KeyResult] = _NONE,
+    ) -> Progress:
         return cls(
             value=result.value,
             attainment=result.attainment,
@@ -105,6 +121,7 @@ class Progress:
             org_id=org_id,
             explained=result.explanation,
             blocked_by_ids=result.blocked_by,
+            evaluated=evaluated,
         )
 
 
@@ -187,10 +204,11 @@ def from_evaluation(
     """The progress `pick` reads from the request's evaluation of a year."""
     done = info.context.loaders.evaluated.get((org_id, year, as_of))
     if done is not None:
-        return Progress.from_domain(pick(done), org_id)
+        return Progress.from_domain(pick(done), org_id, done.key_results)
 
     async def later() -> Progress:
-        return Progress.from_domain(pick(await evaluation(info, org_id, year, as_of)), org_id)
+        found = await evaluation(info, org_id, year, as_of)
+        return Progress.from_domain(pick(found), org_id, found.key_results)
 
     return later()
 

@@ -482,19 +482,35 @@ class Objective(Node):
     async def parent(self, info: Info) -> Objective | None:
         return await _objective(info, self.domain.org_id, self.domain.parent_id)
 
-    @strawberry.field(description="The objectives that serve it, by creation.")
-    async def children(self, info: Info) -> list[Objective]:
-        key = (self.domain.org_id, self.domain.id)
-        found = await info.context.loaders.children_by_objective.load(key)
-        return [Objective.from_domain(o) for o in found]
+    @strawberry.field(
+        description="The objectives that serve it, by creation.",
+        graphql_type=list[Annotated["Objective", strawberry.lazy("schema.types")]],
+    )
+    def children(self, info: Info) -> list[Objective] | Awaitable[list[Objective]]:
+        o = self.domain
+        loaders = info.context.loaders
+        if info.context.cache is not None:  # the year, checked once per request, holds them
+            return answer(
+                loaders.cached_year,
+                (o.org_id, o.year),
+                lambda year: _objectives(year.children_of_objective(o.id)),
+            )
+        return answer(loaders.children_by_objective, (o.org_id, o.id), _objectives)
 
     @strawberry.field(
         description="Its key results, by creation.",
         graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types")]],
     )
     def key_results(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
-        key = (self.domain.org_id, self.domain.id)
-        return answer(info.context.loaders.key_results_by_objective, key, _key_results)
+        o = self.domain
+        loaders = info.context.loaders
+        if info.context.cache is not None:  # the year, checked once per request, holds them
+            return answer(
+                loaders.cached_year,
+                (o.org_id, o.year),
+                lambda year: _key_results(year.key_results_of_objective(o.id)),
+            )
+        return answer(loaders.key_results_by_objective, (o.org_id, o.id), _key_results)
 
     @strawberry.field(
         graphql_type=Progress,
@@ -787,6 +803,10 @@ async def _organization(info: Info, org_id: str) -> Organization:
 
 def _team(found: model.Department | None) -> Department | None:
     return Department.from_domain(found) if found else None
+
+
+def _objectives(found: list[model.Objective]) -> list[Objective]:
+    return [Objective.from_domain(o) for o in found]
 
 
 def _key_results(found: list[model.KeyResult]) -> list[KeyResult]:

@@ -81,6 +81,22 @@ async def test_the_dashboard_costs_the_same_round_trips_for_2_and_12_departments
     assert small <= 12
 
 
+DEPENDENCY_ADD = """mutation($input: KeyResultDependencyAddInput!) {
+  keyResultDependencyAdd(input: $input) { userErrors { code message } } }"""
+
+TREE = """
+query Tree($org: ID!) {
+  organization(id: $org) {
+    globalObjective(year: 2027) {
+      title keyResults { title }
+      children { title keyResults { title progress { status blockedBy { id } } }
+        children { title keyResults { title } children { title } } }
+    }
+  }
+}
+"""
+
+
 async def test_the_year_cache_changes_the_cost_never_the_numbers() -> None:
     store = MongoStore(AsyncMongoMockClient()["cached"])
     await store.ensure_indexes()
@@ -92,16 +108,31 @@ async def test_the_year_cache_changes_the_cost_never_the_numbers() -> None:
         "quarter": to_global_id("Cycle", org_id, made.quarters[1].id),
     }
     cache = YearCache()
+    krs = [to_global_id("KeyResult", org_id, k) for k in made.key_result_ids]
+    for downstream, upstream in zip(krs[1:], krs, strict=False):  # a chain: some are held back
+        result = await schema.execute(
+            DEPENDENCY_ADD,
+            variable_values={"input": {"keyResultId": downstream, "dependsOnId": upstream}},
+            context_value=build_context(store, clock=lambda: NOW),
+        )
+        assert result.errors is None, result.errors
 
     async def dashboard(cached: bool) -> Any:
         context = build_context(store, clock=lambda: NOW, cache=cache if cached else None)
         result = await schema.execute(DASHBOARD, variable_values=variables, context_value=context)
         assert result.errors is None, result.errors
-        return result.data
+        tree = build_context(store, clock=lambda: NOW, cache=cache if cached else None)
+        whole = await schema.execute(TREE, variable_values=variables, context_value=tree)
+        assert whole.errors is None, whole.errors
+        return result.data, whole.data
 
-    assert await dashboard(cached=True) == await dashboard(cached=False)
+    board, tree = await dashboard(cached=True)
+    assert (board, tree) == await dashboard(cached=False)
     assert await dashboard(cached=True) == await dashboard(cached=False)  # now from the cache
     assert cache.hits >= 1
+    objectives = board["quarter"]["objectives"]["nodes"]
+    assert any(k["progress"]["blockedBy"] for o in objectives for k in o["keyResults"])
+    assert tree["organization"]["globalObjective"]["children"]
     check_in = """mutation($kr: ID!) { checkInCreate(input: {keyResultId: $kr, value: 999}) {
       userErrors { code } } }"""
     kr = to_global_id("KeyResult", org_id, made.key_result_ids[0])

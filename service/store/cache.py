@@ -38,6 +38,7 @@ class CachedYear:
     )
     _objectives_of_cycle: dict[str, list[Objective]] | None = None
     _key_results_of_objective: dict[str, list[KeyResult]] | None = None
+    _children_of_objective: dict[str, list[Objective]] | None = None
 
     def objectives_of_cycle(self, cycle_id: str) -> list[Objective]:
         """A cycle's objectives, by id (as `Store.find_objectives` returns them)."""
@@ -57,6 +58,17 @@ class CachedYear:
                     grouped.setdefault(k.objective_id, []).append(k)
             self._key_results_of_objective = grouped
         return self._key_results_of_objective.get(objective_id, [])
+
+    def children_of_objective(self, objective_id: str) -> list[Objective]:
+        """The objectives directly under one, by id (as `Store.find_objectives` returns them;
+        a parent is always in its children's year)."""
+        if self._children_of_objective is None:
+            grouped: dict[str, list[Objective]] = {}
+            for o in sorted(self.scope.objectives.values(), key=_by_id):
+                if o.parent_id is not None:
+                    grouped.setdefault(o.parent_id, []).append(o)
+            self._children_of_objective = grouped
+        return self._children_of_objective.get(objective_id, [])
 
     def page_of_objectives(
         self, cycle_id: str, *, department_id: str | None, after: str | None, limit: int

@@ -153,3 +153,6 @@ async def test_a_cached_year_lists_and_pages_as_the_store_does(store: Store, wor
         found = await store.find_key_results(org, objective_ids=[o.id])
         assert cached.key_results_of_objective(o.id) == found.items
     assert cached.objectives_of_cycle(world.cycles[3].id) == []
+    for o in [world.global_objective, world.q1]:
+        children = await store.find_objectives(org, parent_ids=[o.id])
+        assert cached.children_of_objective(o.id) == children.items
