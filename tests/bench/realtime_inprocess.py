@@ -1,7 +1,11 @@
 """Where a progress event's time goes inside one process, with no sockets: N subscriptions run
-through `schema.stream` as the graphql-transport-ws handler runs them (one task each, every
-result encoded as a `next` message), and check-ins through `schema.execute` on the in-process
+through `schema.stream`, one task each, and check-ins through `schema.execute` on the in-process
 bus, with the service's schema and a context built as the app builds it.
+
+Two ways to run the subscriptions: `grouped`, as the WebSocket handlers run them
+(service/live.py: each task's relay joins the feed of identical subscriptions, which renders each
+event once and hands every member the encoded `next` frame), or each rendering its own results,
+as graphql-sse does (every result encoded as a `next` message).
 
 Events alternate between two ways of running: as served (the garbage collector on, as in
 `okrgraph serve`), and with the collector paused during the fan-out and run right after, which
@@ -20,8 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schema.api import schema
-from schema.context import build_context
+from schema.context import Context, build_context
+from schema.subscriptions import RELAY
 from service.events import MemoryBus
+from service.live import Feeds, Member
 from service.observability import Metrics
 from service.store.cache import YearCache
 from service.store.embedded import connect
@@ -35,6 +41,7 @@ class FanOut:
     """Seconds from the check-in's result to the last subscriber's encoded frame, per event."""
 
     size: int
+    grouped: bool
     served: list[float] = field(default_factory=list)
     paused: list[float] = field(default_factory=list)
     full_collections: list[int] = field(default_factory=list)  # per served event
@@ -59,6 +66,34 @@ class _Done:
         self.count += 1
         if self.count == self.size:
             self.all.set()
+
+
+def _encode(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"))  # as Strawberry's `encode_json`
+
+
+async def _member(
+    feeds: Feeds, query: str, variables: dict[str, Any], context: Context, done: _Done
+) -> None:
+    """One subscription as the WebSocket handlers run it: its frames come through `send`."""
+
+    async def send(frame: str) -> None:
+        if '"errors":' in frame:
+            done.errors.append(frame)
+        done.hit()
+
+    RELAY.set(
+        Member(
+            feeds,
+            query=query,
+            variables=variables,
+            operation_name=None,
+            context=context,
+            send=send,
+            frame=lambda payload: '{"id":"1","type":"next","payload":' + payload + "}",
+        )
+    )
+    await _subscriber(query, variables, context, done)
 
 
 async def _subscriber(query: str, variables: dict[str, Any], context: Any, done: _Done) -> None:
@@ -92,17 +127,20 @@ async def fan_out(
     check_in: str,
     key_result_id: str,
     value: Callable[[], float],
+    grouped: bool,
 ) -> FanOut:
-    """`size` subscriptions to `scope_id`, then `events` check-ins (half served, half paused)."""
-    measured = FanOut(size)
+    """`size` subscriptions to `scope_id`, then `events` check-ins (half served, half paused);
+    `grouped` as the WebSocket handlers run them, else each rendering its own."""
+    measured = FanOut(size, grouped)
     done = _Done(size)
     bus = MemoryBus()
     await bus.start()
     metrics = Metrics()
     cache = YearCache()
     async with connect(uri) as store:
+        feeds = Feeds(schema, _encode)
 
-        def context() -> Any:
+        def context() -> Context:
             made = build_context(store, events=bus, cache=cache)
             made.metrics = metrics
             return made
@@ -130,7 +168,12 @@ async def fan_out(
                 # store once, and a thousand at once would starve the check-in's reads.
                 while len(tasks) < size:
                     for _ in range(min(BATCH, size - len(tasks))):
-                        work = _subscriber(watch, {"s": scope_id}, context(), done)
+                        variables = {"s": scope_id}
+                        work = (
+                            _member(feeds, watch, variables, context(), done)
+                            if grouped
+                            else _subscriber(watch, variables, context(), done)
+                        )
                         tasks.append(asyncio.create_task(work))
                     while active() < len(tasks):  # noqa: ASYNC110  (a gauge, not an event)
                         await asyncio.sleep(0.01)

@@ -299,46 +299,62 @@ def verdict(found: Row) -> str:
     return f"{ms(p99)} ms, " + ("met" if p99 <= found.target else "**not met**")
 
 
-def explain(found: FanOut) -> str:
-    size = found.size
-    served, paused = median(found.served), median(found.paused)
-    rows = [
-        [
-            "as served (collector on)",
-            len(found.served),
-            ms(served),
-            f"{served / size * 1e6:.0f}",
-            f"{median(found.full_collections):g}",
-            "—",
-        ],
-        [
-            "collector paused, run after",
-            len(found.paused),
-            ms(paused),
-            f"{paused / size * 1e6:.0f}",
-            "0",
-            f"{median(found.garbage) / size:.0f}",
-        ],
-    ]
+HOW = {
+    True: "grouped (WebSocket)",
+    False: "each its own (graphql-sse)",
+}
+
+
+def explain(found: list[FanOut]) -> str:
+    rows: list[list[object]] = []
+    kinds: list[str] = []
+    for mode in found:
+        size = mode.size
+        served, paused = median(mode.served), median(mode.paused)
+        rows += [
+            [
+                HOW[mode.grouped],
+                "as served (collector on)",
+                len(mode.served),
+                ms(served),
+                f"{served / size * 1e6:.1f}",
+                f"{median(mode.full_collections):g}",
+                "—",
+            ],
+            [
+                HOW[mode.grouped],
+                "collector paused, run after",
+                len(mode.paused),
+                ms(paused),
+                f"{paused / size * 1e6:.1f}",
+                "0",
+                f"{median(mode.garbage) / size:.1f}",
+            ],
+        ]
+        events = len(mode.paused) * size
+        common = mode.kinds.most_common(6)
+        listed = ", ".join(f"{name} {count / events:.2f}" for name, count in common) or "none"
+        kinds.append(f"{HOW[mode.grouped]}: {listed}")
     header = [
-        f"{size:,} subscriptions",
+        f"{found[0].size:,} subscriptions",
+        "run",
         "events",
         "last subscriber ms (p50)",
         "µs per subscriber",
         "full collections per event",
         "cyclic garbage per subscriber",
     ]
-    events = len(found.paused) * size
-    kinds = ", ".join(f"{name} {count / events:.1f}" for name, count in found.kinds.most_common(8))
     return f"""{table(header, rows)}
 
 The same subscription and check-in as above, in one process with no sockets
-(tests/bench/realtime_inprocess.py): `schema.stream` per subscription, as the WebSocket
-handler runs it, each result encoded as a `next` message; the check-in through `schema.execute`
-on the in-process bus. Time runs from the check-in's result to the last subscriber's encoded
-frame. The collector's share is the difference between the two rows ({ms(served - paused)} ms
-per event, {(served - paused) / served:.0%}). The cyclic garbage one event leaves, per
-subscriber, by type: {kinds}."""
+(tests/bench/realtime_inprocess.py): `schema.stream` per subscription, the check-in through
+`schema.execute` on the in-process bus. Grouped, as the WebSocket handlers run them
+(service/live.py): identical subscriptions form one feed, which renders each event once and
+hands every member the same encoded `next` frame. Each its own, as graphql-sse runs them: every
+subscription executes its selection and encodes its result. Time runs from the check-in's
+result to the last subscriber's frame; the collector's share is the difference between a
+mode's two rows. The cyclic garbage one event leaves, per subscriber, by type: \
+{"; ".join(kinds)}."""
 
 
 async def test_progress_events_to_a_thousand_subscribers(results: Results) -> None:
@@ -359,16 +375,20 @@ async def test_progress_events_to_a_thousand_subscribers(results: Results) -> No
         across = await bench.okrgraph(size, subscribe_at=servers.a, mutate_at=servers.b)
         where = "two instances: on A, check-in on B"
         rows.append(Row(size, where, across, floors[size], TWO_INSTANCES))
-        inside = await fan_out(
-            servers.store,
-            size=size,
-            events=IN_PROCESS_EVENTS,
-            watch=WATCH,
-            scope_id=seeded.org_id,
-            check_in=CHECK_IN,
-            key_result_id=seeded.key_result_id,
-            value=lambda: float(next(bench.values)),
-        )
+        inside = [
+            await fan_out(
+                servers.store,
+                size=size,
+                events=IN_PROCESS_EVENTS,
+                watch=WATCH,
+                scope_id=seeded.org_id,
+                check_in=CHECK_IN,
+                key_result_id=seeded.key_result_id,
+                value=lambda: float(next(bench.values)),
+                grouped=grouped,
+            )
+            for grouped in (True, False)
+        ]
     results.add(
         "Subscriptions: a check-in to 1, 100 and 1,000 subscribers",
         f"{table(HEADER, [row(r) for r in rows])}\n\n{notes(rows, time.monotonic() - started)}",
