@@ -146,11 +146,11 @@ class Member:
         feed = self._feeds.join(key, self)
         try:
             await feed.listening()
-            yield self._served(org_id)
+            yield self._served()
         finally:
             feed.leave(self)
 
-    async def _served(self, org_id: str) -> AsyncIterator[Event]:
+    async def _served(self) -> AsyncIterator[Event]:
         """Send the feed's frames as they come; the stream renders nothing itself."""
         while True:
             if self._too_slow is not None:
@@ -205,6 +205,7 @@ class Feed:
         await self._listening.wait()
 
     def leave(self, member: Member) -> None:
+        """A member is done; the last one to leave stops the feed."""
         self.members.pop(member, None)
         if not self.members and not self.ended:
             self._end()
@@ -271,6 +272,7 @@ class Feeds:
         return feed
 
     def forget(self, feed: Feed) -> None:
+        """An ended feed: the next member of its key starts a new one."""
         if self._by_key.get(feed.key) is feed:
             del self._by_key[feed.key]
 
