@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import gc
 import json
 import logging.config
 import signal
@@ -73,11 +74,25 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            settle_heap()
             port = self.servers[0].sockets[0].getsockname()[1]
             host = self.config.host
             if ":" in host:
                 host = f"[{host}]"
             print(f"okrgraph: GraphiQL at http://{host}:{port}/graphql", flush=True)
+
+
+def settle_heap() -> int:
+    """Collect once, then move everything the start-up made (modules, the schema, the demo
+    data) out of the garbage collector's sight, so that its full collections walk only what
+    requests and connections make: with a thousand WebSocket subscribers connecting, a full
+    collection over the whole heap paused the process for up to 0.7 s. The objects stay alive
+    as before; the number frozen is returned (and logged)."""
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    logging.getLogger("service.cli").info("moved %d start-up objects out of the collector", frozen)
+    return frozen
 
 
 def _log_config() -> dict[str, Any]:

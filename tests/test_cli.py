@@ -102,6 +102,10 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0, (tmp_path / "stderr").read_text()
         assert wait_gone(nx), f"nx-27017 ({nx}) outlived the server"
+        # Once listening, the start-up's objects were moved out of the collector's sight.
+        settled = re.search(r"moved (\d+) start-up objects", (tmp_path / "stderr").read_text())
+        assert settled is not None
+        assert int(settled.group(1)) > 10_000
     finally:
         if server.poll() is None:
             server.kill()
