@@ -138,39 +138,98 @@ class ChangeLike(Protocol):
     def current(self) -> Progress | None: ...
 
 
-@dataclass(frozen=True, slots=True)
 class ScopeChange:
-    """One scope's progress before and after (None before: new; None after: gone)."""
+    """One scope's progress before and after (None before: new; None after: gone).
 
-    kind: str
-    id: str
-    cycle_id: str | None
-    previous: PlainProgress | None
-    current: PlainProgress | None
+    Made from a use case's change, it holds the domain progress and writes the plain form
+    (`previous`, `current`: explanations written out) only when asked, which is when the event
+    leaves the process (Redis, `to_json`): the explanation of a department's progress names
+    every key result it counts, and in-process subscribers read the domain progress directly.
+    Made from plain data (an event from Redis), it holds that. Immutable either way."""
 
-    def __post_init__(self) -> None:
-        if self.kind not in SCOPE_KINDS:
-            raise ValueError(f"unknown scope kind {self.kind!r}")
+    __slots__ = (
+        "_current",
+        "_current_plain",
+        "_previous",
+        "_previous_plain",
+        "cycle_id",
+        "id",
+        "kind",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        id: str,
+        cycle_id: str | None,
+        previous: PlainProgress | Progress | None,
+        current: PlainProgress | Progress | None,
+    ) -> None:
+        if kind not in SCOPE_KINDS:
+            raise ValueError(f"unknown scope kind {kind!r}")
+        self.kind = kind
+        self.id = id
+        self.cycle_id = cycle_id
+        self._previous, self._previous_plain = _split(previous)
+        self._current, self._current_plain = _split(current)
 
     @classmethod
     def from_change(cls, change: ChangeLike) -> ScopeChange:
-        """The plain form of a use case's `ProgressChange`."""
+        """A use case's `ProgressChange`, its plain form written when first asked for."""
         scope = change.scope
-        return cls(
-            kind=str(scope.kind),
-            id=scope.id,
-            cycle_id=scope.cycle_id,
-            previous=None if change.previous is None else progress_to_plain(change.previous),
-            current=None if change.current is None else progress_to_plain(change.current),
-        )
+        return cls(str(scope.kind), scope.id, scope.cycle_id, change.previous, change.current)
+
+    @property
+    def previous(self) -> PlainProgress | None:
+        """`previous` as plain data (JSON's shape)."""
+        if self._previous_plain is None and self._previous is not None:
+            self._previous_plain = progress_to_plain(self._previous)
+        return self._previous_plain
+
+    @property
+    def current(self) -> PlainProgress | None:
+        """`current` as plain data (JSON's shape)."""
+        if self._current_plain is None and self._current is not None:
+            self._current_plain = progress_to_plain(self._current)
+        return self._current_plain
 
     def previous_progress(self) -> Progress | None:
         """`previous` as a domain progress."""
-        return None if self.previous is None else progress_from_plain(self.previous)
+        if self._previous is None and self._previous_plain is not None:
+            return progress_from_plain(self._previous_plain)
+        return self._previous
 
     def current_progress(self) -> Progress | None:
         """`current` as a domain progress."""
-        return None if self.current is None else progress_from_plain(self.current)
+        if self._current is None and self._current_plain is not None:
+            return progress_from_plain(self._current_plain)
+        return self._current
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.kind, self.id, self.cycle_id, self.previous, self.current)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScopeChange):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.id, self.cycle_id))
+
+    def __repr__(self) -> str:
+        return (
+            f"ScopeChange(kind={self.kind!r}, id={self.id!r}, cycle_id={self.cycle_id!r}, "
+            f"previous={self.previous!r}, current={self.current!r})"
+        )
+
+
+def _split(
+    progress: PlainProgress | Progress | None,
+) -> tuple[Progress | None, PlainProgress | None]:
+    """(domain, plain): whichever was given, the other None until it is asked for."""
+    if progress is None or isinstance(progress, Progress):
+        return progress, None
+    return None, progress
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,3 +121,37 @@ def test_an_unknown_scope_kind_is_refused() -> None:
 def test_what_is_not_an_event_is_refused(text: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - each case fails its own way; all ValueError
         Event.from_json(text)
+
+
+def test_a_changes_explanations_are_written_out_only_when_the_event_leaves_the_process() -> None:
+    written: list[str] = []
+
+    def write() -> Explanation:
+        written.append("department")
+        return Explanation(formula="department: ... = 0.5", status_reason="behind pace")
+
+    lazy = Progress(
+        value=0.5,
+        attainment=None,
+        expected=0.4,
+        status=ProgressStatus.ON_TRACK,
+        explanation=Explanation.later(write),
+    )
+    change = ProgressChange(Scope(ScopeKind.DEPARTMENT, "dep-1", "q1"), None, lazy)
+    found = Event.from_changes(
+        org_id="org-1", sequence=1, at=AT, key_result_id="kr-1", changes=(change,)
+    )
+    [scope] = found.changes
+    assert scope.current_progress() is lazy  # an in-process subscriber reads it as it is
+    assert scope.previous_progress() is None
+    assert written == []
+    again = Event.from_json(found.to_json())  # leaving the process (Redis) writes it, once
+    assert written == ["department"]
+    assert again == found
+    assert again.changes[0].current_progress() == lazy
+    assert scope.current is not None
+    assert scope.current["explanation"]["formula"] == "department: ... = 0.5"
+    assert written == ["department"]
+    assert "dep-1" in repr(scope)
+    assert hash(scope) == hash(again.changes[0])
+    assert scope != "dep-1"
