@@ -333,16 +333,25 @@ def _evaluate_objectives(result: Evaluation, tallies: dict[str, _Tally]) -> None
         key_results = (len(tally) - 3) // 2
         for child in children_of.get(objective.id, ()):
             _add(tally, child.id, child.weight, done[child.id])
-        total, weights, rank = tally[:3]
-        tally[:3] = [key_results]  # what the explanation is written from (`Children`)
-        done[objective.id] = Progress.later(
-            recipe,
-            tuple(tally),
-            None if weights == 0 else total / weights,
-            None,
-            _expected(result, expected_in, objective.cycle_id),
-            _BY_RANK[rank],
-        )
+        expected = _expected(result, expected_in, objective.cycle_id)
+        done[objective.id] = _rolled_up(recipe, tally, key_results, expected)
+
+
+def _rolled_up(
+    recipe: ObjectiveRecipe, tally: _Tally, key_results: int, expected: float
+) -> Progress:
+    """An objective's progress from its finished tally: `_add` over its `key_results` key results,
+    then its child objectives. The tally becomes what the explanation is written from."""
+    total, weights, rank = tally[:3]
+    tally[:3] = [key_results]  # `Children`
+    return Progress.later(
+        recipe,
+        tuple(tally),
+        None if weights == 0 else total / weights,
+        None,
+        expected,
+        _BY_RANK[rank],
+    )
 
 
 def _children_first(
