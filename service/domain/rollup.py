@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.domain.evaluated import Progress
 from service.domain.explain import Explanation, ExplanationInput
@@ -35,6 +35,9 @@ from service.domain.recipes import (
     ObjectiveRecipe,
     rollup_explanation,
 )
+
+if TYPE_CHECKING:
+    from service.domain.incremental import Structure
 
 # Weakest first (DOMAIN.md §3.3): an objective takes the weakest status among its children.
 STATUS_ORDER = (
@@ -126,6 +129,9 @@ class Evaluation:
     key_results: Mapping[str, KeyResult]
     key_result_progress: dict[str, Progress] = field(default_factory=dict)
     objective_progress: dict[str, Progress] = field(default_factory=dict)
+    # The scope's shape as `reevaluate` reads it, which no reading changes: made on its first use
+    # and shared by the evaluations it returns (`service.domain.incremental`).
+    structure: Structure | None = field(default=None, init=False, repr=False, compare=False)
 
     def expected(self, cycle_id: str) -> float:
         """The expected progress of a cycle at `now`."""

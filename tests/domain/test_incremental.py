@@ -1,0 +1,457 @@
+"""`reevaluate` is `evaluate` again, to the bit and the word, while touching only what a reading
+can move (issue 6): properties over random scopes, then the cases they might not draw."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.domain.evaluated import Progress
+from service.domain.incremental import Structure, reevaluate
+from service.domain.model import KeyResult, KeyResultKind, Objective, Policy, ProgressStatus
+from service.domain.progress import Reading
+from service.domain.rollup import Evaluation, evaluate
+from tests.domain.builders import at, key_result, objective, quarter_cycle, year_cycle
+from tests.strategies import PROPERTY, instants, key_result_specs, values, weights
+
+CYCLES = {c.id: c for c in (year_cycle(), quarter_cycle(), quarter_cycle("q2", 2))}
+MID = at(2, 15)  # half of 2027-Q1
+WHEN = (MID, at(3, 20))  # where `fractions` spread key results over every pace status
+ON, OFF = ProgressStatus.ON_TRACK, ProgressStatus.OFF_TRACK
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """A scope as `evaluate` takes it."""
+
+    key_results: list[KeyResult]
+    objectives: list[Objective]
+    readings: dict[str, Reading]
+    now: datetime
+
+    def evaluated(self) -> Evaluation:
+        return evaluate(
+            key_results=self.key_results,
+            objectives=self.objectives,
+            cycles=CYCLES,
+            readings=self.readings,
+            policy=Policy(),
+            now=self.now,
+        )
+
+    def with_reading(self, kr: KeyResult, reading: Reading) -> World:
+        """`kr` in place of the key result of its id, with `reading`."""
+        krs = [kr if k.id == kr.id else k for k in self.key_results]
+        return replace(self, key_results=krs, readings={**self.readings, kr.id: reading})
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A key result after a check-in, and its reading."""
+
+    key_result: KeyResult
+    reading: Reading
+
+
+# Fractions of the way from start to target: at `WHEN`, every pace status is likely.
+PACES = st.sampled_from([-0.5, 0.0, 0.2, 0.3, 0.45, 0.6, 0.9, 1.0, 1.5])
+
+
+@st.composite
+def readings_of(draw: st.DrawFn, kr: KeyResult, *, anywhere: bool = True) -> Reading:
+    """A reading of `kr`: somewhere on its way, or (`anywhere`) any value and no check-in yet."""
+    way = kr.target_value - kr.start_value
+    on_the_way = (PACES | st.floats(-1, 2) if anywhere else PACES).map(
+        lambda f: kr.start_value + f * way
+    )
+    if not anywhere:
+        return Reading(draw(on_the_way), True)
+    value = draw(st.one_of(on_the_way, on_the_way, on_the_way, values()))
+    return Reading(value, draw(st.sampled_from([True, True, True, False])))
+
+
+@st.composite
+def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
+    """Objectives in the year and its quarters, nested at any depth and listed in any order,
+    some whose parent is outside the scope, many with no key result; key results that may
+    depend on any other key result, on themselves or on one outside the scope, and a few whose
+    objective is outside it.
+
+    `entangled`: every key result depends on another, all in 2027-Q1 at `WHEN`, checked in and
+    on their way, so that holding back and letting go happen often."""
+    count = draw(st.integers(min_value=1, max_value=6))
+    objectives: list[Objective] = []
+    for i in range(count):
+        parents = [f"o{j}" for j in range(i)]
+        parent = draw(st.none() | st.sampled_from([*parents, "elsewhere"]))
+        cycle = "q1" if entangled else draw(st.sampled_from(sorted(CYCLES)))
+        objectives.append(
+            objective(f"o{i}", cycle_id=cycle, parent_id=parent, weight=draw(weights()))
+        )
+    objectives = draw(st.permutations(objectives))
+    cycle_of = {o.id: o.cycle_id for o in objectives}
+    size = draw(st.integers(min_value=1, max_value=10))
+    ids = [f"k{i}" for i in range(size)]
+    key_results: list[KeyResult] = []
+    readings: dict[str, Reading] = {}
+    for kid in ids:
+        spec = draw(key_result_specs(st.just(KeyResultKind.INCREASE) if entangled else None))
+        owner = draw(st.sampled_from(sorted(cycle_of)) | st.just("elsewhere"))
+        depends_on = draw(
+            st.lists(
+                st.sampled_from([*ids, "gone"]), min_size=int(entangled), max_size=3, unique=True
+            )
+        )
+        kr = KeyResult(
+            id=kid,
+            org_id="org",
+            objective_id=owner,
+            cycle_id=cycle_of.get(owner, "q1"),
+            year=2027,
+            title=f"key result {kid}",
+            kind=spec.kind,
+            start_value=spec.start,
+            target_value=spec.target,
+            current_value=spec.start,
+            weight=draw(weights()),
+            depends_on=tuple(depends_on),
+        )
+        key_results.append(kr)
+        readings[kid] = draw(readings_of(kr, anywhere=not entangled))
+    now = st.sampled_from(WHEN) if entangled else st.sampled_from(WHEN) | instants
+    return World(key_results, objectives, readings, draw(now))
+
+
+@st.composite
+def changes(draw: st.DrawFn, world: World, *, entangled: bool = False) -> Change:
+    """A check-in on one of `world`'s key results; now and then (unless `entangled`) its kind,
+    start and target move too (a change of its own numbers only)."""
+    kr = draw(st.sampled_from(world.key_results))
+    if not entangled and draw(st.booleans()):
+        spec = draw(key_result_specs())
+        kr = replace(kr, kind=spec.kind, start_value=spec.start, target_value=spec.target)
+    reading = draw(readings_of(kr, anywhere=not entangled))
+    return Change(replace(kr, current_value=reading.value), reading)
+
+
+@st.composite
+def checked_in(draw: st.DrawFn) -> tuple[World, Change]:
+    """A world, entangled or not, and a check-in on it."""
+    entangled = draw(st.booleans())
+    world = draw(worlds(entangled=entangled))
+    return world, draw(changes(world, entangled=entangled))
+
+
+def _bits(value: float | None) -> str | None:
+    return None if value is None else float(value).hex()
+
+
+def _seen(result: Progress) -> tuple[object, ...]:
+    """Everything a reader can see of a progress, floats to the bit."""
+    e = result.explanation
+    return (
+        _bits(result.value),
+        _bits(result.attainment),
+        _bits(result.expected),
+        _bits(result.current),
+        result.status,
+        result.blocked_by,
+        e.formula,
+        e.inputs,
+        e.policy,
+        e.status_reason,
+    )
+
+
+def assert_same(got: Evaluation, want: Evaluation) -> None:
+    assert list(got.key_results.items()) == list(want.key_results.items())
+    assert (got.now, got.policy, got.cycles, got.objectives) == (
+        want.now,
+        want.policy,
+        want.cycles,
+        want.objectives,
+    )
+    for got_progress, want_progress in [
+        (got.key_result_progress, want.key_result_progress),
+        (got.objective_progress, want.objective_progress),
+    ]:
+        assert list(got_progress) == list(want_progress)
+        for node_id, wanted in want_progress.items():
+            assert _seen(got_progress[node_id]) == _seen(wanted), node_id
+            assert got_progress[node_id] == wanted
+
+
+def touched(before: Evaluation, kid: str) -> tuple[set[str], set[str]]:
+    """The key results and objectives a reading of `kid` may move: it, its dependents, and the
+    objectives above them."""
+    key_results = {kid} | {k.id for k in before.key_results.values() if kid in k.depends_on}
+    objectives: set[str] = set()
+    for k in key_results:
+        oid: str | None = before.key_results[k].objective_id
+        while oid is not None and oid in before.objectives:
+            objectives.add(oid)
+            oid = before.objectives[oid].parent_id
+    return key_results, objectives
+
+
+def snapshot(evaluation: Evaluation) -> list[tuple[str, str, int]]:
+    """What an evaluation holds, by identity."""
+    return [
+        (name, node_id, id(value))
+        for name in ("key_results", "key_result_progress", "objective_progress")
+        for node_id, value in getattr(evaluation, name).items()
+    ]
+
+
+@PROPERTY
+@given(checked_in())
+def test_reevaluating_one_reading_equals_evaluating_everything_again(
+    drawn: tuple[World, Change],
+) -> None:
+    world, change = drawn
+    before = world.evaluated()
+    kept = snapshot(before)
+    got = reevaluate(before, change.key_result, change.reading)
+    assert_same(got, world.with_reading(change.key_result, change.reading).evaluated())
+    assert snapshot(before) == kept
+    assert_same(before, world.evaluated())
+
+
+@PROPERTY
+@given(checked_in())
+def test_reevaluating_leaves_every_node_the_reading_cannot_move_as_it_was(
+    drawn: tuple[World, Change],
+) -> None:
+    world, change = drawn
+    before = world.evaluated()
+    got = reevaluate(before, change.key_result, change.reading)
+    key_results, objectives = touched(before, change.key_result.id)
+    for kid, result in got.key_result_progress.items():
+        if kid not in key_results:
+            assert result is before.key_result_progress[kid], kid
+    for oid, result in got.objective_progress.items():
+        if oid not in objectives:
+            assert result is before.objective_progress[oid], oid
+    assert got.objectives is before.objectives
+    assert got.structure is before.structure is not None
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[World, list[Change]]:
+    """A world and check-ins one after another, each on the world as the ones before left it."""
+    entangled = draw(st.booleans())
+    start = world = draw(worlds(entangled=entangled))
+    made: list[Change] = []
+    for _ in range(draw(st.integers(min_value=2, max_value=5))):
+        made.append(change := draw(changes(world, entangled=entangled)))
+        world = world.with_reading(change.key_result, change.reading)
+    return start, made
+
+
+@PROPERTY
+@given(histories())
+def test_check_ins_one_after_another_each_equal_a_full_evaluation(
+    drawn: tuple[World, list[Change]],
+) -> None:
+    world, made = drawn
+    first = evaluation = world.evaluated()
+    for change in made:
+        evaluation = reevaluate(evaluation, change.key_result, change.reading)
+        world = world.with_reading(change.key_result, change.reading)
+        assert_same(evaluation, world.evaluated())
+        assert evaluation.structure is first.structure is not None  # made once, then shared
+
+
+# Examples, in 2027-Q1 at its half (expected 0.5): 0.45 of the way is ON_TRACK, 0.3 AT_RISK, 0.1
+# OFF_TRACK. A value of None is no check-in yet (the start value).
+
+
+def scope(
+    key_results: Iterable[KeyResult],
+    values: Mapping[str, float | None],
+    objectives: Iterable[Objective] = (objective("o"),),
+) -> World:
+    krs = list(key_results)
+    readings: dict[str, Reading] = {}
+    for k in krs:
+        value = values[k.id]
+        readings[k.id] = Reading(k.start_value, False) if value is None else Reading(value, True)
+    return World(krs, list(objectives), readings, MID)
+
+
+def checked(
+    world: World, kid: str, value: float, *, checked_in: bool = True
+) -> tuple[Evaluation, Evaluation]:
+    """The evaluation before a check-in on `kid`, and `reevaluate`'s after it, once proved equal
+    to a full evaluation."""
+    kr = next(replace(k, current_value=value) for k in world.key_results if k.id == kid)
+    reading = Reading(value, checked_in)
+    before = world.evaluated()
+    after = reevaluate(before, kr, reading)
+    assert_same(after, world.with_reading(kr, reading).evaluated())
+    return before, after
+
+
+SEED = scope(
+    [
+        key_result("mql", title="Obtain 1,000 MQLs"),
+        key_result("deals", depends_on=("mql",)),
+        key_result("calls", depends_on=("mql", "late")),
+        key_result("late"),
+    ],
+    {"mql": 45, "deals": 45, "calls": 45, "late": 10},
+)
+
+
+def test_a_late_upstream_holds_its_on_track_dependents_back() -> None:
+    before, after = checked(SEED, "mql", 10)
+    assert before.key_result_progress["deals"].status is ON
+    deals = after.key_result_progress["deals"]
+    assert (deals.status, deals.blocked_by) == (ProgressStatus.AT_RISK, ("mql",))
+    assert deals.explanation.status_reason.endswith("held back by upstream: Obtain 1,000 MQLs")
+    # Held back by another already: a second blocker, the same status, the objective unmoved.
+    calls = after.key_result_progress["calls"]
+    assert (calls.status, calls.blocked_by) == (ProgressStatus.AT_RISK, ("mql", "late"))
+
+
+def test_an_upstream_back_on_track_lets_its_dependents_go() -> None:
+    late = scope(SEED.key_results, {"mql": 10, "deals": 45, "calls": 45, "late": 45})
+    before, after = checked(late, "mql", 45)
+    assert before.key_result_progress["deals"].blocked_by == ("mql",)
+    deals = after.key_result_progress["deals"]
+    assert (deals.status, deals.blocked_by) == (ON, ())
+
+
+def test_an_upstream_moving_without_changing_pace_leaves_its_dependents_alone() -> None:
+    before, after = checked(SEED, "mql", 60)
+    for kid in ("deals", "calls"):
+        assert after.key_result_progress[kid] is before.key_result_progress[kid]
+
+
+def test_dependents_not_on_track_by_pace_are_never_held() -> None:
+    behind = scope(SEED.key_results, {"mql": 45, "deals": 30, "calls": None, "late": 45})
+    before, after = checked(behind, "mql", 10)
+    for kid in ("deals", "calls"):
+        assert after.key_result_progress[kid] is before.key_result_progress[kid]
+
+
+def test_a_key_result_coming_on_track_is_held_back_by_its_late_upstream() -> None:
+    behind = scope(SEED.key_results, {"mql": 45, "deals": 45, "calls": 30, "late": 10})
+    before, after = checked(behind, "calls", 60)
+    assert before.key_result_progress["calls"].status is ProgressStatus.AT_RISK
+    calls = after.key_result_progress["calls"]
+    assert (calls.status, calls.blocked_by) == (ProgressStatus.AT_RISK, ("late",))
+
+
+def test_a_key_result_depending_on_itself_is_never_held_back_by_itself() -> None:
+    alone = scope([key_result("k", depends_on=("k", "gone"))], {"k": 45})
+    _, after = checked(alone, "k", 10)
+    assert after.key_result_progress["k"].status is OFF
+    _, after = checked(scope(alone.key_results, {"k": 10}), "k", 45)
+    assert after.key_result_progress["k"].status is ON
+
+
+TREE = [
+    objective("root", cycle_id="y"),
+    objective("a", parent_id="root", weight=2),
+    objective("a1", parent_id="a"),
+    objective("b", parent_id="root"),
+    objective("empty", parent_id="root"),
+]
+
+
+def test_objectives_above_roll_up_again_up_to_the_root_and_no_others() -> None:
+    tree = scope(
+        [
+            key_result("k", objective_id="a1"),
+            key_result("d", objective_id="b", depends_on=("k",)),
+            key_result("e", objective_id="b"),
+            key_result("f", objective_id="a1", depends_on=("k",)),
+        ],
+        {"k": 45, "d": 45, "e": 30, "f": 60},
+        TREE,
+    )
+    before, after = checked(tree, "k", 10)
+    for oid in ("root", "a", "a1", "b"):
+        assert after.objective_progress[oid] is not before.objective_progress[oid]
+    assert after.objective_progress["empty"] is before.objective_progress["empty"]
+    assert after.objective_progress["empty"].value is None
+
+
+def test_a_parent_rolls_up_again_only_when_a_child_number_or_status_moved() -> None:
+    # Checked in at the value it had: the number holds, PENDING becomes ON_TRACK, and the
+    # objective stays OFF_TRACK (its weakest child): nothing above it moves.
+    tree = scope(
+        [key_result("k", objective_id="a1"), key_result("low", objective_id="a1")],
+        {"k": None, "low": 10},
+        TREE,
+    )
+    before, after = checked(tree, "k", 0)
+    assert after.objective_progress["a1"] is not before.objective_progress["a1"]
+    assert after.objective_progress["a"] is before.objective_progress["a"]
+    # Checked in again at the same value: nothing moves but the key result's own progress.
+    _, again = checked(scope(tree.key_results, {"k": 0, "low": 10}, TREE), "k", 0)
+    assert again.objective_progress == after.objective_progress
+
+
+def test_a_key_result_whose_objective_is_outside_the_scope_moves_no_objective() -> None:
+    stray = scope([key_result("k", objective_id="elsewhere")], {"k": 45})
+    before, after = checked(stray, "k", 10)
+    assert after.objective_progress["o"] is before.objective_progress["o"]
+
+
+def test_its_own_numbers_may_change_with_a_reading() -> None:
+    world = scope([key_result("k", start=40, target=50)], {"k": 45})
+    kr = replace(world.key_results[0], kind=KeyResultKind.DECREASE, start_value=60)
+    reading = Reading(55, True)
+    after = reevaluate(world.evaluated(), kr, reading)
+    assert_same(after, world.with_reading(kr, reading).evaluated())
+    assert after.key_result_progress["k"].value == 0.5
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"objective_id": "b", "cycle_id": "q1"},
+        {"cycle_id": "q2"},
+        {"weight": 3.0},
+        {"depends_on": ("d",)},
+        {"title": "renamed"},
+    ],
+)
+def test_a_key_result_that_moved_in_the_tree_is_evaluated_again_in_full(
+    moved: dict[str, object],
+) -> None:
+    tree = scope(
+        [
+            key_result("k", objective_id="a1"),
+            key_result("d", objective_id="b", depends_on=("k",)),
+            key_result("p", objective_id="b"),
+        ],
+        {"k": 45, "d": 45, "p": None},
+        TREE,
+    )
+    kr = replace(tree.key_results[0], current_value=10.0, **moved)  # type: ignore[arg-type]
+    reading = Reading(10.0, True)
+    before = tree.evaluated()
+    after = reevaluate(before, kr, reading)
+    assert_same(after, tree.with_reading(kr, reading).evaluated())
+    assert before.structure is None  # not worked out for nothing
+
+
+def test_a_key_result_outside_the_evaluation_is_refused() -> None:
+    with pytest.raises(KeyError):
+        reevaluate(SEED.evaluated(), key_result("new"), Reading(1.0, True))
+
+
+def test_the_structure_is_made_once_and_shared() -> None:
+    before, after = checked(SEED, "mql", 10)
+    assert isinstance(after.structure, Structure)
+    assert after.structure is before.structure
+    later = reevaluate(after, replace(SEED.key_results[0], current_value=50.0), Reading(50, True))
+    assert later.structure is before.structure
