@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from service.domain.errors import ErrorCode, NotFound, RuleViolation
+from service.domain.incremental import reevaluate
 from service.domain.model import (
     CheckIn,
     Cycle,
@@ -156,12 +157,16 @@ class ProgressChange:
     current: Progress | None
 
 
+def reading(key_result: KeyResult) -> Reading:
+    """A key result's stored current value as a reading at now."""
+    return Reading(
+        value=key_result.current_value, checked_in=key_result.last_check_in_at is not None
+    )
+
+
 def readings(scope: YearScope) -> dict[str, Reading]:
     """Each key result's stored current value as a reading at now."""
-    return {
-        k.id: Reading(value=k.current_value, checked_in=k.last_check_in_at is not None)
-        for k in scope.key_results.values()
-    }
+    return {k.id: reading(k) for k in scope.key_results.values()}
 
 
 def evaluate_scope(scope: YearScope, org: Organization, now: datetime) -> Evaluation:
@@ -303,9 +308,10 @@ async def tracked(
     at `now`'s whole second) moved; the year is loaded once, in a bounded number of round trips.
 
     A write that changes one key result's value only (`changed_key_result`: check-ins) re-reads
-    that key result instead of the year. With a `cache`, the year before comes from it, and
-    the year after goes back to it when the version shows the write was the only one since
-    (the version moved by exactly one): the next request then reads neither again."""
+    that key result instead of the year, and re-evaluates only what it moves. With a `cache`,
+    the year before comes from it, and the year after goes back to it when the version shows
+    the write was the only one since (the version moved by exactly one): the next request then
+    reads neither again."""
     instant = whole_second(now)
 
     def evaluated(scope: YearScope) -> Evaluation:
@@ -325,7 +331,13 @@ async def tracked(
         key_results = dict(loaded.key_results)
         key_results.update({k.id: k for k in fresh})
         after_scope = YearScope(loaded.cycles, loaded.objectives, key_results)
-        after = evaluated(after_scope)
+        # Only the key result, what depends on it and the objectives above move: the rest of
+        # the year keeps its progress (`reevaluate` is exactly `evaluate`, bit for bit).
+        after = (
+            reevaluate(before, fresh[0], reading(fresh[0]))
+            if len(fresh) == 1
+            else evaluated(after_scope)
+        )
         if cache is not None and entry is not None and reports_change(result):
             version = await store.version(org.id)
             if version == entry.version + 1:

@@ -13,7 +13,7 @@ from service.domain.errors import ErrorCode
 from service.domain.model import ProgressStatus
 from service.domain.rollup import Evaluation
 from service.okrs import check_ins
-from service.okrs.common import ScopeKind, tracked, whole_second
+from service.okrs.common import ScopeKind, evaluate_scope, tracked, whole_second
 from service.store.cache import YearCache
 from service.store.interface import YearScope
 from tests.okrs.conftest import NOW, Backend, World
@@ -301,12 +301,13 @@ async def test_a_check_in_leaves_its_exact_year_in_the_cache(
     assert cache.misses == misses
     assert scope == await store.load_year(org, year)
     # The change it reported is the cached evaluation's: no one evaluates that year again.
-    assert (
-        await cache.evaluated(
-            store, org, year, policy=world.org.policy, now=whole_second(NOW), evaluate=_unused
-        )
-        is not None
+    offered = await cache.evaluated(
+        store, org, year, policy=world.org.policy, now=whole_second(NOW), evaluate=_unused
     )
+    # Re-evaluated from the check-in alone, it is what evaluating the stored year gives.
+    full = evaluate_scope(await store.load_year(org, year), world.org, whole_second(NOW))
+    assert offered.key_result_progress == full.key_result_progress
+    assert offered.objective_progress == full.objective_progress
     assert first.changes
 
     # A write that changed nothing, while another's write moved the version by one: the year
