@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from mongomock_motor import AsyncMongoMockClient
 from starlette.applications import Starlette
+from starlette.routing import Route
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
@@ -373,3 +374,25 @@ async def test_an_operation_over_graphql_transport_ws_reaches_the_store() -> Non
         assert (answer["id"], answer["type"]) == ("1", "next")
         assert answer["payload"]["data"] == {"organizations": {"totalCount": 0}}
         assert json.loads(await ws.recv()) == {"id": "1", "type": "complete"}
+
+
+async def test_responses_are_compact_json_and_what_orjson_refuses_still_is_written(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename organizations { totalCount } }"}
+    )
+    assert response.text.startswith(
+        '{"data":{"__typename":"Query","organizations":{"totalCount":0}}'
+    )
+    assert response.json()["data"] == {"__typename": "Query", "organizations": {"totalCount": 0}}
+    assert " " not in response.text
+    graphql = next(
+        route.endpoint
+        for route in create_app(Settings(auth="disabled"), store=memory_store()).routes
+        if isinstance(route, Route) and route.path == "/graphql"
+    )
+    assert isinstance(graphql, app_module.GraphQLApp)
+    huge = {"sequence": 2**70, "value": 0.1, "label": "é"}
+    assert json.loads(graphql.encode_json(huge)) == huge
+    assert graphql.encode_json({"value": 0.5}) == '{"value":0.5}'
