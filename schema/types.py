@@ -12,12 +12,13 @@ id, so every lookup it makes is scoped to its own organization.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
 
 from schema import lookahead, tracking
 from schema import progress as progress_of
@@ -37,6 +38,7 @@ from schema.tracking import (
 )
 from service.domain import model
 from service.okrs.common import descendant_cycles
+from service.store.cache import CachedYear
 from service.store.interface import Page
 
 Year = Annotated[int, strawberry.argument(description="The calendar year, e.g. 2027.")]
@@ -488,14 +490,8 @@ class Objective(Node):
     )
     def children(self, info: Info) -> list[Objective] | Awaitable[list[Objective]]:
         o = self.domain
-        loaders = info.context.loaders
-        if info.context.cache is not None:  # the year, checked once per request, holds them
-            return answer(
-                loaders.cached_year,
-                (o.org_id, o.year),
-                lambda year: _objectives(year.children_of_objective(o.id)),
-            )
-        return answer(loaders.children_by_objective, (o.org_id, o.id), _objectives)
+        found = info.context.loaders.children_by_objective
+        return _under(info, o, lambda year: year.children_of_objective(o.id), found, _objectives)
 
     @strawberry.field(
         description="Its key results, by creation.",
@@ -503,14 +499,10 @@ class Objective(Node):
     )
     def key_results(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
         o = self.domain
-        loaders = info.context.loaders
-        if info.context.cache is not None:  # the year, checked once per request, holds them
-            return answer(
-                loaders.cached_year,
-                (o.org_id, o.year),
-                lambda year: _key_results(year.key_results_of_objective(o.id)),
-            )
-        return answer(loaders.key_results_by_objective, (o.org_id, o.id), _key_results)
+        found = info.context.loaders.key_results_by_objective
+        return _under(
+            info, o, lambda year: year.key_results_of_objective(o.id), found, _key_results
+        )
 
     @strawberry.field(
         graphql_type=Progress,
@@ -803,6 +795,25 @@ async def _organization(info: Info, org_id: str) -> Organization:
 
 def _team(found: model.Department | None) -> Department | None:
     return Department.from_domain(found) if found else None
+
+
+E = TypeVar("E")
+T = TypeVar("T")
+
+
+def _under(
+    info: Info,
+    objective: model.Objective,
+    in_year: Callable[[CachedYear], list[E]],
+    loader: DataLoader[tuple[str, str], list[E]],
+    convert: Callable[[list[E]], list[T]],
+) -> list[T] | Awaitable[list[T]]:
+    """What lies under an objective: from its year in the cache when there is one (the year is
+    checked once per request, and holds them all), else from `loader`."""
+    if info.context.cache is not None:
+        year = (objective.org_id, objective.year)
+        return answer(info.context.loaders.cached_year, year, lambda y: convert(in_year(y)))
+    return answer(loader, (objective.org_id, objective.id), convert)
 
 
 def _objectives(found: list[model.Objective]) -> list[Objective]:
