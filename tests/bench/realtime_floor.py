@@ -16,11 +16,8 @@ import argparse
 import asyncio
 import contextlib
 import re
-import signal
 import socket
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tests.processes import listening
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = re.compile(r"floor: listening at (http://\S+)")
@@ -114,38 +113,9 @@ def main() -> int:
 @contextlib.contextmanager
 def floor_server() -> Iterator[str]:
     """Run the floor as its own process; yield its base URL; stop it with SIGTERM."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.realtime_floor", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output = process.stdout
-    lines: list[str] = []
-    drain = threading.Thread(target=output.read, daemon=True)
-    try:
-        for line in output:
-            lines.append(line)
-            found = ADDRESS.search(line)
-            if found:
-                drain.start()
-                yield found.group(1)
-                break
-        else:
-            raise RuntimeError("the floor server never listened:\n" + "".join(lines))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            if drain.is_alive():
-                drain.join(timeout=10)
-            output.close()
+    command = [sys.executable, "-m", "tests.bench.realtime_floor", "--port", "0"]
+    with listening(command, ADDRESS, what="the floor server", cwd=ROOT) as base:
+        yield base
 
 
 if __name__ == "__main__":

@@ -20,11 +20,8 @@ import contextlib
 import inspect
 import json
 import re
-import signal
 import socket
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +41,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.processes import listening
 
 ROOT = Path(__file__).resolve().parents[2]
 SDL = ROOT / "schema" / "schema.graphql"
@@ -146,38 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 def reference(*args: str) -> Iterator[str]:
     """Run a reference as its own process (`args` as on its command line); yield its base URL;
     stop it with SIGTERM."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.references", *args, "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output = process.stdout
-    lines: list[str] = []
-    drain = threading.Thread(target=output.read, daemon=True)
-    try:
-        for line in output:
-            lines.append(line)
-            found = ADDRESS.search(line)
-            if found:
-                drain.start()
-                yield found.group(1)
-                break
-        else:
-            raise RuntimeError(f"the {args[0]} reference never listened:\n" + "".join(lines))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            if drain.is_alive():
-                drain.join(timeout=10)
-            output.close()
+    command = [sys.executable, "-m", "tests.bench.references", *args, "--port", "0"]
+    with listening(command, ADDRESS, what=f"the {args[0]} reference", cwd=ROOT) as base:
+        yield base
 
 
 if __name__ == "__main__":
