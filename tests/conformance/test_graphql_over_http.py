@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.servers import serving
+from tests.npm import installed
 
 HERE = Path(__file__).parent
 TOOL_FILES = ("package.json", "package-lock.json", "audit.mjs")
@@ -44,31 +45,13 @@ WITHOUT_INTROSPECTION = {
 @pytest.fixture(scope="module")
 def audit_tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """graphql-http installed with `npm ci` from the lockfile, in a directory of its own."""
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        pytest.fail("the GraphQL-over-HTTP audit needs Node.js and npm on PATH")
-    tool = tmp_path_factory.mktemp("graphql-http")
-    for name in TOOL_FILES:
-        shutil.copy(HERE / name, tool / name)
-    try:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=tool,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("`npm ci` of graphql-http did not finish in 5 minutes: is the registry slow?")
-    if done.returncode != 0:
-        pytest.fail(
-            f"`npm ci` could not install graphql-http {AUDIT_VERSION} (is the npm registry "
-            f"reachable from here?):\n{done.stderr[-3000:]}"
-        )
-    installed = json.loads((tool / "node_modules/graphql-http/package.json").read_text())
-    assert installed["version"] == AUDIT_VERSION
-    return tool
+    return installed(
+        HERE,
+        TOOL_FILES,
+        tmp_path_factory.mktemp("graphql-http"),
+        {"graphql-http": AUDIT_VERSION},
+        needs="the GraphQL-over-HTTP audit",
+    )
 
 
 def audit(tool: Path, url: str) -> list[dict[str, Any]]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.npm import installed
 from tests.realtime.conformance.conftest import Live
 from tests.realtime.wire import WAIT, until_active
 
@@ -26,32 +26,13 @@ PINNED = {"graphql-ws": "6.0.8", "ws": "8.18.3", "graphql": "16.15.0"}
 def client_tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """graphql-ws and ws installed with `npm ci` from the lockfile, in a directory of its own.
     A failed install fails the test: conformance is not optional."""
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        pytest.fail("the graphql-ws conformance test needs Node.js and npm on PATH")
-    tool = tmp_path_factory.mktemp("graphql-ws")
-    for name in TOOL_FILES:
-        shutil.copy(HERE / name, tool / name)
-    try:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=tool,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("`npm ci` of graphql-ws did not finish in 5 minutes: is the registry slow?")
-    if done.returncode != 0:
-        pytest.fail(
-            "`npm ci` could not install the graphql-ws client (is the npm registry reachable "
-            f"from here?):\n{done.stderr[-3000:]}"
-        )
-    for package, version in PINNED.items():
-        installed = json.loads((tool / "node_modules" / package / "package.json").read_text())
-        assert installed["version"] == version, package
-    return tool
+    return installed(
+        HERE,
+        TOOL_FILES,
+        tmp_path_factory.mktemp("graphql-ws"),
+        PINNED,
+        needs="the graphql-ws conformance test",
+    )
 
 
 class Script:
