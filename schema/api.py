@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from schema import fastpath
+from schema.execution import Executor
 from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
@@ -106,6 +107,7 @@ def build_schema(limits: Limits | None = None, *, federation: bool = False) -> s
             types=NODE_TYPES,
             extensions=[Observe, codes, Masking, *limiting],
             schema_class=FederatedOkrSchema,
+            execution_context_class=Executor,
         )
     else:
         built = OkrSchema(
@@ -114,6 +116,7 @@ def build_schema(limits: Limits | None = None, *, federation: bool = False) -> s
             subscription=Subscription,
             types=[Node, *NODE_TYPES],
             extensions=[Observe, codes, Masking, *limiting],
+            execution_context_class=Executor,
         )
     fastpath.install(built)
     return built

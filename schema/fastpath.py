@@ -16,9 +16,18 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLNamedType, GraphQLObjectType, is_leaf_type
+from graphql import (
+    GraphQLNamedType,
+    GraphQLObjectType,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+)
 from graphql import get_named_type as named
+from graphql import get_nullable_type as nullable
 from strawberry.types.base import StrawberryObjectDefinition
+
+from schema.execution import Attribute
 
 HOT: Mapping[str, tuple[str, ...]] = {
     "KeyResult": ("progress",),
@@ -47,8 +56,10 @@ def install(schema: strawberry.Schema, hot: Mapping[str, tuple[str, ...]] = HOT)
 
 
 def _plain_attributes(schema: strawberry.Schema) -> None:
-    """A field with no resolver, extension or permission class reads its attribute; strawberry
-    gets there through two more calls per field, and a dashboard has 1,500 such fields."""
+    """A field with no resolver, extension, permission class or argument reads its attribute;
+    strawberry gets there through two more calls per field, and a dashboard has 1,500 such
+    fields. Its resolver is an `Attribute`, which `schema.execution.Executor` answers itself
+    when the field is a scalar or an enum."""
     for name, graphql_type in schema._schema.type_map.items():
         definition = schema.get_type_by_name(name)
         if not isinstance(graphql_type, GraphQLObjectType) or not isinstance(
@@ -59,15 +70,16 @@ def _plain_attributes(schema: strawberry.Schema) -> None:
             if field.base_resolver or field.extensions or field.permission_classes:
                 continue
             graphql_name = schema.config.name_converter.from_field(field)
-            if graphql_name in graphql_type.fields:
-                graphql_type.fields[graphql_name].resolve = _attribute(field.python_name)
-
-
-def _attribute(name: str) -> Callable[..., Any]:
-    def resolve(source: Any, _: Any) -> Any:
-        return getattr(source, name)
-
-    return resolve
+            graphql_field = graphql_type.fields.get(graphql_name)
+            if graphql_field is None or graphql_field.args:
+                continue
+            kind = graphql_field.type
+            leaf = named(kind)
+            graphql_field.resolve = Attribute(
+                field.python_name,
+                leaf if is_leaf_type(leaf) and not is_list_type(nullable(kind)) else None,
+                non_null=is_non_null_type(kind),
+            )
 
 
 def _unwrapped(

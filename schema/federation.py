@@ -16,6 +16,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.types.base import get_object_definition
 
+from schema.execution import Executor
 from schema.mutations import Mutation
 from schema.nodes import Node
 from schema.queries import Query
@@ -39,6 +40,7 @@ def build_subgraph(
     types: Sequence[type],
     extensions: Sequence[Callable[[], SchemaExtension] | type[SchemaExtension]],
     schema_class: type[strawberry.federation.Schema],
+    execution_context_class: type[Executor],
 ) -> strawberry.federation.Schema:
     """The federated schema: the same operations plus `_service` and `_entities`."""
     _keyed()
@@ -48,6 +50,7 @@ def build_subgraph(
         subscription=Subscription,
         types=[Node, *types],
         extensions=list(extensions),
+        execution_context_class=execution_context_class,
     )
 
 

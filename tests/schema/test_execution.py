@@ -1,0 +1,156 @@
+"""Attribute leaves answered by the executor itself (schema.execution): the same data, errors
+and paths as graphql-core's own execution, and every field through graphql-core when a schema
+extension wraps the resolvers."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
+
+import pytest
+import strawberry
+from graphql import GraphQLObjectType
+from strawberry.extensions import SchemaExtension
+
+from schema.execution import Attribute, Executor
+from schema.fastpath import install
+
+
+@strawberry.enum
+class Mood(enum.Enum):
+    CALM = "calm"
+    CROSS = "cross"
+
+
+@strawberry.type
+class Leafy:
+    name: str
+    nickname: str | None
+    mood: Mood
+    score: float
+    tags: list[str]
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+class Broken:
+    """A source whose `name` fails as it is read, and whose `score` is not a float."""
+
+    nickname = None
+    mood = Mood.CALM
+    tags: ClassVar[list[str]] = []
+    score = "high"
+
+    @property
+    def name(self) -> str:
+        raise ValueError("no name today")
+
+
+def leaves() -> list[Any]:
+    return [
+        Leafy(name="ada", nickname=None, mood=Mood.CROSS, score=0.5, tags=["a"]),
+        Leafy(name=None, nickname="x", mood=Mood.CALM, score=1.0, tags=[]),  # type: ignore[arg-type]
+        Broken(),
+    ]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def leaves(self) -> list[Leafy | None]:
+        return leaves()
+
+    @strawberry.field
+    def leaf(self) -> Leafy:
+        return cast(Leafy, leaves()[1])
+
+
+DOCUMENT = """
+{
+  leaves { name nickname mood score tags shout __typename alias: name }
+  leaf { nickname name }
+}
+"""
+
+
+def built(*, short: bool, extensions: list[type[SchemaExtension]] | None = None) -> Any:
+    made = strawberry.Schema(
+        query=Query,
+        extensions=extensions or [],
+        execution_context_class=Executor if short else None,
+    )
+    if short:
+        install(made, {})
+    return made
+
+
+def outcome(result: Any) -> tuple[Any, list[tuple[str, Any, Any]]]:
+    errors = sorted(
+        (e.message, e.path, [(loc.line, loc.column) for loc in e.locations or []])
+        for e in result.errors or []
+    )
+    return result.data, errors
+
+
+async def test_attribute_leaves_answer_as_graphql_core_does() -> None:
+    short = await built(short=True).execute(DOCUMENT)
+    plain = await built(short=False).execute(DOCUMENT)
+    data, errors = outcome(short)
+    assert data is None  # `leaf.name` is null in a non-null field, and leaf is non-null
+    assert (data, errors) == outcome(plain)
+    messages = {message for message, _, _ in errors}
+    assert "Cannot return null for non-nullable field Leafy.name." in messages
+    assert "no name today" in messages
+    # A value its scalar cannot represent: the item is nulled, the rest of the list answered.
+    lone = "{ leaves { nickname mood score } }"
+    data, errors = outcome(await built(short=True).execute(lone))
+    assert (data, errors) == outcome(await built(short=False).execute(lone))
+    assert data == {
+        "leaves": [
+            {"nickname": None, "mood": "CROSS", "score": 0.5},
+            {"nickname": "x", "mood": "CALM", "score": 1.0},
+            None,
+        ]
+    }
+    [(message, path, _)] = errors
+    assert message.startswith("Float cannot represent")
+    assert path == ["leaves", 2, "score"]
+
+
+def test_only_scalar_and_enum_attributes_are_answered_by_the_executor() -> None:
+    made = built(short=True)
+    kind = made._schema.get_type("Leafy")
+    assert isinstance(kind, GraphQLObjectType)
+    resolvers = {name: field.resolve for name, field in kind.fields.items()}
+    for name in ("name", "nickname", "mood", "score"):
+        resolve = resolvers[name]
+        assert isinstance(resolve, Attribute), name
+        assert resolve.leaf is not None, name
+    tags = resolvers["tags"]
+    assert isinstance(tags, Attribute)
+    assert tags.leaf is None  # a list: graphql-core's
+    assert not isinstance(resolvers["shout"], Attribute)
+
+
+class Upper(SchemaExtension):
+    """Middleware that sees every field: it must still see the attribute leaves."""
+
+    seen: ClassVar[list[str]] = []
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        Upper.seen.append(info.field_name)
+        return _next(root, info, *args, **kwargs)
+
+
+@pytest.mark.parametrize("short", [True, False])
+async def test_with_middleware_every_field_goes_through_it(short: bool) -> None:
+    Upper.seen = []
+    result = await built(short=short, extensions=[Upper]).execute("{ leaf { nickname mood } }")
+    assert result.errors is None
+    assert result.data == {"leaf": {"nickname": "x", "mood": "CALM"}}
+    assert sorted(Upper.seen) == ["leaf", "mood", "nickname"]
