@@ -28,7 +28,7 @@ from service.domain.model import (
 from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.okrs.common import evaluate_scope, whole_second
-from service.store.cache import CachedYear, YearCache
+from service.store.cache import CachedOrganization, CachedYear, YearCache
 from service.store.interface import Store, YearScope
 
 OrgKey = tuple[str, str]
@@ -138,11 +138,11 @@ class Loaders:
 
     @cached_property
     def department_by_id(self) -> DataLoader[OrgKey, Department | None]:
-        return _entities(self.store.get_departments)
+        return _entities(self._departments)
 
     @cached_property
     def cycle_by_id(self) -> DataLoader[OrgKey, Cycle | None]:
-        return _entities(self.store.get_cycles)
+        return _entities(self._cycles_by_id)
 
     @cached_property
     def objective_by_id(self) -> DataLoader[OrgKey, Objective | None]:
@@ -166,7 +166,7 @@ class Loaders:
 
     @cached_property
     def departments_by_organization(self) -> DataLoader[str, list[Department]]:
-        return _each(self.store.list_departments)
+        return _each(self._departments_of)
 
     @cached_property
     def cycles_by_organization_year(self) -> DataLoader[tuple[str, int | None], list[Cycle]]:
@@ -197,6 +197,18 @@ class Loaders:
         return _each(self._year)
 
     @cached_property
+    def version_by_organization(self) -> DataLoader[str, int]:
+        """The organization's version, read once per request: every cached year and cached
+        organization the request uses is the one of this version."""
+        return _each(self.store.version)
+
+    @cached_property
+    def cached_organization(self) -> DataLoader[str, CachedOrganization | None]:
+        """The organization, its departments and cycles from the shared cache. Only with a
+        cache (`Loaders.cache`)."""
+        return _each(self._cached_organization)
+
+    @cached_property
     def cached_year(self) -> DataLoader[tuple[str, int], CachedYear]:
         """The year from the shared cache, with its version: one version read per request.
         Only with a cache (`Loaders.cache`)."""
@@ -214,13 +226,47 @@ class Loaders:
     def evaluation_by_year(self) -> DataLoader[EvaluationKey, Evaluation | None]:
         return _each(self._evaluation)
 
+    # With a cache, an organization, its departments and its cycles come from the cached
+    # organization of the request's version: a dashboard costs that one version read.
+
     async def _organizations(self, keys: Sequence[str]) -> list[Organization | None]:
+        if self.cache is not None:
+            cached = await self.cached_organization.load_many(keys)
+            return [None if c is None else c.organization for c in cached]
         found = {o.id: o for o in await self.store.get_organizations(list(dict.fromkeys(keys)))}
         return [found.get(key) for key in keys]
 
+    async def _departments(self, org_id: str, ids: Sequence[str]) -> list[Department]:
+        if self.cache is None:
+            return await self.store.get_departments(org_id, ids)
+        cached = await self.cached_organization.load(org_id)
+        known = {} if cached is None else cached.department_by_id
+        return [known[i] for i in ids if i in known]
+
+    async def _departments_of(self, org_id: str) -> list[Department]:
+        if self.cache is None:
+            return await self.store.list_departments(org_id)
+        cached = await self.cached_organization.load(org_id)
+        return [] if cached is None else cached.departments
+
+    async def _cycles_by_id(self, org_id: str, ids: Sequence[str]) -> list[Cycle]:
+        if self.cache is None:
+            return await self.store.get_cycles(org_id, ids)
+        cached = await self.cached_organization.load(org_id)
+        known = {} if cached is None else cached.cycle_by_id
+        return [known[i] for i in ids if i in known]
+
     async def _cycles(self, key: tuple[str, int | None]) -> list[Cycle]:
         org_id, year = key
-        return await self.store.list_cycles(org_id, year=year)
+        if self.cache is None:
+            return await self.store.list_cycles(org_id, year=year)
+        cached = await self.cached_organization.load(org_id)
+        return [] if cached is None else cached.cycles_of(year)
+
+    async def _cached_organization(self, org_id: str) -> CachedOrganization | None:
+        assert self.cache is not None, "a cached organization needs a cache"
+        version = await self.version_by_organization.load(org_id)
+        return await self.cache.organization(self.store, org_id, version)
 
     async def _key_results_of(self, org_id: str, objective_ids: list[str]) -> list[KeyResult]:
         return (await self.store.find_key_results(org_id, objective_ids=objective_ids)).items
@@ -278,7 +324,8 @@ class Loaders:
 
     async def _cached_year(self, key: tuple[str, int]) -> CachedYear:
         assert self.cache is not None, "a cached year needs a cache"
-        return await self.cache.year(self.store, *key)
+        version = await self.version_by_organization.load(key[0])
+        return await self.cache.year(self.store, *key, version=version)
 
     async def _history(self, key: tuple[str, int]) -> tuple[YearScope, History]:
         """A year and every check-in of its key results: one read, then any instant is cheap."""

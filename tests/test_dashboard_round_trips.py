@@ -130,6 +130,11 @@ async def test_the_year_cache_changes_the_cost_never_the_numbers() -> None:
     assert (board, tree) == await dashboard(cached=False)
     assert await dashboard(cached=True) == await dashboard(cached=False)  # now from the cache
     assert cache.hits >= 1
+    before = store.round_trips
+    warm = build_context(store, clock=lambda: NOW, cache=cache)
+    again = await schema.execute(DASHBOARD, variable_values=variables, context_value=warm)
+    assert again.data == board
+    assert store.round_trips - before == 1  # the organization's version: the rest is cached
     objectives = board["quarter"]["objectives"]["nodes"]
     assert any(k["progress"]["blockedBy"] for o in objectives for k in o["keyResults"])
     assert tree["organization"]["globalObjective"]["children"]

@@ -6,6 +6,10 @@ version (one small read, `Store.version`); only when that moved is the year read
 instance keeps its own cache and sees every other instance's writes through the version, so
 nothing has to be told to forget anything.
 
+The organization itself, its departments and its cycles are kept the same way (`organization`):
+a dashboard names them all, and with them kept it costs the one version read and nothing more.
+Version 0 (an organization no write has touched, or one the caller may not see) is never kept.
+
 A cached year also keeps its last few evaluations (`evaluated`): a dashboard polled by many
 people asks for the same year at the same instant (requests compute at whole seconds), and an
 evaluation is a pure function of the year, the policy and the instant.
@@ -15,10 +19,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from service.domain.model import KeyResult, Objective, Policy
+from service.domain.model import Cycle, Department, KeyResult, Objective, Organization, Policy
 from service.domain.rollup import Evaluation
 from service.store.interface import Page, Store, YearScope
 
@@ -86,13 +90,49 @@ def _by_id(item: Objective | KeyResult) -> str:
     return item.id
 
 
+@dataclass(frozen=True, slots=True)
+class CachedOrganization:
+    """An organization as the store held it at `version`: itself, its departments (in
+    `Store.list_departments` order) and every cycle of it (in `Store.list_cycles` order)."""
+
+    version: int
+    organization: Organization
+    departments: list[Department]
+    cycles: list[Cycle]
+    department_by_id: dict[str, Department]
+    cycle_by_id: dict[str, Cycle]
+
+    @classmethod
+    def of(
+        cls,
+        version: int,
+        organization: Organization,
+        departments: list[Department],
+        cycles: list[Cycle],
+    ) -> CachedOrganization:
+        return cls(
+            version,
+            organization,
+            departments,
+            cycles,
+            {d.id: d for d in departments},
+            {c.id: c for c in cycles},
+        )
+
+    def cycles_of(self, year: int | None) -> list[Cycle]:
+        """The cycles of `year` (every cycle for None), as `Store.list_cycles` returns them."""
+        return self.cycles if year is None else [c for c in self.cycles if c.year == year]
+
+
 class YearCache:
-    """At most `capacity` years, least recently used out first; safe to share by all requests
-    of a process (entries are immutable values)."""
+    """At most `capacity` years and as many organizations, least recently used out first;
+    safe to share by all requests of a process (entries are immutable values). `hits` and
+    `misses` count years."""
 
     def __init__(self, capacity: int = 256) -> None:
         self.capacity = capacity
         self._years: OrderedDict[tuple[str, int], CachedYear] = OrderedDict()
+        self._organizations: OrderedDict[str, CachedOrganization] = OrderedDict()
         self.hits = 0
         self.misses = 0
         self.evaluations = 0
@@ -145,19 +185,50 @@ class YearCache:
     def offer(self, org_id: str, year: int, version: int, scope: YearScope) -> CachedYear:
         """Keep `scope` as the year at `version`, when the caller knows it exactly (a writer
         that changed one key result and saw the version move by its own write alone), so the
-        next use does not read the year again."""
+        next use does not read the year again. Such a write changes key results only, so the
+        organization kept at the version before is the organization at `version` too."""
         entry = CachedYear(version, scope)
         self._keep((org_id, year), entry)
+        kept = self._organizations.get(org_id)
+        if kept is not None and kept.version == version - 1:
+            self._organizations[org_id] = replace(kept, version=version)
         return entry
 
-    async def year(self, store: Store, org_id: str, year: int) -> CachedYear:
-        """The year as the store holds it now, with its version."""
+    async def organization(
+        self, store: Store, org_id: str, version: int
+    ) -> CachedOrganization | None:
+        """The organization, its departments and its cycles as the store holds them at
+        `version` (read just before by the caller, from `store`); None if there is none."""
+        found = self._organizations.get(org_id)
+        if found is not None and found.version == version and version > 0:
+            self._organizations.move_to_end(org_id)
+            return found
+        organizations = await store.get_organizations([org_id])
+        if not organizations:
+            return None
+        departments = await store.list_departments(org_id)
+        entry = CachedOrganization.of(
+            version, organizations[0], departments, await store.list_cycles(org_id)
+        )
+        if version > 0 and (found is None or found.version < version):
+            self._organizations[org_id] = entry
+            self._organizations.move_to_end(org_id)
+            while len(self._organizations) > self.capacity:
+                self._organizations.popitem(last=False)
+        return entry
+
+    async def year(
+        self, store: Store, org_id: str, year: int, *, version: int | None = None
+    ) -> CachedYear:
+        """The year as the store holds it now (at `version`, when the caller has just read it
+        from `store`), with its version."""
         key = (org_id, year)
         # The version is read before the year: a write racing with the read leaves an entry
         # tagged with the older version, which the next use reads again.
-        version = await store.version(org_id)
+        if version is None:
+            version = await store.version(org_id)
         found = self._years.get(key)
-        if found is not None and found.version == version:
+        if found is not None and found.version == version and version > 0:
             self.hits += 1
             self._years.move_to_end(key)
             return found
@@ -167,6 +238,8 @@ class YearCache:
         return entry
 
     def _keep(self, key: tuple[str, int], entry: CachedYear) -> None:
+        if entry.version == 0:
+            return  # see the module's doc
         found = self._years.get(key)
         if found is not None and found.version > entry.version:
             return  # a newer year is kept already

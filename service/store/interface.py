@@ -262,7 +262,8 @@ class Store(Protocol):
 
     async def version(self, org_id: str) -> int:
         """A number that moves on whenever a write changes what `load_year` returns for any
-        year of the organization (0 before any); one cheap read, for caches of years."""
+        year of the organization, or the organization itself, its departments or its cycles
+        (0 before any write); one cheap read, for caches of years and organizations."""
 
     # Events --------------------------------------------------------------------------------
     async def next_sequence(self, org_id: str) -> int:

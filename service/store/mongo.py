@@ -54,17 +54,20 @@ def _org_of(first: object) -> str | None:
     """The organization a write names in its first argument: an id, an entity, or a batch."""
     if isinstance(first, str):
         return first
+    if isinstance(first, Organization):
+        return first.id
     if isinstance(first, Sequence):
         return _org_of(first[0]) if first else None
     org_id = getattr(first, "org_id", None)
     return org_id if isinstance(org_id, str) else None
 
 
-def _changes_year(
+def _moves_version(
     method: Callable[Concatenate[MongoStore, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[MongoStore, P], Coroutine[Any, Any, R]]:
-    """A write that changes what `load_year` returns moves the organization's version on, so
-    every instance's cached years of that organization are read again (`YearCache`)."""
+    """A write that changes what `load_year` returns, or the organization itself or its
+    departments, moves the organization's version on, so every instance's cached years and
+    organization of it are read again (`YearCache`)."""
 
     async def write(self: MongoStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
         result = await method(self, *args, **kwargs)
@@ -91,9 +94,11 @@ class MongoStore(MongoReads):
             await self._create_index(name, keys, unique=unique)
 
     # Organizations -------------------------------------------------------------------------
+    @_moves_version
     async def insert_organization(self, org: Organization) -> None:
         await self._insert(ORGS, d.organization_doc(org), f"the slug {org.slug!r} is taken already")
 
+    @_moves_version
     async def update_organization(self, org: Organization) -> None:
         fields = d.organization_doc(org)
         del fields["_id"], fields["slug"]
@@ -116,6 +121,7 @@ class MongoStore(MongoReads):
         return await self._page(ORGS, query, d.organization_of, after=after, limit=limit)
 
     # Departments ---------------------------------------------------------------------------
+    @_moves_version
     async def insert_department(self, department: Department) -> None:
         await self._insert(
             DEPARTMENTS,
@@ -131,7 +137,7 @@ class MongoStore(MongoReads):
         return [d.department_of(doc) for doc in await self._by_ids(DEPARTMENTS, org_id, ids)]
 
     # Cycles --------------------------------------------------------------------------------
-    @_changes_year
+    @_moves_version
     async def insert_cycles(self, cycles: Sequence[Cycle]) -> None:
         if not cycles:
             return
@@ -164,7 +170,7 @@ class MongoStore(MongoReads):
         order = [("startsAt", 1), ("endsAt", -1), ("_id", 1)]
         return [d.cycle_of(doc) for doc in await self._find(CYCLES, query, sort=order)]
 
-    @_changes_year
+    @_moves_version
     async def close_cycle(self, org_id: str, cycle_id: str, closed_at: datetime) -> bool:
         # A conditional replace, not `$set`: nx-27017 stores a datetime given to `$set` as text.
         docs = await self._find(CYCLES, {"_id": cycle_id, "orgId": org_id}, limit=1)
@@ -177,16 +183,16 @@ class MongoStore(MongoReads):
         return bool(result.modified_count)
 
     # Objectives ----------------------------------------------------------------------------
-    @_changes_year
+    @_moves_version
     async def insert_objective(self, objective: Objective) -> None:
         await self._insert(OBJECTIVES, d.objective_doc(objective))
 
-    @_changes_year
+    @_moves_version
     async def update_objective(self, objective: Objective) -> None:
         query = {"_id": objective.id, "orgId": objective.org_id}
         await self._set(OBJECTIVES, query, d.objective_fields(objective))
 
-    @_changes_year
+    @_moves_version
     async def delete_objective(self, org_id: str, objective_id: str) -> None:
         await self._delete_many(OBJECTIVES, {"_id": objective_id, "orgId": org_id})
         # Key results go last, so that a retry after a failure midway still finds them.
@@ -247,17 +253,17 @@ class MongoStore(MongoReads):
         return await self._count(OBJECTIVES, query)
 
     # Key results ---------------------------------------------------------------------------
-    @_changes_year
+    @_moves_version
     async def insert_key_result(self, key_result: KeyResult) -> None:
         await self._insert(KEY_RESULTS, d.key_result_doc(key_result))
 
-    @_changes_year
+    @_moves_version
     async def insert_key_results(self, key_results: Sequence[KeyResult]) -> None:
         if key_results:
             docs = [d.key_result_doc(kr) for kr in key_results]
             await self._call(lambda: self._coll(KEY_RESULTS).insert_many(docs))
 
-    @_changes_year
+    @_moves_version
     async def update_key_result(self, key_result: KeyResult) -> None:
         query: Doc = {"_id": key_result.id, "orgId": key_result.org_id}
         await self._set(KEY_RESULTS, query, d.key_result_editable(key_result))
@@ -270,7 +276,7 @@ class MongoStore(MongoReads):
                 {"currentValue": float(key_result.start_value)},
             )
 
-    @_changes_year
+    @_moves_version
     async def delete_key_result(self, org_id: str, key_result_id: str) -> None:
         await self._delete_many(KEY_RESULTS, {"_id": key_result_id, "orgId": org_id})
         await self._delete_many(CHECK_INS, {"orgId": org_id, "keyResultId": key_result_id})
@@ -298,7 +304,7 @@ class MongoStore(MongoReads):
             query["departmentId"] = department_id
         return await self._page(KEY_RESULTS, query, d.key_result_of, after=after, limit=limit)
 
-    @_changes_year
+    @_moves_version
     async def add_dependency(self, org_id: str, key_result_id: str, depends_on_id: str) -> None:
         await self._update_many(
             KEY_RESULTS,
@@ -306,7 +312,7 @@ class MongoStore(MongoReads):
             {"$addToSet": {"dependsOn": depends_on_id}},
         )
 
-    @_changes_year
+    @_moves_version
     async def remove_dependency(self, org_id: str, key_result_id: str, depends_on_id: str) -> None:
         await self._update_many(
             KEY_RESULTS,
@@ -314,7 +320,7 @@ class MongoStore(MongoReads):
             {"$pull": {"dependsOn": depends_on_id}},
         )
 
-    @_changes_year
+    @_moves_version
     async def set_scores(self, org_id: str, scores: dict[str, float], kind: str) -> None:
         if kind not in _SCORED:
             raise ValueError(f"kind is 'key_results' or 'objectives', not {kind!r}")
@@ -329,7 +335,7 @@ class MongoStore(MongoReads):
         await self._call(lambda: self._coll(_SCORED[kind]).bulk_write(ops, ordered=False))
 
     # Check-ins -----------------------------------------------------------------------------
-    @_changes_year
+    @_moves_version
     async def append_check_in(self, check_in: CheckIn) -> tuple[CheckIn, bool]:
         doc = d.check_in_doc(check_in)
         try:
@@ -350,7 +356,7 @@ class MongoStore(MongoReads):
         await self._set(KEY_RESULTS, query, current)
         return d.check_in_of(doc), True
 
-    @_changes_year
+    @_moves_version
     async def delete_check_in(self, org_id: str, check_in_id: str) -> CheckIn | None:
         query = {"_id": check_in_id, "orgId": org_id}
         deleted = await self._call(lambda: self._coll(CHECK_INS).find_one_and_delete(query))

@@ -14,10 +14,12 @@ from schema.context import signed_in_context
 from schema.ids import to_global_id
 from service.auth import Principal, Role
 from service.okrs import check_ins, initiatives, objectives
+from service.store.cache import YearCache
 from tests.okrs.conftest import NOW, Backend, World, build_world
 from tests.okrs.conftest import backend as backend  # the fixture, shared
 
 ADMIN_OF_A = Principal(subject="ana", organization="alpha", role=Role.ADMIN)
+ADMIN_OF_B = Principal(subject="bo", organization="beta", role=Role.ADMIN)
 NEVER = "0" * 32  # a local id no organization holds
 
 
@@ -74,8 +76,15 @@ async def worlds(backend: Backend) -> tuple[World, Ids, Ids]:
     return alpha, await ids_of(backend, beta), unknown(alpha)
 
 
-async def run(backend: Backend, query: str, **variables: Any) -> dict[str, Any]:
-    context = await signed_in_context(backend.store, ADMIN_OF_A, clock=lambda: NOW)
+async def run(
+    backend: Backend,
+    query: str,
+    *,
+    principal: Principal = ADMIN_OF_A,
+    cache: YearCache | None = None,
+    **variables: Any,
+) -> dict[str, Any]:
+    context = await signed_in_context(backend.store, principal, clock=lambda: NOW, cache=cache)
     result = await schema.execute(query, variable_values=variables, context_value=context)
     errors = [
         {"message": e.message, "code": (e.extensions or {}).get("code")}
@@ -127,16 +136,29 @@ QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["no cache", "shared cache"])
 @pytest.mark.parametrize(
     ("what", "query", "kind"), QUERIES, ids=[q[0] + ":" + q[2] for q in QUERIES]
 )
 async def test_queries_treat_another_organizations_ids_as_unknown(
-    backend: Backend, worlds: tuple[World, Ids, Ids], what: str, query: str, kind: str
+    backend: Backend,
+    worlds: tuple[World, Ids, Ids],
+    what: str,
+    query: str,
+    kind: str,
+    shared: bool,
 ) -> None:
     alpha, beta, never = worlds
     org = to_global_id("Organization", alpha.org.id, alpha.org.id)
-    theirs = await run(backend, query, id=getattr(beta, kind), org=org)
-    nothing = await run(backend, query, id=getattr(never, kind), org=org)
+    cache = YearCache() if shared else None
+    if cache is not None:
+        # The server's cache is shared by every organization: beta's own admin fills it first.
+        mine = await run(
+            backend, query, principal=ADMIN_OF_B, cache=cache, id=getattr(beta, kind), org=beta.org
+        )
+        assert not mine["errors"]
+    theirs = await run(backend, query, cache=cache, id=getattr(beta, kind), org=org)
+    nothing = await run(backend, query, cache=cache, id=getattr(never, kind), org=org)
     assert theirs == nothing
     assert "beta" not in str(theirs)
 
@@ -286,7 +308,7 @@ async def test_mutations_treat_another_organizations_ids_as_unknown_and_change_n
         "cycle": to_global_id("Cycle", alpha.org.id, alpha.quarters[1].id),
         "org": to_global_id("Organization", alpha.org.id, alpha.org.id),
     }
-    used = {k: v for k, v in mine.items() if f"${k}" in head}
+    used: dict[str, Any] = {k: v for k, v in mine.items() if f"${k}" in head}
     before = await backend.snapshot()
     theirs = await run(backend, operation, id=getattr(beta, kind), **used)
     assert await backend.snapshot() == before

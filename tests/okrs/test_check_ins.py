@@ -293,12 +293,26 @@ async def test_a_check_in_leaves_its_exact_year_in_the_cache(
             cache=cache,
         )
 
+    kept = await cache.organization(store, org, await store.version(org))
     first = await check_in(120)
     misses = cache.misses
     before = store.round_trips
     scope = await cache.load_year(store, org, year)
     assert store.round_trips - before == 1  # the version only: the write left its year
     assert cache.misses == misses
+    # A check-in changes no organization, department or cycle: the organization kept before
+    # is kept at the new version too.
+    before = store.round_trips
+    carried = await cache.organization(store, org, await store.version(org))
+    assert store.round_trips - before == 1
+    assert carried is not None
+    assert kept is not None
+    assert carried.version == kept.version + 1
+    assert (carried.organization, carried.departments, carried.cycles) == (
+        kept.organization,
+        kept.departments,
+        kept.cycles,
+    )
     assert scope == await store.load_year(org, year)
     # The change it reported is the cached evaluation's: no one evaluates that year again.
     offered = await cache.evaluated(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from service.domain.model import Policy
 from service.domain.rollup import Evaluation
 from service.okrs.common import evaluate_scope
-from service.store.cache import EVALUATIONS_KEPT, YearCache
+from service.store.cache import EVALUATIONS_KEPT, CachedOrganization, YearCache
 from service.store.interface import Store, YearScope
 from service.store.mongo import MongoStore
 from tests.store import factory
@@ -40,7 +40,19 @@ async def test_every_write_that_changes_a_year_moves_the_version_and_reads_do_no
     assert await moved()
     await store.close_cycle(org, world.cycles[1].id, world.cycles[1].ends_at)
     assert await moved()
+    # The organization itself and its departments are cached at a version too.
+    await store.update_organization(replace(world.org, name="Renamed"))
+    assert await moved()
+    await store.insert_department(factory.department(org, "Legal"))
+    assert await moved()
+    await store.list_departments(org)
+    await store.list_cycles(org)
+    await store.get_organizations([org])
+    assert not await moved()
     assert await store.version(factory.new_id()) == 0  # another organization: untouched
+    newcomer = factory.organization()
+    await store.insert_organization(newcomer)
+    assert await store.version(newcomer.id) == 1  # never 0: caches keep nothing at 0
 
 
 async def test_a_cached_year_costs_one_read_until_a_write_moves_the_version(
@@ -156,3 +168,45 @@ async def test_a_cached_year_lists_and_pages_as_the_store_does(store: Store, wor
     for o in [world.global_objective, world.q1]:
         children = await store.find_objectives(org, parent_ids=[o.id])
         assert cached.children_of_objective(o.id) == children.items
+
+
+async def test_a_cached_organization_costs_nothing_past_the_version_until_a_write_moves_it(
+    store: Store, world: World
+) -> None:
+    cache = YearCache()
+    org = world.org.id
+
+    async def cached() -> CachedOrganization | None:
+        return await cache.organization(store, org, await store.version(org))
+
+    first = await cached()
+    assert first is not None
+    assert first.organization == world.org
+    assert first.departments == await store.list_departments(org)
+    assert first.cycles == await store.list_cycles(org)
+    assert first.cycles_of(2027) == await store.list_cycles(org, year=2027)
+    assert first.cycles_of(1999) == []
+    before = store.round_trips
+    assert await cached() is first
+    assert store.round_trips - before == 1  # the version only
+    legal = factory.department(org, "Legal")
+    await store.insert_department(legal)
+    fresh = await cached()
+    assert fresh is not None
+    assert fresh.department_by_id[legal.id] == legal
+    assert legal in fresh.departments
+    assert await cache.organization(store, factory.new_id(), 0) is None  # no such organization
+
+
+async def test_nothing_is_kept_at_version_0(store: Store, world: World) -> None:
+    """Version 0 is what a tenant's store answers for another organization: an entry kept at 0
+    could be served to a reader who must not see it."""
+    cache = YearCache()
+    org = world.org.id
+    before = store.round_trips
+    assert await cache.organization(store, org, 0) is not None
+    assert await cache.organization(store, org, 0) is not None
+    assert store.round_trips - before == 6  # read both times: organization, departments, cycles
+    await cache.year(store, org, 2027, version=0)
+    await cache.year(store, org, 2027, version=0)
+    assert (cache.hits, cache.misses) == (0, 2)
