@@ -7,7 +7,8 @@ that read an attribute of an object already in hand (a title, a value, a status)
 them all of that comes down to reading the attribute and coercing it. `Executor` does just
 that for fields whose resolver is an `Attribute` (schema/fastpath.py installs one on every
 plain attribute) and whose type is a scalar or an enum, with graphql-core's own errors and
-null handling; every other field goes through graphql-core unchanged.
+null handling; every other field goes through graphql-core unchanged. It also remembers, per
+field of the document, that a list is not streamed (see `get_stream_usage`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLLeafType, GraphQLObjectType
-from graphql.pyutils import Path, Undefined, UndefinedType
+from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.executor import StreamUsage
+from graphql.pyutils import Path, Undefined
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -45,34 +49,105 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # goes through graphql-core, so that the middleware sees it. (Copies made for deferred
         # work and subscription events keep this.)
         self._wrapped = manager is not None and bool(manager.middlewares)
+        self._streams: dict[int, tuple[Any, StreamUsage | None]] = {}
 
-    def execute_field(
+    def get_stream_usage(self, field_details_list: Any, path: Path) -> StreamUsage | None:
+        """Whether a list is streamed (`@stream`), asked once per field of the document, not
+        once per list: graphql-core remembers only the lists it streams, so for every other
+        list of a response it raised and caught a KeyError and read the directives again."""
+        if isinstance(path.key, int):
+            return None  # an inner list of a list is never streamed
+        found = self._streams.get(id(field_details_list))
+        if found is None:
+            usage = super().get_stream_usage(field_details_list, path)
+            # The list is kept with its answer, so that its id cannot be reused meanwhile.
+            found = self._streams[id(field_details_list)] = (field_details_list, usage)
+        return found[1]
+
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Path,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
         position_context: Any,
-    ) -> Any | UndefinedType:
-        name = field_details_list[0].node.name.value
-        field = parent_type.fields.get(name)  # None for __typename: graphql-core's business
-        resolve = None if field is None else field.resolve
-        if type(resolve) is not Attribute or resolve.leaf is None or self._wrapped:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
+    ) -> Any:
+        """graphql-core's `execute_fields`, with attribute leaves answered in the loop itself:
+        no path, resolve info, resolver call or completion walk for them (a path is made only
+        for an error's location)."""
+        if self._wrapped:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
             )
-        assert field is not None  # resolve came from it
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        fields = parent_type.fields
         try:
-            value = getattr(source, resolve.name)
-            if isinstance(value, Exception):
-                raise value
-            if value is None or value is Undefined:
-                if resolve.non_null:
-                    raise TypeError(
-                        f"Cannot return null for non-nullable field {parent_type.name}.{name}."
-                    )
-                return None
-            return self.complete_leaf_value(resolve.leaf, value)
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, field.type, field_details_list, path)
-            return None
+            for response_name, field_details_list in grouped_field_set.items():
+                field_name = field_details_list[0].node.name.value
+                # None for __typename and the other meta fields: graphql-core's business.
+                field = fields.get(field_name)
+                resolve = None if field is None else field.resolve
+                if type(resolve) is Attribute and resolve.leaf is not None:
+                    try:
+                        value = getattr(source_value, resolve.name)
+                        if value is None or value is Undefined or isinstance(value, Exception):
+                            _null_or_raise(value, resolve, parent_type, field_name)
+                            value = None
+                        else:
+                            value = self.complete_leaf_value(resolve.leaf, value)
+                    except Exception as raw_error:
+                        assert field is not None  # resolve came from it
+                        self.handle_field_error(
+                            raw_error,
+                            field.type,
+                            field_details_list,
+                            Path(path, response_name, parent_type.name),
+                        )
+                        value = None
+                    results[response_name] = value
+                    continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # Settle what other fields started: they may fail too.
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gathered(results, awaitable_fields)
+
+
+def _null_or_raise(
+    value: Any, resolve: Attribute, parent_type: GraphQLObjectType, field_name: str
+) -> None:
+    """What graphql-core's completion makes of an absent value or an exception: an error, or
+    (returning) a null."""
+    if isinstance(value, Exception):
+        raise value
+    if resolve.non_null:
+        raise TypeError(
+            f"Cannot return null for non-nullable field {parent_type.name}.{field_name}."
+        )
+
+
+async def _gathered(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    """`results` with its awaitable fields awaited together (as graphql-core does)."""
+    if len(awaitable_fields) == 1:
+        field = awaitable_fields[0]
+        results[field] = await results[field]
+    else:
+        awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results

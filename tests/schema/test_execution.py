@@ -10,8 +10,9 @@ from typing import Any, ClassVar, cast
 
 import pytest
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import ExperimentalIncrementalExecutionResults, GraphQLObjectType
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 
 from schema.execution import Attribute, Executor
 from schema.fastpath import install
@@ -154,3 +155,33 @@ async def test_with_middleware_every_field_goes_through_it(short: bool) -> None:
     assert result.errors is None
     assert result.data == {"leaf": {"nickname": "x", "mood": "CALM"}}
     assert sorted(Upper.seen) == ["leaf", "mood", "nickname"]
+
+
+async def test_a_streamed_list_is_streamed_as_graphql_core_streams_it() -> None:
+    """The executor remembers per field whether a list is streamed: a `@stream` list still is,
+    and a list beside it in the same document is not."""
+    document = """{
+      leaves @stream(initialCount: 1) { nickname mood }
+      again: leaves { mood }
+    }"""
+
+    async def parts(*, short: bool) -> list[Any]:
+        made = strawberry.Schema(
+            query=Query,
+            config=StrawberryConfig(enable_experimental_incremental_execution=True),
+            execution_context_class=Executor if short else None,
+        )
+        if short:
+            install(made, {})
+        result = await made.execute(document)
+        assert isinstance(result, ExperimentalIncrementalExecutionResults)
+        seen = [result.initial_result.formatted]
+        seen += [part.formatted async for part in result.subsequent_results]
+        return seen
+
+    streamed = await parts(short=True)
+    assert streamed == await parts(short=False)
+    first = streamed[0]["data"]
+    assert first["leaves"] == [{"nickname": None, "mood": "CROSS"}]
+    assert len(first["again"]) == 3
+    assert len(streamed) > 1
