@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from typing import TypeVar
 
 import strawberry
 
@@ -95,3 +97,22 @@ class UserErrorCode(enum.Enum):
     INVALID_PARENT = strawberry.enum_value(
         "INVALID_PARENT", description="The parent would put the objective inside its own subtree."
     )
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def mirror(api: type[E]) -> Callable[[enum.Enum], E]:
+    """The API enum member of a domain enum member (same value), by one dict lookup: a
+    dashboard converts a status per progress, and calling the enum class costs more."""
+    by_value = {member.value: member for member in api}
+
+    def of(domain_member: enum.Enum) -> E:
+        return by_value[domain_member.value]
+
+    return of
+
+
+status_of = mirror(ProgressStatus)
+kind_of = mirror(KeyResultKind)
+cycle_kind_of = mirror(CycleKind)

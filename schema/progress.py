@@ -11,7 +11,7 @@ import strawberry
 from graphql import GraphQLError
 
 from schema.context import Info
-from schema.enums import ProgressStatus
+from schema.enums import ProgressStatus, status_of
 from schema.ids import to_global_id
 from schema.nodes import Node, load_node
 from service.domain import calendar, model
@@ -54,9 +54,34 @@ class ExplanationInput:
 @strawberry.type(description="How a number was computed: formula, inputs and policy values.")
 class Explanation:
     formula: str = strawberry.field(description="The formula with the values put in.")
-    inputs: list[ExplanationInput] = strawberry.field(description="Every input, in order.")
-    policy: list[PolicyValue] = strawberry.field(description="The policy settings it used.")
-    status_reason: str = strawberry.field(description="Why the status is what it is.")
+    explained: strawberry.Private[DomainExplanation]
+    org_id: strawberry.Private[str]
+
+    # Inputs and policy are written out when asked for: a dashboard asks for formulas only.
+    @strawberry.field(description="Every input, in order.")
+    def inputs(self) -> list[ExplanationInput]:
+        def node_id(local: str | None, kind: str | None) -> strawberry.ID | None:
+            if local is None or kind is None:
+                return None
+            return strawberry.ID(to_global_id(kind, self.org_id, local))
+
+        return [
+            ExplanationInput(
+                label=i.label,
+                value=i.value,
+                weight=i.weight,
+                node_id=node_id(i.node_id, i.node_kind),
+            )
+            for i in self.explained.inputs
+        ]
+
+    @strawberry.field(description="The policy settings it used.")
+    def policy(self) -> list[PolicyValue]:
+        return [PolicyValue(name=n, value=v) for n, v in self.explained.policy]
+
+    @strawberry.field(description="Why the status is what it is.")
+    def status_reason(self) -> str:
+        return self.explained.status_reason
 
 
 _NONE: Mapping[str, model.KeyResult] = MappingProxyType({})
@@ -75,7 +100,8 @@ class Progress:
     )
     status: ProgressStatus = strawberry.field(description="The pace status (§3.3).")
     org_id: strawberry.Private[str]
-    explained: strawberry.Private[DomainExplanation]
+    measured: strawberry.Private[domain.Progress]
+    """The domain's progress: its explanation is written out only when asked for."""
     blocked_by_ids: strawberry.Private[tuple[str, ...]]
     evaluated: strawberry.Private[Mapping[str, model.KeyResult]]
     """The key results of the evaluation it comes from (upstream ones included)."""
@@ -104,7 +130,7 @@ class Progress:
     @strawberry.field(description="Formula, inputs and policy used.")
     def explanation(self) -> Explanation:
         # Written out only when asked for: formulas cost more than the numbers they explain.
-        return _explanation(self.explained, self.org_id)
+        return _explanation(self.measured.explanation, self.org_id)
 
     @classmethod
     def from_domain(
@@ -117,33 +143,19 @@ class Progress:
             value=result.value,
             attainment=result.attainment,
             expected=result.expected,
-            status=ProgressStatus(result.status.value),
+            status=status_of(result.status),
             org_id=org_id,
-            explained=result.explanation,
+            measured=result,
             blocked_by_ids=result.blocked_by,
             evaluated=evaluated,
         )
 
 
 def _explanation(explained: DomainExplanation, org_id: str) -> Explanation:
-    def node_id(local: str | None, kind: str | None) -> strawberry.ID | None:
-        if local is None or kind is None:
-            return None
-        return strawberry.ID(to_global_id(kind, org_id, local))
-
     return Explanation(
         formula=explained.formula,
-        inputs=[
-            ExplanationInput(
-                label=i.label,
-                value=i.value,
-                weight=i.weight,
-                node_id=node_id(i.node_id, i.node_kind),
-            )
-            for i in explained.inputs
-        ],
-        policy=[PolicyValue(name=n, value=v) for n, v in explained.policy],
-        status_reason=explained.status_reason,
+        explained=explained,
+        org_id=org_id,
     )
 
 

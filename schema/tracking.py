@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLError
 
 from schema.context import Info
-from schema.enums import ProgressStatus
+from schema.enums import ProgressStatus, status_of
 from schema.ids import to_global_id
 from schema.loaders import point
 from schema.nodes import Node, load_node
@@ -112,7 +112,7 @@ async def series(
                 at=at,
                 value=found.value,
                 expected=found.expected,
-                status=ProgressStatus(found.status.value),
+                status=status_of(found.status),
             )
         )
     return points

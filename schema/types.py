@@ -24,7 +24,7 @@ from schema import lookahead, tracking
 from schema import progress as progress_of
 from schema.connections import Connection, connection, window
 from schema.context import Info
-from schema.enums import CycleKind, KeyResultKind
+from schema.enums import CycleKind, KeyResultKind, cycle_kind_of, kind_of
 from schema.ids import to_global_id
 from schema.loaders import answer
 from schema.nodes import Node, argument_id, load_node
@@ -356,7 +356,7 @@ class Cycle(Node):
     def from_domain(cls, cycle: model.Cycle) -> Cycle:
         return cls(
             id=_gid("Cycle", cycle.org_id, cycle.id),
-            kind=CycleKind(cycle.kind.value),
+            kind=cycle_kind_of(cycle.kind),
             label=cycle.label,
             year=cycle.year,
             quarter=cycle.quarter,
@@ -568,7 +568,7 @@ class KeyResult(Node):
         return cls(
             id=_gid("KeyResult", kr.org_id, kr.id),
             title=kr.title,
-            kind=KeyResultKind(kr.kind.value),
+            kind=kind_of(kr.kind),
             unit=kr.unit,
             start_value=kr.start_value,
             target_value=kr.target_value,
