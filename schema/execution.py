@@ -8,14 +8,16 @@ them all of that comes down to reading the attribute and coercing it. `Executor`
 that for fields whose resolver is an `Attribute` (schema/fastpath.py installs one on every
 plain attribute) and whose type is a scalar or an enum, with graphql-core's own errors and
 null handling; every other field goes through graphql-core unchanged. It also remembers, per
-field of the document, that a list is not streamed (see `get_stream_usage`).
+field of the document, that a list is not streamed (see `get_stream_usage`), and completes a
+list that is not streamed in one loop (`complete_iterable_value`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from graphql import GraphQLLeafType, GraphQLObjectType
+from graphql import GraphQLLeafType, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.execution.executor import StreamUsage
 from graphql.pyutils import Path, Undefined
@@ -63,6 +65,56 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             # The list is kept with its answer, so that its id cannot be reused meanwhile.
             found = self._streams[id(field_details_list)] = (field_details_list, usage)
         return found[1]
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, for a list or tuple that is not streamed: one `for` over it, where
+        graphql-core steps an iterator until StopIteration and asks at every item whether to
+        stream (a dashboard has three hundred lists, most of them empty)."""
+        if not isinstance(items, list | tuple) or self.get_stream_usage(field_details_list, path):
+            return super().complete_iterable_value(
+                item_type, field_details_list, info, path, items, position_context
+            )
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                if is_awaitable(item):
+                    completed.append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path, position_context
+                        )
+                    )
+                    awaitable_indices.append(index)
+                elif self.complete_list_item_value(
+                    item,
+                    completed,
+                    item_type,
+                    field_details_list,
+                    info,
+                    item_path,
+                    position_context,
+                ):
+                    awaitable_indices.append(index)
+        except Exception:
+            # As graphql-core does: settle what was started, and what the rest of the list holds.
+            started = [completed[index] for index in awaitable_indices]
+            started += [item for item in items[len(completed) + 1 :] if is_awaitable(item)]
+            if started:
+                self.settle_in_background(started)
+            raise
+        if not awaitable_indices:
+            return completed
+        return _completed(completed, awaitable_indices)
 
     def execute_fields(
         self,
@@ -140,6 +192,18 @@ def _null_or_raise(
         raise TypeError(
             f"Cannot return null for non-nullable field {parent_type.name}.{field_name}."
         )
+
+
+async def _completed(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
+    """`completed` with its awaitable items awaited together (as graphql-core does)."""
+    if len(awaitable_indices) == 1:
+        index = awaitable_indices[0]
+        completed[index] = await completed[index]
+    else:
+        awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
+        for index, item in zip(awaitable_indices, awaited, strict=True):
+            completed[index] = item
+    return completed
 
 
 async def _gathered(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:

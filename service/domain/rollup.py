@@ -132,6 +132,11 @@ class Evaluation:
     # The scope's shape as `reevaluate` reads it, which no reading changes: made on its first use
     # and shared by the evaluations it returns (`service.domain.incremental`).
     structure: Structure | None = field(default=None, init=False, repr=False, compare=False)
+    # Rollups of cycles and departments asked of it so far: pure functions of the evaluation,
+    # asked again by every request that shares it (a department's walks every key result).
+    _rollups: dict[tuple[object, ...], Progress] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def expected(self, cycle_id: str) -> float:
         """The expected progress of a cycle at `now`."""
@@ -156,24 +161,35 @@ class Evaluation:
 
     def cycle(self, cycle_id: str) -> Progress:
         """A cycle's progress: the weighted mean over its top-level objectives."""
-        items = [self._item(o, self.objective_progress) for o in self.top_level(cycle_id)]
-        return combine(
-            items, expected=self.expected(cycle_id), what="cycle", policy=policy_items(self.policy)
-        )
+        key = ("cycle", cycle_id)
+        found = self._rollups.get(key)
+        if found is None:
+            items = [self._item(o, self.objective_progress) for o in self.top_level(cycle_id)]
+            found = self._rollups[key] = combine(
+                items,
+                expected=self.expected(cycle_id),
+                what="cycle",
+                policy=policy_items(self.policy),
+            )
+        return found
 
     def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Progress:
         """A department's progress: the weighted mean over the key results it owns in cycles."""
-        items = [
-            self._item(k, self.key_result_progress)
-            for k in self.key_results.values()
-            if k.department_id == department_id and k.cycle_id in cycle_ids
-        ]
-        return combine(
-            items,
-            expected=self.expected(cycle_id),
-            what="department",
-            policy=policy_items(self.policy),
-        )
+        key = ("department", department_id, cycle_id, frozenset(cycle_ids))
+        found = self._rollups.get(key)
+        if found is None:
+            items = [
+                self._item(k, self.key_result_progress)
+                for k in self.key_results.values()
+                if k.department_id == department_id and k.cycle_id in cycle_ids
+            ]
+            found = self._rollups[key] = combine(
+                items,
+                expected=self.expected(cycle_id),
+                what="department",
+                policy=policy_items(self.policy),
+            )
+        return found
 
     @staticmethod
     def _item(node: KeyResult | Objective, progress: Mapping[str, Progress]) -> Weighted:

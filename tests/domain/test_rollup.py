@@ -289,6 +289,11 @@ def test_department_progress_is_over_the_key_results_it_owns_in_the_cycles() -> 
     assert [i.node_id for i in result.explanation.inputs] == ["m1", "m2"]
     assert result.explanation.formula.startswith("department: ")
     assert evaluation.department("finance", {"q1"}, "q1").value is None
+    # Asked again (every request sharing the evaluation does), it is the same rollup, kept;
+    # other cycles are another rollup.
+    assert evaluation.department("marketing", ["m2", "q1"], "q1") is result
+    assert evaluation.department("marketing", {"q1"}, "q1").value == pytest.approx(0.8)
+    assert evaluation.cycle("q1") is evaluation.cycle("q1")
 
 
 def test_weighted_mean_skips_missing_values_and_is_none_without_any() -> None:

@@ -64,6 +64,17 @@ class Query:
     def leaves(self) -> list[Leafy | None]:
         return leaves()
 
+    @strawberry.field(graphql_type=list[str] | None)  # type: ignore[untyped-decorator]
+    def waited(self, fail: bool) -> Any:
+        """A list of awaitables and values; with `fail`, its third item fails."""
+
+        async def later(text: str) -> str:
+            if text == "boom":
+                raise ValueError("boom")
+            return text
+
+        return [later("a"), "b", later("boom" if fail else "c"), later("d"), "e"]
+
     @strawberry.field
     def leaf(self) -> Leafy:
         return cast(Leafy, leaves()[1])
@@ -119,6 +130,20 @@ async def test_attribute_leaves_answer_as_graphql_core_does() -> None:
     [(message, path, _)] = errors
     assert message.startswith("Float cannot represent")
     assert path == ["leaves", 2, "score"]
+
+
+@pytest.mark.parametrize("fail", [False, True])
+async def test_a_list_of_awaitables_completes_as_graphql_core_completes_it(fail: bool) -> None:
+    document = "query($fail: Boolean!) { waited(fail: $fail) }"
+    variables = {"fail": fail}
+    short = outcome(await built(short=True).execute(document, variable_values=variables))
+    assert short == outcome(await built(short=False).execute(document, variable_values=variables))
+    data, errors = short
+    if fail:
+        assert data == {"waited": None}
+        assert [(message, path) for message, path, _ in errors] == [("boom", ["waited", 2])]
+    else:
+        assert data == {"waited": ["a", "b", "c", "d", "e"]}
 
 
 def test_only_scalar_and_enum_attributes_are_answered_by_the_executor() -> None:
