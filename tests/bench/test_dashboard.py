@@ -227,8 +227,10 @@ on the same data, to show what okrgraph does *not* pay on every dashboard: it pa
 validates a document once per text, evaluates a year once per version of the year and second
 (requests of the same second share the evaluation), and loads the year only on the first
 dashboard after a write to the organization (a check-in leaves its new year in the cache
-itself). What remains is GraphQL execution over the cached year: one version read and three
-small reads (the organization, its departments, the cycle) per dashboard.
+itself). The organization, its departments and its cycles are cached at the same version. What
+remains is one store read per dashboard (the organization's version) and GraphQL execution over
+the cached year, where okrgraph's executor answers attribute leaves itself
+(schema/execution.py).
 
 {table(["okrgraph's time by layer (profiled)", "share"], shares)}
 

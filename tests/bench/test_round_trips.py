@@ -123,10 +123,11 @@ Where the commands differ (command and collection):
 Demo: {demo_size} key results in its year; large: {large_size}. Store calls are
 `MongoStore.round_trips` around one `schema.execute`; wire commands are what the driver sent
 (PyMongo command monitoring), a cursor's `getMore` batches included. "Cold cache" is the first
-request of `okrgraph serve` (its `YearCache` empty); "warm cache" the next identical one (a
-check-in moves the organization's version, so the next read of its year misses anyway, unless
-the check-in left the new year in the cache itself); "no cache" is a caller that keeps no year
-cache (tests and tools), shown for completeness.
+request of `okrgraph serve` (its `YearCache` empty); "warm cache" the next identical one, which
+reads the organization's version and takes the organization, its departments, cycles and year
+from the cache when it has not moved (a check-in moves it, and leaves its new year and the
+organization in the cache itself); "no cache" is a caller that keeps no cache (tests and
+tools), shown for completeness.
 
 Without a cache, an objective's children are read one level at a time, so the year tree costs
 one store call per level of depth: the demo's objectives go three levels deep and the large

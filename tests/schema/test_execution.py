@@ -36,6 +36,10 @@ class Leafy:
     def shout(self) -> str:
         return self.name.upper()
 
+    @strawberry.field
+    def repeat(self, times: int, sep: str = "") -> str:
+        return sep.join([self.nickname or "-"] * times)
+
 
 class Broken:
     """A source whose `name` fails as it is read, and whose `score` is not a float."""
@@ -144,6 +148,21 @@ async def test_a_list_of_awaitables_completes_as_graphql_core_completes_it(fail:
         assert [(message, path) for message, path, _ in errors] == [("boom", ["waited", 2])]
     else:
         assert data == {"waited": ["a", "b", "c", "d", "e"]}
+
+
+async def test_arguments_coerced_once_per_field_still_follow_each_field_and_variable() -> None:
+    document = """query($n: Int!, $sep: String) {
+      leaves { a: repeat(times: $n) b: repeat(times: 2, sep: $sep) c: repeat(times: 1) }
+      leaf { a: repeat(times: $n, sep: ".") }
+    }"""
+    for variables in ({"n": 3, "sep": "+"}, {"n": 1}):
+        short = outcome(await built(short=True).execute(document, variable_values=variables))
+        plain = outcome(await built(short=False).execute(document, variable_values=variables))
+        assert short == plain
+    data, _ = short
+    assert data is not None
+    assert data["leaf"] == {"a": "x"}
+    assert data["leaves"][1] == {"a": "x", "b": "xx", "c": "x"}
 
 
 def test_only_scalar_and_enum_attributes_are_answered_by_the_executor() -> None:
