@@ -41,6 +41,7 @@ from schema.context import Context, build_context
 from schema.subscriptions import RELAY
 from service.events import Event, SubscriberTooSlow
 from service.events.subscription import too_slow
+from service.heap import QuietCollector
 
 logger = logging.getLogger(__name__)
 
@@ -258,13 +259,20 @@ class Feed:
 class Feeds:
     """The feeds of one app on this instance, by key."""
 
-    def __init__(self, schema: BaseSchema, encode: Callable[[object], str]) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        encode: Callable[[object], str],
+        collector: QuietCollector | None = None,
+    ) -> None:
         self.schema = schema
         self.encode = encode
+        self.collector = collector or QuietCollector()
         self._by_key: dict[FeedKey, Feed] = {}
 
     def join(self, key: FeedKey, member: Member) -> Feed:
         """The member in the feed of its key, started if there is none."""
+        self.collector.arrived()
         feed = self._by_key.get(key)
         if feed is None:
             feed = self._by_key[key] = Feed(self, key, member)
