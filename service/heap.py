@@ -4,10 +4,11 @@ A WebSocket subscriber keeps a few hundred objects alive (its socket, tasks, que
 membership). While a thousand of them connect, CPython's collector runs full collections as
 the heap grows, each walking every object; the last of them tends to fall a few events later,
 and pauses that event's delivery to every subscriber by the time the walk takes (0.2-0.3 s for
-a thousand subscribers on these machines). `QuietCollector` runs that collection itself, once
-a burst of new subscriptions is over and no new one has come for a moment: the survivors are
-then counted as long-lived, so the collector has no reason to walk them again until the heap
-grows by a quarter more.
+a thousand subscribers on these machines); a thousand leaving leave as much cyclic garbage,
+which waits for such a collection too. `QuietCollector` runs that collection itself, once a
+burst of subscriptions beginning or ending is over and none has come for a moment: the
+survivors are then counted as long-lived, so the collector has no reason to walk them again
+until the heap grows by a quarter more.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 BURST = 100
-"""New subscriptions that make a burst worth a collection of its own."""
+"""Subscriptions begun or ended that make a burst worth a collection of its own."""
 QUIET = 0.25
-"""Seconds without a new subscription that end a burst."""
+"""Seconds without one that end a burst."""
 
 
 class Timer(Protocol):
@@ -36,7 +37,7 @@ def _later(delay: float, then: Callable[[], None]) -> Timer:
 
 
 class QuietCollector:
-    """Counts new subscriptions; after `burst` of them, runs `collect` once none has come for
+    """Counts subscriptions begun and ended; after `burst`, runs `collect` once none has for
     `quiet` seconds (each newcomer puts it off again), timed by `later` (the running event
     loop's `call_later`)."""
 
@@ -59,11 +60,11 @@ class QuietCollector:
 
     @property
     def pending(self) -> int:
-        """Subscriptions counted since the last collection."""
+        """Subscriptions begun or ended since the last collection."""
         return self._since
 
-    def arrived(self) -> None:
-        """One more subscription."""
+    def changed(self) -> None:
+        """One subscription more, or one fewer."""
         self._since += 1
         if self._since < self.burst:
             return
@@ -78,7 +79,7 @@ class QuietCollector:
         self._collect()
         self.collections += 1
         log.info(
-            "collected after a burst of %d subscriptions in %.0f ms",
+            "collected after a burst of %d subscriptions begun or ended in %.0f ms",
             arrived,
             1000 * (time.perf_counter() - started),
         )

@@ -207,7 +207,10 @@ class Feed:
 
     def leave(self, member: Member) -> None:
         """A member is done; the last one to leave stops the feed."""
-        self.members.pop(member, None)
+        if member in self.members:
+            del self.members[member]
+            self._feeds.collector.changed()  # what it leaves behind is for the collector
+
         if not self.members and not self.ended:
             self._end()
             self._task.cancel()
@@ -272,7 +275,7 @@ class Feeds:
 
     def join(self, key: FeedKey, member: Member) -> Feed:
         """The member in the feed of its key, started if there is none."""
-        self.collector.arrived()
+        self.collector.changed()
         feed = self._by_key.get(key)
         if feed is None:
             feed = self._by_key[key] = Feed(self, key, member)

@@ -162,6 +162,7 @@ async def test_identical_subscriptions_share_one_rendering_under_their_own_ids(
     for s in [*same, other]:
         await s.leave()
     assert (len(feeds), bus.listening) == (0, 0)
+    assert feeds.collector.pending == 8  # and each one ended too
 
 
 async def test_viewers_share_a_feed_per_organization_and_role(

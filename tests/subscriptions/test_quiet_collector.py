@@ -43,11 +43,11 @@ def test_a_burst_is_collected_once_when_it_is_over() -> None:
         burst=3, quiet=0.25, collect=lambda: runs.append(None), later=clock.later
     )
     for _ in range(2):
-        collector.arrived()
+        collector.changed()
     clock.pass_quiet()
     assert runs == []  # two are no burst
     for _ in range(4):
-        collector.arrived()  # each newcomer past the burst puts the collection off
+        collector.changed()  # each newcomer past the burst puts the collection off
     assert [t.cancelled for t in clock.pending] == [True, True, True, False]
     assert {t.delay for t in clock.pending} == {0.25}
     clock.pass_quiet()
@@ -55,7 +55,7 @@ def test_a_burst_is_collected_once_when_it_is_over() -> None:
     clock.pass_quiet()
     assert len(runs) == 1  # nothing new: nothing more
     for _ in range(3):
-        collector.arrived()  # the count starts again after each collection
+        collector.changed()  # the count starts again after each collection
     clock.pass_quiet()
     assert len(runs) == 2
 
@@ -63,8 +63,8 @@ def test_a_burst_is_collected_once_when_it_is_over() -> None:
 async def test_on_the_event_loop_it_collects_after_the_quiet_time() -> None:
     runs: list[None] = []
     collector = QuietCollector(burst=2, quiet=0.01, collect=lambda: runs.append(None))
-    collector.arrived()
-    collector.arrived()
+    collector.changed()
+    collector.changed()
     for _ in range(200):
         if runs:
             break
