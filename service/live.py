@@ -41,7 +41,7 @@ from schema.context import Context, build_context
 from schema.subscriptions import RELAY
 from service.events import Event, SubscriberTooSlow
 from service.events.subscription import too_slow
-from service.heap import QuietCollector
+from service.heap import ChurnCollector
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +209,9 @@ class Feed:
         """A member is done; the last one to leave stops the feed."""
         if member in self.members:
             del self.members[member]
-            self._feeds.collector.changed()  # what it leaves behind is for the collector
+            self._feeds.members -= 1
+            # What it leaves behind is for the collector.
+            self._feeds.collector.changed(self._feeds.members)
 
         if not self.members and not self.ended:
             self._end()
@@ -266,20 +268,23 @@ class Feeds:
         self,
         schema: BaseSchema,
         encode: Callable[[object], str],
-        collector: QuietCollector | None = None,
+        collector: ChurnCollector | None = None,
     ) -> None:
         self.schema = schema
         self.encode = encode
-        self.collector = collector or QuietCollector()
+        self.collector = collector or ChurnCollector()
+        self.members = 0
+        """Members of every feed: the WebSocket subscriptions of this instance."""
         self._by_key: dict[FeedKey, Feed] = {}
 
     def join(self, key: FeedKey, member: Member) -> Feed:
         """The member in the feed of its key, started if there is none."""
-        self.collector.changed()
         feed = self._by_key.get(key)
         if feed is None:
             feed = self._by_key[key] = Feed(self, key, member)
         feed.members[member] = None
+        self.members += 1
+        self.collector.changed(self.members)
         return feed
 
     def forget(self, feed: Feed) -> None:

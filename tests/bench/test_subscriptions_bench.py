@@ -279,9 +279,9 @@ Starlette app on the same uvicorn writing the same frame to as many sockets when
 HTTP (tests/bench/realtime_floor.py): the sockets' cost, the client's own work included (its
 garbage collection runs between rounds, not during them). The
 Redis row (subscribers and check-ins both on A) tells the Redis hop from the second instance.
-The server runs its own full collection once the subscribers' burst is over
-(service/heap.py): without it, the collector's last walk over the thousand new subscribers
-fell into the third round here, stalling that event by a quarter of a second (p99 near 300 ms).
+The server runs its full collections itself as subscriptions begin and end (service/heap.py):
+left to the collector, its last walk over the thousand new subscribers fell into a round a few
+events later, stalling that event by a quarter of a second (p99 near 300 ms).
 
 {early} of {len(arrivals):,} okrgraph arrivals came before the mutation's response (counted as
 negative). The check-in itself took {ms(median(mutation))} ms (median request to response;

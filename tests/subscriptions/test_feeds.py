@@ -138,7 +138,7 @@ async def test_identical_subscriptions_share_one_rendering_under_their_own_ids(
     other = Subscriber(feeds, context_of(backend, bus, metrics), team, "d")
     await until_listening(metrics, 4)
     assert (len(feeds), bus.listening) == (2, 2)
-    assert feeds.collector.pending == 4  # each subscription counts toward a burst
+    assert feeds.collector.pending == 4  # each subscription counts toward a collection
     # Each rendering on its own, as graphql-sse runs it: the reference for the frames.
     alone = await schema.subscribe(
         WATCH, variable_values={"scope": kr}, context_value=context_of(backend, bus, Metrics())
