@@ -16,7 +16,7 @@ arguments once per field of the document (`execute_field`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from graphql import GraphQLLeafType, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import GroupedFieldSet
@@ -119,7 +119,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaitable_indices:
             return completed
-        return _completed(completed, awaitable_indices)
+        return _awaited(completed, awaitable_indices)
 
     def execute_field(
         self,
@@ -248,7 +248,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaitable_fields:
             return results
-        return _gathered(results, awaitable_fields)
+        return _awaited(results, awaitable_fields)
 
 
 _SEQUENCES = frozenset({list, tuple})
@@ -269,24 +269,17 @@ def _null_or_raise(
         )
 
 
-async def _completed(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
-    """`completed` with its awaitable items awaited together (as graphql-core does)."""
-    if len(awaitable_indices) == 1:
-        index = awaitable_indices[0]
-        completed[index] = await completed[index]
-    else:
-        awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
-        for index, item in zip(awaitable_indices, awaited, strict=True):
-            completed[index] = item
-    return completed
+Awaited = TypeVar("Awaited", list[Any], dict[str, Any])
 
 
-async def _gathered(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
-    """`results` with its awaitable fields awaited together (as graphql-core does)."""
-    if len(awaitable_fields) == 1:
-        field = awaitable_fields[0]
-        results[field] = await results[field]
+async def _awaited(found: Awaited, awaitables: list[Any]) -> Awaited:
+    """A list's items or an object's fields, with those at `awaitables` (indices or names)
+    awaited together and put in place, as graphql-core does."""
+    if len(awaitables) == 1:
+        at = awaitables[0]
+        found[at] = await found[at]
     else:
-        awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
-        results.update(zip(awaitable_fields, awaited, strict=True))
-    return results
+        awaited = await gather_with_cancel(*(found[at] for at in awaitables))
+        for at, value in zip(awaitables, awaited, strict=True):
+            found[at] = value
+    return found

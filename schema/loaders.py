@@ -7,7 +7,7 @@ organization id because every store read is scoped to one organization.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Protocol, TypeVar
@@ -239,9 +239,7 @@ class Loaders:
     async def _departments(self, org_id: str, ids: Sequence[str]) -> list[Department]:
         if self.cache is None:
             return await self.store.get_departments(org_id, ids)
-        cached = await self.cached_organization.load(org_id)
-        known = {} if cached is None else cached.department_by_id
-        return [known[i] for i in ids if i in known]
+        return await self._kept(org_id, ids, lambda cached: cached.department_by_id)
 
     async def _departments_of(self, org_id: str) -> list[Department]:
         if self.cache is None:
@@ -252,8 +250,17 @@ class Loaders:
     async def _cycles_by_id(self, org_id: str, ids: Sequence[str]) -> list[Cycle]:
         if self.cache is None:
             return await self.store.get_cycles(org_id, ids)
+        return await self._kept(org_id, ids, lambda cached: cached.cycle_by_id)
+
+    async def _kept(
+        self,
+        org_id: str,
+        ids: Sequence[str],
+        table: Callable[[CachedOrganization], Mapping[str, E]],
+    ) -> list[E]:
+        """The entities among `ids` in one of the cached organization's tables."""
         cached = await self.cached_organization.load(org_id)
-        known = {} if cached is None else cached.cycle_by_id
+        known = {} if cached is None else table(cached)
         return [known[i] for i in ids if i in known]
 
     async def _cycles(self, key: tuple[str, int | None]) -> list[Cycle]:

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from service.domain.model import Cycle, Department, KeyResult, Objective, Organization, Policy
 from service.domain.rollup import Evaluation
@@ -211,10 +212,7 @@ class YearCache:
             version, organizations[0], departments, await store.list_cycles(org_id)
         )
         if version > 0 and (found is None or found.version < version):
-            self._organizations[org_id] = entry
-            self._organizations.move_to_end(org_id)
-            while len(self._organizations) > self.capacity:
-                self._organizations.popitem(last=False)
+            _put(self._organizations, org_id, entry, self.capacity)
         return entry
 
     async def year(
@@ -243,7 +241,16 @@ class YearCache:
         found = self._years.get(key)
         if found is not None and found.version > entry.version:
             return  # a newer year is kept already
-        self._years[key] = entry
-        self._years.move_to_end(key)
-        while len(self._years) > self.capacity:
-            self._years.popitem(last=False)
+        _put(self._years, key, entry, self.capacity)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _put(kept: OrderedDict[K, V], key: K, entry: V, capacity: int) -> None:
+    """Keep `entry` as the most recently used, and at most `capacity` entries."""
+    kept[key] = entry
+    kept.move_to_end(key)
+    while len(kept) > capacity:
+        kept.popitem(last=False)
