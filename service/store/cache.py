@@ -17,6 +17,7 @@ evaluation is a pure function of the year, the policy and the instant.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -204,13 +205,15 @@ class YearCache:
         if found is not None and found.version == version and version > 0:
             self._organizations.move_to_end(org_id)
             return found
-        organizations = await store.get_organizations([org_id])
+        # Three small reads, side by side: a miss waits for one round trip, not three.
+        organizations, departments, cycles = await asyncio.gather(
+            store.get_organizations([org_id]),
+            store.list_departments(org_id),
+            store.list_cycles(org_id),
+        )
         if not organizations:
             return None
-        departments = await store.list_departments(org_id)
-        entry = CachedOrganization.of(
-            version, organizations[0], departments, await store.list_cycles(org_id)
-        )
+        entry = CachedOrganization.of(version, organizations[0], departments, cycles)
         if version > 0 and (found is None or found.version < version):
             _put(self._organizations, org_id, entry, self.capacity)
         return entry
