@@ -12,7 +12,7 @@ collector soon stops tracking, and each key result is read once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -161,32 +161,35 @@ class Evaluation:
 
     def cycle(self, cycle_id: str) -> Progress:
         """A cycle's progress: the weighted mean over its top-level objectives."""
-        key = ("cycle", cycle_id)
-        found = self._rollups.get(key)
-        if found is None:
-            items = [self._item(o, self.objective_progress) for o in self.top_level(cycle_id)]
-            found = self._rollups[key] = combine(
-                items,
-                expected=self.expected(cycle_id),
-                what="cycle",
-                policy=policy_items(self.policy),
-            )
-        return found
+        return self._rolled_up(
+            ("cycle", cycle_id),
+            cycle_id,
+            lambda: [self._item(o, self.objective_progress) for o in self.top_level(cycle_id)],
+        )
 
     def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Progress:
         """A department's progress: the weighted mean over the key results it owns in cycles."""
-        key = ("department", department_id, cycle_id, frozenset(cycle_ids))
-        found = self._rollups.get(key)
-        if found is None:
-            items = [
+        return self._rolled_up(
+            ("department", department_id, cycle_id, frozenset(cycle_ids)),
+            cycle_id,
+            lambda: [
                 self._item(k, self.key_result_progress)
                 for k in self.key_results.values()
                 if k.department_id == department_id and k.cycle_id in cycle_ids
-            ]
+            ],
+        )
+
+    def _rolled_up(
+        self, key: tuple[object, ...], cycle_id: str, items: Callable[[], list[Weighted]]
+    ) -> Progress:
+        """The rollup named `key` (its kind first) of `items`, paced by `cycle_id`: made on its
+        first use and kept."""
+        found = self._rollups.get(key)
+        if found is None:
             found = self._rollups[key] = combine(
-                items,
+                items(),
                 expected=self.expected(cycle_id),
-                what="department",
+                what=str(key[0]),
                 policy=policy_items(self.policy),
             )
         return found

@@ -89,14 +89,9 @@ def scope(size: int, seed: int = 0) -> Scope:
     return Scope(key_results, objectives, year(), readings)
 
 
-def timed(made: Scope, *, collector: bool = True) -> float:
-    """One `evaluate`, after a full collection; with `collector` False, the garbage collector
-    is paused while it runs (to see what it costs)."""
-    gc.collect()
-    if not collector:
-        gc.disable()
-    started = time.perf_counter()
-    evaluated = evaluate(
+def evaluate_scope(made: Scope) -> Evaluation:
+    """`evaluate` over the scope, with the default policy, at `NOW`."""
+    return evaluate(
         key_results=made.key_results,
         objectives=made.objectives,
         cycles=made.cycles,
@@ -104,6 +99,16 @@ def timed(made: Scope, *, collector: bool = True) -> float:
         policy=Policy(),
         now=NOW,
     )
+
+
+def timed(made: Scope, *, collector: bool = True) -> float:
+    """One `evaluate`, after a full collection; with `collector` False, the garbage collector
+    is paused while it runs (to see what it costs)."""
+    gc.collect()
+    if not collector:
+        gc.disable()
+    started = time.perf_counter()
+    evaluated = evaluate_scope(made)
     elapsed = time.perf_counter() - started
     gc.enable()
     assert len(evaluated.key_result_progress) == len(made.key_results)
@@ -148,14 +153,7 @@ def watched(made: Scope) -> Collected:
             spent += time.perf_counter() - started
 
     def run() -> Evaluation:
-        return evaluate(
-            key_results=made.key_results,
-            objectives=made.objectives,
-            cycles=made.cycles,
-            readings=made.readings,
-            policy=Policy(),
-            now=NOW,
-        )
+        return evaluate_scope(made)
 
     previous = run()
     gc.collect()
