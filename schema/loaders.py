@@ -306,10 +306,7 @@ class Loaders:
                 scope = await self.year_by_organization.load((org_id, year))
                 return evaluate_scope(scope, org, self.instant)
             return self.cache.evaluate(
-                await self.cached_year.load((org_id, year)),
-                policy=org.policy,
-                now=self.instant,
-                evaluate=lambda scope: evaluate_scope(scope, org, self.instant),
+                await self.cached_year.load((org_id, year)), policy=org.policy, now=self.instant
             )
         scope, history = await self.history_by_year.load((org_id, year))
         return evaluate(

@@ -1,18 +1,17 @@
 """How an evaluation's numbers explain themselves, written when first read (`Progress.later`).
 
 One recipe serves every key result of an evaluation and one every objective; each progress keeps
-only what is its own: a key result its `KeyResult`, an objective a tuple of plain values.
+only what is its own: a key result its `KeyResult`, an objective its position in the evaluation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import cast
 
 from service.domain.evaluated import Progress
 from service.domain.explain import Explanation, ExplanationInput, fmt
-from service.domain.model import KeyResult, Objective, Policy, ProgressStatus
+from service.domain.model import KeyResult, Policy, ProgressStatus
 from service.domain.progress import key_result_explanation, pace_reason
 
 WEIGHTED_MEAN = "sum(w_i * p_i) / sum(w_i)"
@@ -67,33 +66,15 @@ class KeyResultRecipe:
         )
 
 
-# What an objective's explanation is written from: the number of its key results, then the id and
-# progress value of each child, key results first. Plain values only: the garbage collector stops
-# tracking such a tuple at its first look, and it keeps no child's `Progress` alive.
-Children = tuple[int | str | float | None, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class ObjectiveRecipe:
-    """The explanation of any objective of an evaluation, from its progress and children."""
+    """The explanation of any objective of an evaluation, from its progress and what the
+    evaluation says it added up (`inputs_of` the position the progress kept)."""
 
     policy: tuple[tuple[str, float], ...]
-    key_results: Mapping[str, KeyResult]
-    objectives: Mapping[str, Objective]
+    inputs_of: Callable[[int], tuple[ExplanationInput, ...]]
 
-    def __call__(self, result: Progress, children: Children) -> Explanation:
-        key_results = cast(int, children[0])
-        inputs: list[ExplanationInput] = []
-        for at in range(1, len(children), 2):
-            node_id = cast(str, children[at])
-            value = cast(float | None, children[at + 1])
-            if at <= 2 * key_results:
-                node: KeyResult | Objective = self.key_results[node_id]
-                kind = "KeyResult"
-            else:
-                node = self.objectives[node_id]
-                kind = "Objective"
-            inputs.append(ExplanationInput(node.title, value, node.weight, node_id, kind))
+    def __call__(self, result: Progress, at: int) -> Explanation:
         return rollup_explanation(
-            "objective", self.policy, tuple(inputs), result.value, result.status
+            "objective", self.policy, self.inputs_of(at), result.value, result.status
         )

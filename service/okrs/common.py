@@ -22,8 +22,9 @@ from service.domain.model import (
     Objective,
     Organization,
 )
+from service.domain.plan import Plan
 from service.domain.progress import Reading
-from service.domain.rollup import Evaluation, Progress, evaluate
+from service.domain.rollup import Evaluation, Progress, evaluate_plan
 from service.store.cache import YearCache
 from service.store.interface import Store, YearScope, reports_change
 
@@ -158,27 +159,16 @@ class ProgressChange:
 
 
 def reading(key_result: KeyResult) -> Reading:
-    """A key result's stored current value as a reading at now."""
+    """A key result's stored current value as a reading at now (as `Plan` reads each one)."""
     return Reading(
         value=key_result.current_value, checked_in=key_result.last_check_in_at is not None
     )
 
 
-def readings(scope: YearScope) -> dict[str, Reading]:
-    """Each key result's stored current value as a reading at now."""
-    return {k.id: reading(k) for k in scope.key_results.values()}
-
-
 def evaluate_scope(scope: YearScope, org: Organization, now: datetime) -> Evaluation:
     """The evaluation of a loaded year at `now`, from stored current values."""
-    return evaluate(
-        key_results=scope.key_results.values(),
-        objectives=scope.objectives.values(),
-        cycles=scope.cycles,
-        readings=readings(scope),
-        policy=org.policy,
-        now=now,
-    )
+    plan = Plan.of(scope.key_results, scope.objectives, scope.cycles)
+    return evaluate_plan(plan, policy=org.policy, now=now)
 
 
 def year_cycle_id(evaluation: Evaluation, year: int) -> str | None:
@@ -324,7 +314,7 @@ async def tracked(
     else:
         entry = await cache.year(store, org.id, year)
         loaded = entry.scope
-        before = cache.evaluate(entry, policy=org.policy, now=instant, evaluate=evaluated)
+        before = cache.evaluate(entry, policy=org.policy, now=instant)
     result = await write()
     if changed_key_result is not None and changed_key_result in loaded.key_results:
         fresh = await store.get_key_results(org.id, [changed_key_result])

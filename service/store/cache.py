@@ -12,20 +12,23 @@ Version 0 (an organization no write has touched, or one the caller may not see) 
 
 A cached year also keeps its last few evaluations (`evaluated`): a dashboard polled by many
 people asks for the same year at the same instant (requests compute at whole seconds), and an
-evaluation is a pure function of the year, the policy and the instant.
+evaluation is a pure function of the year, the policy and the instant. And it keeps the year's
+`Plan` (`service.domain.plan`), made on its first evaluation: every later second's evaluation
+walks the plan's flat columns instead of the key results themselves, and a check-in's
+evaluation carries its plan, one row replaced, to the year it offers (`remember`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
 from service.domain.model import Cycle, Department, KeyResult, Objective, Organization, Policy
-from service.domain.rollup import Evaluation
+from service.domain.plan import Plan
+from service.domain.rollup import Evaluation, evaluate_plan
 from service.store.interface import Page, Store, YearScope
 
 EVALUATIONS_KEPT = 4
@@ -42,9 +45,17 @@ class CachedYear:
     evaluations: OrderedDict[tuple[datetime, Policy], Evaluation] = field(
         default_factory=OrderedDict
     )
+    plan: Plan | None = None
     _objectives_of_cycle: dict[str, list[Objective]] | None = None
     _key_results_of_objective: dict[str, list[KeyResult]] | None = None
     _children_of_objective: dict[str, list[Objective]] | None = None
+
+    def planned(self) -> Plan:
+        """The year's plan, made on first use."""
+        if self.plan is None:
+            scope = self.scope
+            self.plan = Plan.of(scope.key_results, scope.objectives, scope.cycles)
+        return self.plan
 
     def objectives_of_cycle(self, cycle_id: str) -> list[Objective]:
         """A cycle's objectives, by id (as `Store.find_objectives` returns them)."""
@@ -152,12 +163,12 @@ class YearCache:
         *,
         policy: Policy,
         now: datetime,
-        evaluate: Callable[[YearScope], Evaluation],
     ) -> Evaluation:
-        """The year as the store holds it now, evaluated at `now` under `policy`: computed by
-        `evaluate` once per version of the year, policy and instant, then shared."""
+        """The year as the store holds it now, evaluated at `now` under `policy` from each key
+        result's stored reading: computed once per version of the year, policy and instant,
+        then shared."""
         entry = await self.year(store, org_id, year)
-        return self.evaluate(entry, policy=policy, now=now, evaluate=evaluate)
+        return self.evaluate(entry, policy=policy, now=now)
 
     def evaluate(
         self,
@@ -165,20 +176,23 @@ class YearCache:
         *,
         policy: Policy,
         now: datetime,
-        evaluate: Callable[[YearScope], Evaluation],
     ) -> Evaluation:
-        """`entry` evaluated at `now` under `policy`: remembered, or computed by `evaluate`."""
+        """`entry` evaluated at `now` under `policy` from each key result's stored reading:
+        remembered, or computed from the year's plan."""
         found = entry.evaluations.get((now, policy))
         if found is None:
             self.evaluations += 1
-            found = evaluate(entry.scope)
+            found = evaluate_plan(entry.planned(), policy=policy, now=now)
             self.remember(entry, policy=policy, now=now, evaluation=found)
         return found
 
     def remember(
         self, entry: CachedYear, *, policy: Policy, now: datetime, evaluation: Evaluation
     ) -> None:
-        """Keep `evaluation` of `entry` (the newest few are kept)."""
+        """Keep `evaluation` of `entry` from its stored readings (the newest few are kept), and
+        its plan, which is the plan of `entry`'s year, when `entry` has none yet."""
+        if entry.plan is None:
+            entry.plan = evaluation.plan
         entry.evaluations[(now, policy)] = evaluation
         entry.evaluations.move_to_end((now, policy))
         while len(entry.evaluations) > EVALUATIONS_KEPT:

@@ -22,7 +22,8 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from schema.ids import parse_global_id
-from service.okrs.common import evaluate_scope
+from service.domain.plan import Plan
+from service.domain.rollup import evaluate_plan
 from service.store.cache import YearCache
 from tests.bench.load import HEADERS, Load, Sample
 from tests.bench.queries import DASHBOARD
@@ -187,8 +188,13 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
     async def check() -> None:
         validate(sdl, parse(DASHBOARD))
 
+    plan = Plan.of(scope.key_results, scope.objectives, scope.cycles)
+
+    async def planning() -> None:
+        Plan.of(scope.key_results, scope.objectives, scope.cycles)
+
     async def rollups() -> None:
-        evaluate_scope(scope, org, now)
+        evaluate_plan(plan, policy=org.policy, now=now)
 
     async def load() -> None:
         await store.load_year(org.id, large.year)
@@ -200,7 +206,8 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
         "okrgraph `schema.execute` (warm year cache)": okrgraph,
         "graphql-core over dicts (the floor)": plain,
         "parse and validate the document (graphql-core)": check,
-        "evaluate the large year (`evaluate_scope`)": rollups,
+        "plan the large year (`Plan.of`)": planning,
+        "evaluate the large year's plan (`evaluate_plan`)": rollups,
         "load the large year from nx-27017 (a cache miss)": load,
         "`json.dumps` of the response": encode,
     }
@@ -224,8 +231,9 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
 The dashboard of the large data set without HTTP, {IN_PROCESS_RUNS} runs of each line taken in
 turn: okrgraph/floor in-process is **{floor_ratio:.2f}**. The parts below the floor are run alone
 on the same data, to show what okrgraph does *not* pay on every dashboard: it parses and
-validates a document once per text, evaluates a year once per version of the year and second
-(requests of the same second share the evaluation), and loads the year only on the first
+validates a document once per text, plans a year once per version (a check-in carries the plan
+to its version itself), evaluates the plan once per version and second (requests of the same
+second share the evaluation), and loads the year only on the first
 dashboard after a write to the organization (a check-in leaves its new year in the cache
 itself). The organization, its departments and its cycles are cached at the same version. What
 remains is one store read per dashboard (the organization's version) and GraphQL execution over

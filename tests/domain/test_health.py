@@ -35,8 +35,11 @@ def evaluation(
     now: datetime,
     policy: Policy = POLICY,
     values: dict[str, float] | None = None,
+    closed: bool = False,
 ) -> Evaluation:
     cycles = {c.id: c for c in (year_cycle(), quarter_cycle(), month_cycle())}
+    if closed:
+        cycles["q1"] = replace(cycles["q1"], closed=True)
     given = values or {}
     readings = {
         k.id: Reading(value=given.get(k.id, k.start_value), checked_in=k.id in given)
@@ -121,8 +124,7 @@ def test_staleness_waits_for_the_window_and_ends_with_the_cycle() -> None:
     objectives = [objective("o", department_id="mkt")]
     early = evaluation(objectives, krs, now=at(1, 10))
     after = evaluation(objectives, krs, now=at(4, 10))
-    closed = evaluation(objectives, krs, now=at(2, 15))
-    closed.cycles = {**closed.cycles, "q1": replace(closed.cycles["q1"], closed=True)}
+    closed = evaluation(objectives, krs, now=at(2, 15), closed=True)
     for done in (early, after, closed):
         found = codes(health(done, "q1", departments=[MARKETING], initiatives=[]))
         assert ("STALE_KEY_RESULT", "k") not in found

@@ -3,19 +3,22 @@ can move (issue 6): properties over random scopes, then the cases they might not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.domain import incremental
 from service.domain.evaluated import Progress
-from service.domain.incremental import Structure, reevaluate
+from service.domain.incremental import reevaluate
 from service.domain.model import KeyResult, KeyResultKind, Objective, Policy, ProgressStatus
 from service.domain.progress import Reading
-from service.domain.rollup import Evaluation, evaluate
+from service.domain.rollup import Evaluation, evaluate, holding_back, roll_up
 from tests.domain.builders import at, key_result, objective, quarter_cycle, year_cycle
 from tests.strategies import PROPERTY, instants, key_result_specs, values, weights
 
@@ -186,6 +189,35 @@ def assert_same(got: Evaluation, want: Evaluation) -> None:
             assert got_progress[node_id] == wanted
 
 
+@dataclass(slots=True)
+class Computed:
+    """What `reevaluate` computed again, by id: the key results whose step 5 it read again and
+    the objectives it rolled up again, in order."""
+
+    key_results: list[str] = field(default_factory=list)
+    objectives: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def watched() -> Iterator[Computed]:
+    """What `reevaluate` computes again while inside, recorded as it calls `rollup`'s steps."""
+    computed = Computed()
+
+    def held(result: Evaluation, at: int) -> tuple[str, ...]:
+        computed.key_results.append(result.plan.key_result_list[at].id)
+        return holding_back(result, at)
+
+    def rolled(result: Evaluation, at: int) -> None:
+        computed.objectives.append(result.plan.objective_list[at].id)
+        roll_up(result, at)
+
+    with (
+        patch.object(incremental, "holding_back", held),
+        patch.object(incremental, "roll_up", rolled),
+    ):
+        yield computed
+
+
 def touched(before: Evaluation, kid: str) -> tuple[set[str], set[str]]:
     """The key results and objectives a reading of `kid` may move: it, its dependents, and the
     objectives above them."""
@@ -229,16 +261,18 @@ def test_reevaluating_leaves_every_node_the_reading_cannot_move_as_it_was(
 ) -> None:
     world, change = drawn
     before = world.evaluated()
-    got = reevaluate(before, change.key_result, change.reading)
+    with watched() as computed:
+        got = reevaluate(before, change.key_result, change.reading)
     key_results, objectives = touched(before, change.key_result.id)
-    for kid, result in got.key_result_progress.items():
-        if kid not in key_results:
-            assert result is before.key_result_progress[kid], kid
-    for oid, result in got.objective_progress.items():
-        if oid not in objectives:
-            assert result is before.objective_progress[oid], oid
+    assert set(computed.key_results) <= key_results
+    assert set(computed.objectives) <= objectives
+    if incremental._placed(before.key_results[change.key_result.id]) == incremental._placed(
+        change.key_result
+    ):
+        assert set(computed.objectives) <= objectives
+        assert len(computed.objectives) == len(set(computed.objectives))  # each at most once
+        assert got.plan.shape is before.plan.shape
     assert got.objectives is before.objectives
-    assert got.structure is before.structure is not None
 
 
 @st.composite
@@ -264,7 +298,7 @@ def test_check_ins_one_after_another_each_equal_a_full_evaluation(
         evaluation = reevaluate(evaluation, change.key_result, change.reading)
         world = world.with_reading(change.key_result, change.reading)
         assert_same(evaluation, world.evaluated())
-        assert evaluation.structure is first.structure is not None  # made once, then shared
+        assert evaluation.plan.shape is first.plan.shape  # made once, then shared
 
 
 # Examples, in 2027-Q1 at its half (expected 0.5): 0.45 of the way is ON_TRACK, 0.3 AT_RISK, 0.1
@@ -286,15 +320,16 @@ def scope(
 
 def checked(
     world: World, kid: str, value: float, *, checked_in: bool = True
-) -> tuple[Evaluation, Evaluation]:
-    """The evaluation before a check-in on `kid`, and `reevaluate`'s after it, once proved equal
-    to a full evaluation."""
+) -> tuple[Evaluation, Evaluation, Computed]:
+    """The evaluation before a check-in on `kid`, `reevaluate`'s after it, once proved equal
+    to a full evaluation, and what `reevaluate` computed again."""
     kr = next(replace(k, current_value=value) for k in world.key_results if k.id == kid)
     reading = Reading(value, checked_in)
     before = world.evaluated()
-    after = reevaluate(before, kr, reading)
+    with watched() as computed:
+        after = reevaluate(before, kr, reading)
     assert_same(after, world.with_reading(kr, reading).evaluated())
-    return before, after
+    return before, after, computed
 
 
 SEED = scope(
@@ -309,7 +344,7 @@ SEED = scope(
 
 
 def test_a_late_upstream_holds_its_on_track_dependents_back() -> None:
-    before, after = checked(SEED, "mql", 10)
+    before, after, _ = checked(SEED, "mql", 10)
     assert before.key_result_progress["deals"].status is ON
     deals = after.key_result_progress["deals"]
     assert (deals.status, deals.blocked_by) == (ProgressStatus.AT_RISK, ("mql",))
@@ -321,28 +356,29 @@ def test_a_late_upstream_holds_its_on_track_dependents_back() -> None:
 
 def test_an_upstream_back_on_track_lets_its_dependents_go() -> None:
     late = scope(SEED.key_results, {"mql": 10, "deals": 45, "calls": 45, "late": 45})
-    before, after = checked(late, "mql", 45)
+    before, after, _ = checked(late, "mql", 45)
     assert before.key_result_progress["deals"].blocked_by == ("mql",)
     deals = after.key_result_progress["deals"]
     assert (deals.status, deals.blocked_by) == (ON, ())
 
 
 def test_an_upstream_moving_without_changing_pace_leaves_its_dependents_alone() -> None:
-    before, after = checked(SEED, "mql", 60)
+    before, after, computed = checked(SEED, "mql", 60)
     for kid in ("deals", "calls"):
-        assert after.key_result_progress[kid] is before.key_result_progress[kid]
+        assert after.key_result_progress[kid] == before.key_result_progress[kid]
+    assert computed.objectives == ["o"]  # mql's own number moved, theirs did not
 
 
 def test_dependents_not_on_track_by_pace_are_never_held() -> None:
     behind = scope(SEED.key_results, {"mql": 45, "deals": 30, "calls": None, "late": 45})
-    before, after = checked(behind, "mql", 10)
+    before, after, _ = checked(behind, "mql", 10)
     for kid in ("deals", "calls"):
-        assert after.key_result_progress[kid] is before.key_result_progress[kid]
+        assert after.key_result_progress[kid] == before.key_result_progress[kid]
 
 
 def test_a_key_result_coming_on_track_is_held_back_by_its_late_upstream() -> None:
     behind = scope(SEED.key_results, {"mql": 45, "deals": 45, "calls": 30, "late": 10})
-    before, after = checked(behind, "calls", 60)
+    before, after, _ = checked(behind, "calls", 60)
     assert before.key_result_progress["calls"].status is ProgressStatus.AT_RISK
     calls = after.key_result_progress["calls"]
     assert (calls.status, calls.blocked_by) == (ProgressStatus.AT_RISK, ("late",))
@@ -350,9 +386,9 @@ def test_a_key_result_coming_on_track_is_held_back_by_its_late_upstream() -> Non
 
 def test_a_key_result_depending_on_itself_is_never_held_back_by_itself() -> None:
     alone = scope([key_result("k", depends_on=("k", "gone"))], {"k": 45})
-    _, after = checked(alone, "k", 10)
+    _, after, _ = checked(alone, "k", 10)
     assert after.key_result_progress["k"].status is OFF
-    _, after = checked(scope(alone.key_results, {"k": 10}), "k", 45)
+    _, after, _ = checked(scope(alone.key_results, {"k": 10}), "k", 45)
     assert after.key_result_progress["k"].status is ON
 
 
@@ -376,10 +412,13 @@ def test_objectives_above_roll_up_again_up_to_the_root_and_no_others() -> None:
         {"k": 45, "d": 45, "e": 30, "f": 60},
         TREE,
     )
-    before, after = checked(tree, "k", 10)
-    for oid in ("root", "a", "a1", "b"):
-        assert after.objective_progress[oid] is not before.objective_progress[oid]
-    assert after.objective_progress["empty"] is before.objective_progress["empty"]
+    before, after, computed = checked(tree, "k", 10)
+    # Each once, children before their parent.
+    assert sorted(computed.objectives) == ["a", "a1", "b", "root"]
+    assert computed.objectives[0] == "a1"
+    assert computed.objectives[-1] == "root"
+    assert after.objective_progress["a1"] != before.objective_progress["a1"]
+    assert after.objective_progress["empty"] == before.objective_progress["empty"]
     assert after.objective_progress["empty"].value is None
 
 
@@ -391,18 +430,20 @@ def test_a_parent_rolls_up_again_only_when_a_child_number_or_status_moved() -> N
         {"k": None, "low": 10},
         TREE,
     )
-    before, after = checked(tree, "k", 0)
-    assert after.objective_progress["a1"] is not before.objective_progress["a1"]
-    assert after.objective_progress["a"] is before.objective_progress["a"]
+    before, after, computed = checked(tree, "k", 0)
+    assert computed.objectives == ["a1"]
+    assert after.objective_progress["a"] == before.objective_progress["a"]
     # Checked in again at the same value: nothing moves but the key result's own progress.
-    _, again = checked(scope(tree.key_results, {"k": 0, "low": 10}, TREE), "k", 0)
+    _, again, computed = checked(scope(tree.key_results, {"k": 0, "low": 10}, TREE), "k", 0)
+    assert computed.objectives == []
     assert again.objective_progress == after.objective_progress
 
 
 def test_a_key_result_whose_objective_is_outside_the_scope_moves_no_objective() -> None:
     stray = scope([key_result("k", objective_id="elsewhere")], {"k": 45})
-    before, after = checked(stray, "k", 10)
-    assert after.objective_progress["o"] is before.objective_progress["o"]
+    before, after, computed = checked(stray, "k", 10)
+    assert computed.objectives == []
+    assert after.objective_progress["o"] == before.objective_progress["o"]
 
 
 def test_its_own_numbers_may_change_with_a_reading() -> None:
@@ -441,7 +482,7 @@ def test_a_key_result_that_moved_in_the_tree_is_evaluated_again_in_full(
     before = tree.evaluated()
     after = reevaluate(before, kr, reading)
     assert_same(after, tree.with_reading(kr, reading).evaluated())
-    assert before.structure is None  # not worked out for nothing
+    assert after.plan.shape is not before.plan.shape  # its place moved: a new shape
 
 
 def test_a_key_result_outside_the_evaluation_is_refused() -> None:
@@ -449,9 +490,8 @@ def test_a_key_result_outside_the_evaluation_is_refused() -> None:
         reevaluate(SEED.evaluated(), key_result("new"), Reading(1.0, True))
 
 
-def test_the_structure_is_made_once_and_shared() -> None:
-    before, after = checked(SEED, "mql", 10)
-    assert isinstance(after.structure, Structure)
-    assert after.structure is before.structure
+def test_the_shape_is_made_once_and_shared() -> None:
+    before, after, _ = checked(SEED, "mql", 10)
+    assert after.plan.shape is before.plan.shape
     later = reevaluate(after, replace(SEED.key_results[0], current_value=50.0), Reading(50, True))
-    assert later.structure is before.structure
+    assert later.plan.shape is before.plan.shape

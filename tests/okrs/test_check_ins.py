@@ -11,11 +11,9 @@ import pytest
 
 from service.domain.errors import ErrorCode
 from service.domain.model import ProgressStatus
-from service.domain.rollup import Evaluation
 from service.okrs import check_ins
 from service.okrs.common import ScopeKind, evaluate_scope, tracked, whole_second
 from service.store.cache import YearCache
-from service.store.interface import YearScope
 from tests.okrs.conftest import NOW, Backend, World
 
 
@@ -315,9 +313,13 @@ async def test_a_check_in_leaves_its_exact_year_in_the_cache(
     )
     assert scope == await store.load_year(org, year)
     # The change it reported is the cached evaluation's: no one evaluates that year again.
+    evaluations = cache.evaluations
     offered = await cache.evaluated(
-        store, org, year, policy=world.org.policy, now=whole_second(NOW), evaluate=_unused
+        store, org, year, policy=world.org.policy, now=whole_second(NOW)
     )
+    assert cache.evaluations == evaluations
+    # And its plan is the year's: the next second's evaluation walks it, not the key results.
+    assert (await cache.year(store, org, year)).plan is offered.plan
     # Re-evaluated from the check-in alone, it is what evaluating the stored year gives.
     full = evaluate_scope(await store.load_year(org, year), world.org, whole_second(NOW))
     assert offered.key_result_progress == full.key_result_progress
@@ -344,7 +346,3 @@ async def test_a_check_in_leaves_its_exact_year_in_the_cache(
     )
     fresh = await cache.load_year(store, org, year)
     assert fresh.key_results[deals.id].title == "Renamed elsewhere"
-
-
-def _unused(scope: YearScope) -> Evaluation:
-    raise AssertionError("evaluated again")
