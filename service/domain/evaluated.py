@@ -1,10 +1,10 @@
 """A computed progress (DOMAIN.md §3) as a value: its numbers, its status and its explanation.
 
-An evaluation makes one per key result and objective, hundreds of thousands for a large
-organization, and the garbage collector's work grows with every object it keeps. Writing
-explanations out costs more than the arithmetic they explain and most reads never ask for them,
-so a progress may keep a recipe instead (`Progress.later`): one recipe serves a whole evaluation
-and each progress keeps only what is its own, so a node costs one object, not three.
+An evaluation keeps its numbers in columns and makes one for a node when the node is read
+(`service.domain.evaluation`). Writing explanations out costs more than the arithmetic they
+explain and most reads never ask for them, so a progress may keep a recipe instead
+(`Progress.later`): one recipe serves a whole evaluation and each progress keeps only what is
+its own, so a node costs one object, not three.
 """
 
 from __future__ import annotations

@@ -218,8 +218,9 @@ def test_weakest_is_a_member_or_pending_when_empty(statuses: list[ProgressStatus
 @PROPERTY
 @given(scopes())
 def test_an_evaluated_objective_is_the_rollup_of_its_children(scope: Scope) -> None:
-    """`evaluate` tallies each objective as it goes; the numbers and words are exactly those of
-    `combine` over the objective's key results, then its child objectives."""
+    """`evaluate` adds each objective's children up by position, in columns; the numbers and
+    words are exactly those of `combine` over the objective's key results, then its child
+    objectives."""
     result = evaluate(
         key_results=scope.key_results,
         objectives=scope.objectives,
