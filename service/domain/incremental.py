@@ -7,7 +7,7 @@ key result itself, the key results that depend on it (step 5 of DOMAIN.md §3.3 
 status), and the objectives above those, up to the roots, while their progress still moves.
 Every other node keeps its numbers from the evaluation before (copied, column by column).
 
-The steps are `rollup`'s own (`paced`, `holding_back`, `roll_up`), imported rather than copied
+The steps are `rollup`'s own (`pace_at`, `holding_back`, `roll_up`), imported rather than copied
 so that the two cannot drift apart; who adds up into whom, in which order, and who depends on
 whom is the plan's `Shape`, which no reading changes and every evaluation made from it shares.
 """
@@ -19,8 +19,8 @@ import heapq
 from service.domain.model import KeyResult
 from service.domain.plan import NONE
 from service.domain.progress import Reading
-from service.domain.rollup import Evaluation, evaluate_plan, holding_back, paced, roll_up
-from service.domain.weighted import AT_RISK_RANK, ON_TRACK_RANK, RANK
+from service.domain.rollup import Evaluation, evaluate_plan, holding_back, pace_at, roll_up
+from service.domain.weighted import AT_RISK_RANK, ON_TRACK_RANK
 
 
 # What makes a key result's place in the shape, or the words its parent's explanation and its
@@ -48,21 +48,7 @@ def reevaluate(before: Evaluation, key_result: KeyResult, reading: Reading) -> E
     result.current[at] = reading.value
     result.checked_in[at] = reading.checked_in
     shape = plan.shape
-    cycle = shape.key_result_cycle[at]
-    reached, value, status = paced(
-        key_result.kind,
-        key_result.start_value,
-        key_result.target_value,
-        reading.value,
-        reading.checked_in,
-        result.expected_at(cycle),  # the cycle is the same, and so is the instant
-        shape.cycles[cycle].starts_at,
-        result.now,
-        result.policy,
-    )
-    result.values[at] = value
-    result.attainments[at] = reached
-    result.ranks[at] = RANK[status]
+    pace_at(result, at)
     result.blocked.pop(at, None)
     # Step 5 again for it (paced anew) and its dependents (their pace is as it was; only the
     # key result's own may hold them back or let them go).

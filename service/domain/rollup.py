@@ -172,6 +172,27 @@ def _evaluate_key_results(result: Evaluation) -> None:
         ranks[at] = AT_RISK_RANK
 
 
+def pace_at(result: Evaluation, at: int) -> None:
+    """Steps 1-4 again for the key result at `at`, from the plan's numbers and the reading
+    `result` holds for it (its cycle and instant are `result`'s)."""
+    plan = result.plan
+    cycle = plan.shape.key_result_cycle[at]
+    reached, value, status = paced(
+        plan.kinds[at],
+        plan.starts[at],
+        plan.targets[at],
+        result.current[at],
+        result.checked_in[at],
+        result.expected_at(cycle),
+        plan.shape.cycles[cycle].starts_at,
+        result.now,
+        result.policy,
+    )
+    result.values[at] = value
+    result.attainments[at] = reached
+    result.ranks[at] = RANK[status]
+
+
 def pace_of(result: Evaluation, at: int) -> ProgressStatus:
     """The pace status (steps 1-4) of an evaluated key result: a held-back one was ON_TRACK."""
     return ProgressStatus.ON_TRACK if at in result.blocked else BY_RANK[result.ranks[at]]
@@ -231,6 +252,7 @@ __all__ = [
     "evaluate_key_result",
     "evaluate_plan",
     "holding_back",
+    "pace_at",
     "pace_of",
     "paced",
     "policy_items",
