@@ -87,7 +87,7 @@ async def record_check_in(
     def scopes(evaluation: Evaluation) -> list[Scope]:
         return scopes_of_key_result(evaluation, target)
 
-    (stored, created), moved = await tracked(
+    (stored, created), moved, after = await tracked(
         store=store,
         org=org,
         year=target.year,
@@ -97,9 +97,11 @@ async def record_check_in(
         changed_key_result=target.id,
         cache=cache,
     )
-    current = await key_result(store, org_id, target.id)
     return CheckInRecorded(
-        check_in=stored, created=created, key_result=current, changes=moved if created else ()
+        check_in=stored,
+        created=created,
+        key_result=await _as_stored(store, after, target),
+        changes=moved if created else (),
     )
 
 
@@ -115,7 +117,7 @@ async def delete_check_in(
     def scopes(evaluation: Evaluation) -> list[Scope]:
         return scopes_of_key_result(evaluation, target)
 
-    _, moved = await tracked(
+    _, moved, after = await tracked(
         store=store,
         org=org,
         year=target.year,
@@ -125,5 +127,14 @@ async def delete_check_in(
         changed_key_result=target.id,
         cache=cache,
     )
-    current = await key_result(store, org_id, target.id)
+    current = await _as_stored(store, after, target)
     return CheckInRecorded(check_in=found, created=False, key_result=current, changes=moved)
+
+
+async def _as_stored(store: Store, after: Evaluation, target: KeyResult) -> KeyResult:
+    """The key result as the store holds it after a check-in: `tracked` read it back into the
+    year it evaluated after the write; read again only if that year did not hold it."""
+    found = after.key_results.get(target.id)
+    if found is not None:
+        return found
+    return await key_result(store, target.org_id, target.id)

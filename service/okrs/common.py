@@ -293,9 +293,10 @@ async def tracked(
     scopes: Callable[[Evaluation], list[Scope]],
     changed_key_result: str | None = None,
     cache: YearCache | None = None,
-) -> tuple[T, tuple[ProgressChange, ...]]:
+) -> tuple[T, tuple[ProgressChange, ...], Evaluation]:
     """Run `write` and report how the progress of `scopes` (asked of the year before and after,
-    at `now`'s whole second) moved; the year is loaded once, in a bounded number of round trips.
+    at `now`'s whole second) moved, with the year after the write as evaluated; the year is
+    loaded once, in a bounded number of round trips.
 
     A write that changes one key result's value only (`changed_key_result`: check-ins) re-reads
     that key result instead of the year, and re-evaluates only what it moves. With a `cache`,
@@ -336,4 +337,4 @@ async def tracked(
     else:
         after = evaluated(await store.load_year(org.id, year))
     found = scopes_with_organization(after, scopes(before) + scopes(after), org.id, year)
-    return result, changes(before, after, found)
+    return result, changes(before, after, found), after

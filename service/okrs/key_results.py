@@ -115,7 +115,7 @@ async def create_key_result(
         weight=checked_weight,
         carried_over_from=carried_over_from,
     )
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=parent.year,
@@ -176,7 +176,7 @@ async def update_key_result(
         updated = replace(updated, department_id=department_id)
     if updated == current:
         return KeyResultChanged(key_result=current)
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=current.year,
@@ -194,7 +194,7 @@ async def delete_key_result(
     current = await key_result(store, org_id, key_result_id, field="id")
     open_cycle(await cycle(store, org_id, current.cycle_id), field="id")
     org = await organization(store, org_id)
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=current.year,
@@ -236,7 +236,7 @@ async def add_dependency(
     graph = await _upstream_graph(store, org_id, upstream)
     rules.acyclic_dependency(graph, downstream.id, upstream.id)
     org = await organization(store, org_id)
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=downstream.year,
@@ -257,7 +257,7 @@ async def remove_dependency(
     if depends_on_id not in downstream.depends_on:
         return KeyResultChanged(key_result=downstream)
     org = await organization(store, org_id)
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=downstream.year,

@@ -112,7 +112,7 @@ async def create_objective(
         await store.insert_objective(created)
         await _settle_races(store, org, target, created)
 
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=target.year,
@@ -205,7 +205,7 @@ async def update_objective(
         updated = replace(updated, parent_id=new_parent)
     if updated == current:
         return ObjectiveChanged(objective=current)
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=current.year,
@@ -242,7 +242,7 @@ async def delete_objective(
             code=ErrorCode.HAS_CHILDREN,
         )
     org = await organization(store, org_id)
-    _, moved = await tracked(
+    _, moved, _ = await tracked(
         store=store,
         org=org,
         year=current.year,

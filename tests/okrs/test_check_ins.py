@@ -346,3 +346,36 @@ async def test_a_check_in_leaves_its_exact_year_in_the_cache(
     )
     fresh = await cache.load_year(store, org, year)
     assert fresh.key_results[deals.id].title == "Renamed elsewhere"
+
+
+@pytest.mark.parametrize("cached", [False, True])
+async def test_a_check_in_reads_its_key_result_once_before_and_once_after_the_write(
+    backend: Backend, world: World, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    store, org = backend.store, world.org.id
+    read: list[list[str]] = []
+    get_key_results = store.get_key_results
+
+    async def counted(org_id: str, ids: list[str]) -> Any:
+        read.append(list(ids))
+        return await get_key_results(org_id, ids)
+
+    monkeypatch.setattr(store, "get_key_results", counted)
+    recorded = await check_ins.record_check_in(
+        store=store,
+        org_id=org,
+        key_result_id=world.mql.id,
+        value=150,
+        recorded_at=at("2027-02-01"),
+        now=NOW,
+        cache=YearCache() if cached else None,
+    )
+    # The answer's key result is the one read back after the write, as the store holds it.
+    assert read == [[world.mql.id], [world.mql.id]]
+    assert recorded.key_result == (await get_key_results(org, [world.mql.id]))[0]
+    assert recorded.key_result.current_value == 150
+    deleted = await check_ins.delete_check_in(
+        store=store, org_id=org, check_in_id=recorded.check_in.id, now=NOW
+    )
+    assert deleted.key_result == (await get_key_results(org, [world.mql.id]))[0]
+    assert deleted.key_result.last_check_in_at is None
