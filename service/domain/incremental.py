@@ -17,9 +17,9 @@ from __future__ import annotations
 import heapq
 
 from service.domain.model import KeyResult
-from service.domain.plan import NONE
+from service.domain.plan import NONE, Plan
 from service.domain.progress import Reading
-from service.domain.rollup import Evaluation, evaluate_plan, holding_back, pace_at, roll_up
+from service.domain.rollup import Evaluation, evaluate_columns, holding_back, pace_at, roll_up
 from service.domain.weighted import AT_RISK_RANK, ON_TRACK_RANK
 
 
@@ -104,21 +104,22 @@ def _roll_up_again(before: Evaluation, result: Evaluation, moved: list[int]) -> 
 
 
 def _evaluated_again(before: Evaluation, key_result: KeyResult, reading: Reading) -> Evaluation:
-    """`reevaluate` the long way: `evaluate` in full, each other key result read as `before`
-    read it."""
-    readings = {
-        kid: Reading(before.current[at], bool(before.checked_in[at]))
-        for at, kid in enumerate(before.key_results)
-    }
-    readings[key_result.id] = reading
+    """`reevaluate` the long way: a new plan evaluated in full, each other key result read as
+    `before` read it. The key result keeps its position: replacing it keeps the scope's order."""
     key_results = dict(before.key_results)
     key_results[key_result.id] = key_result
     plan = before.plan
-    return evaluate_plan(
-        type(plan).of(key_results, plan.objectives, plan.cycles),
+    at = plan.shape.key_result_index[key_result.id]
+    current = before.current[:]
+    current[at] = reading.value
+    checked_in = before.checked_in[:]
+    checked_in[at] = reading.checked_in
+    return evaluate_columns(
+        Plan.of(key_results, plan.objectives, plan.cycles),
         policy=before.policy,
         now=before.now,
-        readings=readings,
+        current=current,
+        checked_in=checked_in,
     )
 
 

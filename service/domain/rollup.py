@@ -118,11 +118,20 @@ def evaluate_plan(
     """Evaluate a planned scope from `readings`, or from each key result's stored reading (its
     current value, checked in when it has a check-in) when there are none."""
     if readings is None:
-        current, checked_in = plan.current, plan.checked_in
-    else:
-        given = [readings[kid] for kid in plan.key_results]
-        current = array("d", [r.value for r in given])
-        checked_in = bytearray([r.checked_in for r in given])
+        return evaluate_columns(
+            plan, policy=policy, now=now, current=plan.current, checked_in=plan.checked_in
+        )
+    given = [readings[kid] for kid in plan.key_results]
+    current = array("d", [r.value for r in given])
+    checked_in = bytearray([r.checked_in for r in given])
+    return evaluate_columns(plan, policy=policy, now=now, current=current, checked_in=checked_in)
+
+
+def evaluate_columns(
+    plan: Plan, *, policy: Policy, now: datetime, current: array[float], checked_in: bytearray
+) -> Evaluation:
+    """Evaluate a planned scope from each key result's reading given by position: its value
+    (`current`) and whether it was checked in."""
     result = Evaluation(plan, now=now, policy=policy, current=current, checked_in=checked_in)
     _evaluate_key_results(result)
     for at in plan.shape.order:
@@ -249,6 +258,7 @@ __all__ = [
     "Weighted",
     "combine",
     "evaluate",
+    "evaluate_columns",
     "evaluate_key_result",
     "evaluate_plan",
     "holding_back",
