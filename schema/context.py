@@ -1,5 +1,5 @@
-"""The per-request context: the store as the caller may see it, the clock, who is asking, and
-this request's DataLoaders."""
+"""The per-request context: the store and read model as the caller may see them, the clock, who
+is asking, and this request's reads."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from strawberry.types import Info as StrawberryInfo
 from schema.ids import GlobalId
 from schema.loaders import Loaders
 from service.auth import Principal, Role
-from service.events import EventBus
+from service.events.stream import EventStream
 from service.observability import Metrics
-from service.store.cache import YearCache
+from service.okrs.commit import Writer
+from service.readmodel import ReadModel, Snapshot
 from service.store.interface import Store
 from service.store.tenant import scoped
 
@@ -28,18 +29,21 @@ def utc_now() -> datetime:
 @dataclass
 class Context:
     """What every resolver may use. Built once per request (or WebSocket connection) by
-    `build_context`, so loaders never share a cache between requests.
+    `build_context`.
 
-    With a `principal`, `store` is that principal's organization's view of the shared store
-    (`service.store.tenant`); without one, authentication is off and everything is visible."""
+    `reads` is the process's read model (or, without one, a read model of this request alone:
+    the same reads, nothing kept); `writer` writes through it. With a `principal`, `store` is
+    that principal's organization's view of the shared store (`service.store.tenant`) and only
+    that organization is visible; without one, authentication is off and everything is."""
 
     shared: Store
+    reads: ReadModel
+    writer: Writer
     clock: Callable[[], datetime] = utc_now
     principal: Principal | None = None
     authenticated: bool = False
     connection_params: dict[str, object] | None = None
-    events: EventBus | None = None
-    cache: YearCache | None = None
+    events: EventStream | None = None
     metrics: Metrics | None = None
     org_id: str | None = None
     subscriptions: int = 0
@@ -53,6 +57,8 @@ class Context:
         # Authenticated but nobody signed in yet (a WebSocket before connection_init): nothing.
         locked = self.authenticated and self.principal is None
         self.store = scoped(self.shared, org_id=None, slug="") if locked else self.shared
+        self.process_writer = self.writer
+        self.writer = self._scoped_writer()
         self.reset_loaders()
 
     @property
@@ -66,6 +72,10 @@ class Context:
             return True
         return self.principal is not None and self.principal.role >= role
 
+    def visible(self, org_id: str) -> bool:
+        """Whether the caller may see the organization."""
+        return not self.authenticated or (self.org_id is not None and org_id == self.org_id)
+
     def home(self, gid: GlobalId) -> GlobalId:
         """An id as the caller's organization reads it: one of another organization becomes an
         id its own organization does not hold, so every lookup fails as for an unknown id."""
@@ -74,20 +84,33 @@ class Context:
         return GlobalId(gid.type_name, self.org_id or "~", f"~{gid.local_id}")
 
     def refresh(self) -> None:
-        """A new instant and empty loaders: for each event of a long-lived subscription."""
+        """A new instant and fresh reads: for each event of a long-lived subscription."""
         self.now = self.clock()
         self.reset_loaders()
 
     def reset_loaders(self) -> None:
-        """Forget what was loaded: after a write, cached objects and rollups are stale."""
-        self.loaders = Loaders(self.store, self.now, self.cache)
+        """Forget what was read."""
+        self.loaders = Loaders(self.reads, self.store, self.now, self.visible)
+
+    def wrote(self, snapshot: Snapshot) -> None:
+        """A write of this request left its organization as `snapshot`: read that from now on
+        (an organization it created becomes the caller's own)."""
+        tenant_org = getattr(self.store, "org_id", None)
+        if self.authenticated and self.org_id is None and tenant_org == snapshot.org_id:
+            self.org_id = snapshot.org_id
+        self.loaders.adopt(snapshot)
+
+    def _scoped_writer(self) -> Writer:
+        return self.process_writer.scoped(
+            self.store, self.reads, allowed=self.visible, written=self.wrote
+        )
 
     async def sign_in(self, principal: Principal) -> None:
         """Scope this context to the principal's organization (the token names it by slug)."""
-        found = await self.shared.get_organization_by_slug(principal.organization)
-        self.org_id = found.id if found else None
+        self.org_id = await self.reads.organization_id(principal.organization)
         self.store = scoped(self.shared, org_id=self.org_id, slug=principal.organization)
         self.principal = principal
+        self.writer = self._scoped_writer()
         self.authenticated = True
         self.reset_loaders()
 
@@ -95,15 +118,23 @@ class Context:
 def build_context(
     store: Store,
     *,
+    reads: ReadModel | None = None,
+    writer: Writer | None = None,
     clock: Callable[[], datetime] = utc_now,
     authenticated: bool = False,
-    events: EventBus | None = None,
-    cache: YearCache | None = None,
+    events: EventStream | None = None,
 ) -> Context:
     """A fresh context for one request: with authentication off everything is visible; on,
-    nothing is until `sign_in`."""
+    nothing is until `sign_in`. Without `reads`, the request reads through a read model of its
+    own (nothing kept between requests)."""
+    chosen = reads if reads is not None else ReadModel(store)
     return Context(
-        shared=store, clock=clock, authenticated=authenticated, events=events, cache=cache
+        shared=store,
+        reads=chosen,
+        writer=writer if writer is not None else Writer(store, chosen),
+        clock=clock,
+        authenticated=authenticated,
+        events=events,
     )
 
 
@@ -111,12 +142,15 @@ async def signed_in_context(
     store: Store,
     principal: Principal,
     *,
+    reads: ReadModel | None = None,
+    writer: Writer | None = None,
     clock: Callable[[], datetime] = utc_now,
-    events: EventBus | None = None,
-    cache: YearCache | None = None,
+    events: EventStream | None = None,
 ) -> Context:
     """A fresh context for one request of an authenticated principal."""
-    context = Context(shared=store, clock=clock, authenticated=True, events=events, cache=cache)
+    context = build_context(
+        store, reads=reads, writer=writer, clock=clock, authenticated=True, events=events
+    )
     await context.sign_in(principal)
     return context
 

@@ -37,14 +37,19 @@ class KeyResultKind(enum.Enum):
 class ProgressStatus(enum.Enum):
     NOT_STARTED = strawberry.enum_value("NOT_STARTED", description="Its cycle has not begun yet.")
     PENDING = strawberry.enum_value(
-        "PENDING", description="No check-in yet, or nothing to measure."
+        "PENDING",
+        description="No check-in yet, inside the grace period: fewer than the policy's "
+        "staleAfterDays since the cycle started, or since the key result was created if later "
+        "(past it, a silent key result is paced at its start value). An objective with nothing "
+        "under it is PENDING too.",
     )
     ON_TRACK = strawberry.enum_value(
         "ON_TRACK", description="Progress at or above the policy's on-track share of expected."
     )
     AT_RISK = strawberry.enum_value(
         "AT_RISK",
-        description="Below on-track pace, or held back by an upstream key result (blockedBy).",
+        description="Below on-track pace, or on pace but held back by a direct upstream key "
+        "result that is AT_RISK or OFF_TRACK itself (blockedBy): lateness flows down a chain.",
     )
     OFF_TRACK = strawberry.enum_value(
         "OFF_TRACK", description="Progress below the policy's at-risk share of expected."
@@ -96,6 +101,11 @@ class UserErrorCode(enum.Enum):
     )
     INVALID_PARENT = strawberry.enum_value(
         "INVALID_PARENT", description="The parent would put the objective inside its own subtree."
+    )
+    IDEMPOTENCY_KEY_REUSED = strawberry.enum_value(
+        "IDEMPOTENCY_KEY_REUSED",
+        description="The idempotency key was sent before with a different check-in: nothing "
+        "was stored (a key belongs to one check-in of one key result).",
     )
 
 

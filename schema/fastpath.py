@@ -1,19 +1,22 @@
-"""Resolvers of the fields a large response repeats, called by GraphQL execution directly.
+"""Resolvers that GraphQL execution calls directly, and the fields marked to run that way.
 
 Strawberry runs every resolver through a wrapper that builds its own `Info`, converts each
 argument and chains field extensions: about six microseconds a call, most of a dashboard's
-time once its rollups are cached (a quarter of 240 key results asks for 740 such fields).
-The fields below need none of that: no permission classes, no field extensions, scalar
-arguments only (graphql-core has coerced them already), and they read nothing of `info` but
-its `context`, which GraphQL's own resolve info carries too (or take no `info` at all).
-`install` gives each its resolver unwrapped and refuses, when the schema is built, any field
-that stops qualifying.
+time once its rollups are in memory (a quarter of 240 key results asks for 740 such fields).
+A resolver marked `@hot` needs none of that: no permission classes, no field extensions,
+scalar arguments only (graphql-core has coerced them already), and it is written against
+graphql-core's own `GraphQLResolveInfo` (it reads its `context`), which is what it is called
+with unwrapped. Through strawberry (a schema built without the fast path) it is called with
+the same raw info. `install` gives every hot field its resolver unwrapped and refuses, when
+the schema is built, a hot field that does not qualify.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import (
@@ -25,31 +28,54 @@ from graphql import (
 )
 from graphql import get_named_type as named
 from graphql import get_nullable_type as nullable
+from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 
 from schema.execution import Attribute
 
-HOT: Mapping[str, tuple[str, ...]] = {
-    "KeyResult": ("progress",),
-    "Objective": ("progress", "keyResults", "department", "children"),
-    "Cycle": ("progress",),
-    "Progress": ("blockedBy", "explanation"),
-}
-"""The fields, by type, whose resolvers run unwrapped: those repeated per item of a list."""
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def install(schema: strawberry.Schema, hot: Mapping[str, tuple[str, ...]] = HOT) -> None:
-    """Give each `hot` field of `schema` its resolver unwrapped (see the module's doc), and
-    every plain attribute of every object type a direct read of that attribute."""
+def hot(resolve: F) -> F:
+    """Mark a resolver to run unwrapped (see the module's doc); put it under
+    `strawberry.field`. Its `info`, if it takes one, must be annotated `GraphQLResolveInfo`."""
+    signature = inspect.signature(resolve)
+    info = signature.parameters.get("info")
+    if info is not None and not str(info.annotation).startswith("GraphQLResolveInfo"):
+        raise TypeError(f"{resolve.__qualname__}: a hot resolver takes GraphQLResolveInfo")
+    if info is None:
+        setattr(resolve, "unwrapped", resolve)  # noqa: B010 - an attribute of our own
+        return resolve
+
+    @functools.wraps(resolve)
+    def through_strawberry(self: Any, info: Info[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        return resolve(self, info._raw_info, *args, **kwargs)
+
+    # What strawberry reads to find the info parameter and the arguments.
+    parameters = [
+        p.replace(annotation=Info) if p.name == "info" else p for p in signature.parameters.values()
+    ]
+    through_strawberry.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    through_strawberry.__annotations__ = {**resolve.__annotations__, "info": Info}
+    through_strawberry.unwrapped = resolve  # type: ignore[attr-defined]
+    return cast(F, through_strawberry)
+
+
+def install(schema: strawberry.Schema) -> None:
+    """Give each hot field of `schema` its resolver unwrapped (see the module's doc), and every
+    plain attribute of every object type a direct read of that attribute."""
     _plain_attributes(schema)
-    for type_name, field_names in hot.items():
-        definition = schema.get_type_by_name(type_name)
-        graphql_type = schema._schema.get_type(type_name)
-        if not isinstance(definition, StrawberryObjectDefinition) or not isinstance(
-            graphql_type, GraphQLObjectType
+    for name, graphql_type in schema._schema.type_map.items():
+        definition = schema.get_type_by_name(name)
+        if not isinstance(graphql_type, GraphQLObjectType) or not isinstance(
+            definition, StrawberryObjectDefinition
         ):
-            raise TypeError(f"{type_name} is not an object type of the schema")
-        for field_name in field_names:
+            continue
+        for field in definition.fields:
+            resolver = field.base_resolver
+            if resolver is None or not hasattr(resolver.wrapped_func, "unwrapped"):
+                continue
+            field_name = schema.config.name_converter.from_field(field)
             graphql_type.fields[field_name].resolve = _unwrapped(
                 schema, definition, graphql_type, field_name
             )
@@ -97,6 +123,7 @@ def _unwrapped(
         raise TypeError(f"{where} needs strawberry's wrapper: it cannot run unwrapped")
     if resolver.self_parameter is None:
         raise TypeError(f"{where} must be a method (take self) to run unwrapped")
+    raw = getattr(resolver.wrapped_func, "unwrapped", resolver.wrapped_func)
     names: dict[str, str] = {}
     for argument in field.arguments:
         graphql_name = schema.config.name_converter.from_argument(argument)
@@ -104,7 +131,7 @@ def _unwrapped(
         if not is_leaf_type(kind) or kind.name not in _AS_COERCED:
             raise TypeError(f"{where}({graphql_name}:) is not a scalar taken as coerced")
         names[graphql_name] = argument.python_name
-    call = cast(Callable[..., Any], resolver.wrapped_func)
+    call = cast(Callable[..., Any], raw)
     if resolver.info_parameter is None:
         if names:
             raise TypeError(f"{where} takes arguments but not info: run it wrapped")

@@ -24,6 +24,7 @@ NODE_TYPES = frozenset(
         "CheckIn",
         "ActionStep",
         "Initiative",
+        "Change",
     }
 )
 _CURSOR = "cursor:"

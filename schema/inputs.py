@@ -21,7 +21,8 @@ class PolicyInput:
         default=UNSET, description="AT_RISK from this share, in [0, onTrackRatio]."
     )
     max_objectives_per_team: int | None = strawberry.field(
-        default=UNSET, description="The most objectives a team may have in a cycle (≥ 1)."
+        default=UNSET,
+        description="The most objectives a team may have in a quarter, its months included (≥ 1).",
     )
     min_objectives_per_team: int | None = strawberry.field(
         default=UNSET, description="The fewest objectives a team should have (≤ the most)."
@@ -30,7 +31,9 @@ class PolicyInput:
         default=UNSET, description="Initiatives below this return are discard candidates."
     )
     stale_after_days: int | None = strawberry.field(
-        default=UNSET, description="Days without a check-in before a key result is stale (1-366)."
+        default=UNSET,
+        description="Days a key result without a check-in stays PENDING after its cycle starts "
+        "or it is created, and a check-in stays fresh (1-366).",
     )
 
 
@@ -160,7 +163,11 @@ class CheckInCreateInput:
     note: str | None = strawberry.field(default=None, description="What happened.")
     recorded_at: datetime | None = strawberry.field(
         default=None,
-        description="When the value was true: now if left out; the past back-fills history.",
+        description=(
+            "When the value was true: now if left out; the past back-fills history, back to the"
+            " start of the key result's cycle (earlier is INVALID_VALUE: a value from before"
+            " the cycle is its startValue)."
+        ),
     )
     idempotency_key: str | None = strawberry.field(
         default=None,

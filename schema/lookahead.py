@@ -1,16 +1,14 @@
-"""Looking ahead into a list's selection: what its items will ask for, loaded before they ask.
+"""Looking ahead into a list's selection: what its items will ask for, made before they ask.
 
-A page of objectives whose items each ask for their key results, department and progress
-would start three loads per item and wait for each; loading them for the whole page first
-(one batch each, the same store calls) lets every item answer at once, with no coroutine per
-field. Errors of these loads are left to the fields that ask, which report them in place.
+A page of objectives whose items each ask for their progress would each wait for their year's
+evaluation; making it for the whole page first lets every item answer at once, with no
+coroutine per field. Errors are left to the fields that ask, which report them in place.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -51,8 +49,9 @@ CONNECTION_ITEMS = (("nodes",), ("edges", "node"))
 async def objectives(
     info: Info, found: list[model.Objective], paths: Iterable[tuple[str, ...]] = ((),)
 ) -> None:
-    """Load what the objectives of a list (its items at `paths` in this field's selection)
-    will ask for: their key results, departments, and their years' evaluation at now."""
+    """Evaluate, before the items of a list of objectives (at `paths` in this field's
+    selection) ask, the years whose progress at now they or their key results will ask for:
+    every item then answers its progress at once."""
     if not found:
         return
     wanted: dict[str, list[SelectedField]] = {}
@@ -61,33 +60,11 @@ async def objectives(
     for path in paths:
         for name, selected in below(inside, *path).items():
             wanted.setdefault(name, []).extend(selected)
-    loaders = info.context.loaders
-    loads: list[Awaitable[Any]] = []
-    if "keyResults" in wanted:
-        loads.append(_key_results(info, found))
-    if "department" in wanted:
-        loads.append(_departments(info, found))
     under = below([s for f in wanted.get("keyResults", []) for s in f.selections])
     if _now(wanted.get("progress", [])) or _now(under.get("progress", [])):
-        for org_id, year in sorted({(o.org_id, o.year) for o in found}):
-            loads.append(loaders.evaluation_by_year.load((org_id, year, None)))
-    await asyncio.gather(*loads, return_exceptions=True)
-
-
-async def _key_results(info: Info, found: list[model.Objective]) -> None:
-    """The objectives' key results: their cached years when there is a cache (the version
-    read the evaluation makes anyway; `Objective.keyResults` reads the year), else one batch."""
-    loaders = info.context.loaders
-    if info.context.cache is None:
-        await loaders.key_results_by_objective.load_many([(o.org_id, o.id) for o in found])
-    else:
-        await loaders.cached_year.load_many(sorted({(o.org_id, o.year) for o in found}))
-
-
-async def _departments(info: Info, found: list[model.Objective]) -> None:
-    """The objectives' departments, from the list of their organizations' departments: one
-    store call, the same one a query asking for `organization.departments` makes."""
-    loaders = info.context.loaders
-    for org_id in sorted({o.org_id for o in found if o.department_id}):
-        for team in await loaders.departments_by_organization.load(org_id):
-            loaders.department_by_id.prime((org_id, team.id), team)
+        loaders = info.context.loaders
+        years = sorted({(o.org_id, o.year) for o in found})
+        await asyncio.gather(
+            *(loaders.evaluation(org_id, year, None) for org_id, year in years),
+            return_exceptions=True,
+        )

@@ -141,7 +141,11 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Remove a dependency between key results.", permission_classes=[Editor]
+        description=(
+            "Remove a dependency between key results; NOT_FOUND when the key result does not"
+            " depend on `dependsOnId`."
+        ),
+        permission_classes=[Editor],
     )
     async def key_result_dependency_remove(
         self, info: Info, input: Annotated[i.KeyResultDependencyRemoveInput, Input]

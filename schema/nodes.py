@@ -7,6 +7,7 @@ from graphql import GraphQLError
 
 from schema.context import Info
 from schema.ids import GlobalId, expect_id, parse_global_id
+from service.auth import Role
 from service.domain.errors import DomainError
 
 
@@ -26,35 +27,45 @@ async def load_node(info: Info, value: str) -> Node | None:
 
 
 async def load_global(info: Info, gid: GlobalId) -> Node | None:
-    """The object of a decoded id, through this request's loaders."""
+    """The object of a decoded id, from the request's snapshot of its organization (a check-in
+    or a change from the store: no snapshot holds history)."""
     from schema import types  # the concrete types import this module
 
     loaders = info.context.loaders
     org, local = gid.org_id, gid.local_id
+    held = await loaders.snapshot(org)
+    if held is None:
+        return None
     match gid.type_name:
         case "Organization":
-            o = await loaders.organization_by_id.load(org)
-            return types.Organization.from_domain(o) if o else None
+            return types.Organization.from_domain(held.organization)
         case "Department":
-            d = await loaders.department_by_id.load((org, local))
+            d = held.departments.get(local)
             return types.Department.from_domain(d) if d else None
         case "Cycle":
-            c = await loaders.cycle_by_id.load((org, local))
+            c = held.cycles.get(local)
             return types.Cycle.from_domain(c) if c else None
         case "Objective":
-            ob = await loaders.objective_by_id.load((org, local))
+            ob = held.objectives.get(local)
             return types.Objective.from_domain(ob) if ob else None
         case "KeyResult":
-            k = await loaders.key_result_by_id.load((org, local))
+            k = held.key_results.get(local)
             return types.KeyResult.from_domain(k) if k else None
         case "CheckIn":
             ci = await loaders.check_in_by_id.load((org, local))
             return types.CheckIn.from_domain(ci) if ci else None
         case "ActionStep":
-            s = await loaders.action_step_by_id.load((org, local))
+            s = held.action_steps.get(local)
             return types.ActionStep.from_domain(s) if s else None
+        case "Change":
+            if not local.isdigit() or not info.context.may(Role.EDITOR):
+                return None
+            found = await info.context.store.changes_after(org, int(local) - 1, limit=1)
+            if not found or found[0].sequence != int(local):
+                return None
+            return types.Change.from_record(found[0])
         case _:
-            i = await loaders.initiative_by_id.load((org, local))
+            i = held.initiatives.get(local)
             return types.Initiative.from_domain(i) if i else None
 
 

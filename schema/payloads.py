@@ -69,8 +69,6 @@ async def guarded(
             )
         ]
         return refused
-    # What this request loaded before the write is stale now.
-    info.context.reset_loaders()
     return done
 
 

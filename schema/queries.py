@@ -66,8 +66,8 @@ class Query:
     async def organization_by_slug(
         self, info: Info, slug: Annotated[str, strawberry.argument(description="Its slug.")]
     ) -> Organization | None:
-        found = await info.context.store.get_organization_by_slug(slug)
-        return Organization.from_domain(found) if found else None
+        org_id = await info.context.reads.organization_id(slug)
+        return await organization_or_none(info, org_id) if org_id is not None else None
 
     @strawberry.field(description="Every organization, by creation.")
     async def organizations(

@@ -15,9 +15,9 @@ from graphql import GraphQLError
 from schema.context import Info
 from schema.ids import parse_global_id, to_global_id
 from schema.nodes import Node, load_global, load_node
-from schema.progress import Progress
 from schema.types import CheckIn
-from service.events import Event, SubscriberTooSlow
+from schema.types.progress import Progress
+from service.events import Event, ResumeTooOld, SubscriberTooSlow
 from service.events.event import ScopeChange
 from service.observability import Metrics
 
@@ -45,8 +45,10 @@ RELAY: ContextVar[Relay | None] = ContextVar("okrgraph_relay", default=None)
 @strawberry.type(description="How one scope's progress moved, and why.")
 class ProgressEvent:
     sequence: int = strawberry.field(
-        description="The organization's event number: consecutive, so a gap means missed "
-        "events (re-query then)."
+        description="The change's place in the organization's change log. Events come in "
+        "sequence order, each change once; the numbers between two events are changes that "
+        "did not move this scope. After a disconnect, subscribe again with `afterSequence` "
+        "set to the last one seen: nothing is missed."
     )
     at: datetime = strawberry.field(description="When the change was stored.")
     previous: Progress | None = strawberry.field(description="The scope's progress before.")
@@ -130,6 +132,15 @@ class Subscription:
         scope_id: Annotated[
             strawberry.ID, strawberry.argument(description="The id of the scope to watch.")
         ],
+        after_sequence: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Resume after this change: every change since that moved the scope "
+                "is sent first, in order, then live ones. The log keeps at least 7 days or "
+                "100,000 changes; an older position is refused (RESUME_TOO_OLD: query the "
+                "current state, then subscribe without it)."
+            ),
+        ] = None,
     ) -> AsyncGenerator[ProgressEvent, None]:
         context = info.context
         decoded = parse_global_id(scope_id)
@@ -150,10 +161,17 @@ class Subscription:
                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
             )
         relay = RELAY.get()
-        events_of = context.events.subscribe if relay is None else relay.subscribe
+        stream = context.events
         context.subscriptions += 1
         try:
-            async with events_of(gid.org_id) as events:
+            # A resumed subscription replays its own history: it renders for itself alone.
+            if relay is None or after_sequence is not None:
+                source: AbstractAsyncContextManager[AsyncIterator[Event]] = stream.subscribe(
+                    gid.org_id, after=after_sequence
+                )
+            else:
+                source = relay.subscribe(gid.org_id)
+            async with source as events:
                 with _active(context.metrics):
                     async for event in events:
                         for change in event.changes_of(gid.local_id)[:1]:
@@ -172,5 +190,7 @@ class Subscription:
                                 yield made
         except SubscriberTooSlow as error:
             raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
+        except ResumeTooOld as error:
+            raise GraphQLError(str(error), extensions={"code": "RESUME_TOO_OLD"}) from error
         finally:
             context.subscriptions -= 1

@@ -7,7 +7,6 @@ plain values; the types here carry no references back to `schema.types`, which u
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
@@ -18,15 +17,13 @@ from schema.enums import ProgressStatus, status_of
 from schema.ids import to_global_id
 from schema.loaders import point
 from schema.nodes import Node, load_node
-from schema.progress import evaluation
+from schema.standings import Pick, evaluation
 from service.domain import health as domain_health
 from service.domain import model
 from service.domain.errors import DomainError
 from service.domain.forecast import NoForecast, forecast
-from service.domain.rollup import Evaluation
-from service.domain.rollup import Progress as DomainProgress
 from service.domain.series import Interval, instants
-from service.okrs.common import descendant_cycles
+from service.readmodel import Snapshot
 
 
 @strawberry.enum(description="The step between two points of a progress series.")
@@ -56,7 +53,7 @@ class Forecast:
     based_on: int = strawberry.field(description="How many check-ins the line is fitted to.")
 
 
-@strawberry.type(description="One thing a coach would point at (DOMAIN.md §2, §4, §5).")
+@strawberry.type(description="One thing a coach would point at in a cycle.")
 class HealthFinding:
     code: str = strawberry.field(
         description="TOO_MANY_OBJECTIVES, TOO_FEW_OBJECTIVES, OBJECTIVE_WITHOUT_KEY_RESULTS, "
@@ -76,7 +73,9 @@ class HealthReport:
     findings: list[HealthFinding] = strawberry.field(description="Empty when all is well.")
 
 
-@strawberry.input(description="Which initiatives to list: the discard candidates of §5.")
+@strawberry.input(
+    description="Which initiatives to list: the discard candidates (unaligned, or a low return)."
+)
 class InitiativeFilter:
     unaligned: bool | None = strawberry.field(
         default=None, description="true: only those serving no key result; false: only aligned."
@@ -97,7 +96,7 @@ async def series(
     start: datetime,
     end: datetime,
     interval: SeriesInterval,
-    pick: Callable[[Evaluation], DomainProgress],
+    pick: Pick,
 ) -> list[ProgressPoint]:
     """The progress `pick` chooses, at every instant of the series (one history read)."""
     try:
@@ -106,7 +105,10 @@ async def series(
         raise _bad_argument(error) from error
     points: list[ProgressPoint] = []
     for at in moments:
-        found = pick(await evaluation(info, org_id, year, at))
+        done = await evaluation(info.context, org_id, year, at)
+        snapshot = info.context.loaders.held(org_id)
+        assert snapshot is not None  # evaluating read it
+        found = pick(snapshot, done)
         points.append(
             ProgressPoint(
                 at=at,
@@ -120,7 +122,8 @@ async def series(
 
 async def forecast_of(info: Info, kr: model.KeyResult) -> Forecast | str:
     """The forecast over the check-ins of the key result's cycle, or why there is none."""
-    cycle = await info.context.loaders.cycle_by_id.load((kr.org_id, kr.cycle_id))
+    held = await info.context.loaders.snapshot(kr.org_id)
+    cycle = held.cycles.get(kr.cycle_id) if held is not None else None
     assert cycle is not None  # a key result's cycle is never deleted
     found = await info.context.loaders.check_ins_by_key_result.load((kr.org_id, kr.id))
     inside = [point(c) for c in found if cycle.starts_at <= c.recorded_at < cycle.ends_at]
@@ -143,28 +146,34 @@ LAGGING = (model.ProgressStatus.AT_RISK, model.ProgressStatus.OFF_TRACK)
 async def critical_path(info: Info, kr: model.KeyResult) -> list[model.KeyResult]:
     """Every key result upstream of `kr`, however far, whose status is AT_RISK or OFF_TRACK,
     nearest first."""
-    loader = info.context.loaders.key_result_by_id
+    held = await info.context.loaders.snapshot(kr.org_id)
+    if held is None:
+        return []
     seen = {kr.id}
     frontier = list(kr.depends_on)
     lagging: list[model.KeyResult] = []
     while frontier:
         fresh = [i for i in dict.fromkeys(frontier) if i not in seen]
         seen.update(fresh)
-        found = [k for k in await loader.load_many([(kr.org_id, i) for i in fresh]) if k]
+        found = [held.key_results[i] for i in fresh if i in held.key_results]
         for upstream in found:
-            done = await evaluation(info, upstream.org_id, upstream.year, None)
+            done = await evaluation(info.context, upstream.org_id, upstream.year, None)
             if done.key_result_progress[upstream.id].status in LAGGING:
                 lagging.append(upstream)
         frontier = [i for k in found for i in k.depends_on]
     return lagging
 
 
-async def health_report(info: Info, org_id: str, cycle: model.Cycle) -> HealthReport:
+async def health_report(info: Info, snapshot: Snapshot, cycle: model.Cycle) -> HealthReport:
     """The findings of a cycle and the cycles inside it."""
-    done = await evaluation(info, org_id, cycle.year, None)
-    departments = await info.context.loaders.departments_by_organization.load(org_id)
-    initiatives = (await info.context.store.find_initiatives(org_id)).items
-    found = domain_health.health(done, cycle.id, departments=departments, initiatives=initiatives)
+    org_id = snapshot.org_id
+    done = await evaluation(info.context, org_id, cycle.year, None)
+    found = domain_health.health(
+        done,
+        cycle.id,
+        departments=snapshot.department_list(),
+        initiatives=snapshot.initiative_list(),
+    )
     return HealthReport(
         findings=[
             HealthFinding(
@@ -175,16 +184,6 @@ async def health_report(info: Info, org_id: str, cycle: model.Cycle) -> HealthRe
             for f in found
         ]
     )
-
-
-def department_pick(department_id: str, cycle_id: str) -> Callable[[Evaluation], DomainProgress]:
-    """A department's progress in a cycle and those inside it, from any evaluation."""
-
-    def pick(done: Evaluation) -> DomainProgress:
-        inside = descendant_cycles(done.cycles.values(), cycle_id)
-        return done.department(department_id, inside, cycle_id)
-
-    return pick
 
 
 def discard_candidates(

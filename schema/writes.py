@@ -7,7 +7,6 @@ exactly like an unknown id (NOT_FOUND).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -28,29 +27,9 @@ from schema.types import (
     Organization,
 )
 from service.domain import model
+from service.domain.errors import NotFound
 from service.okrs import check_ins, cycles, initiatives, key_results, objectives, organizations
-from service.okrs.common import KEEP, Keep, ProgressChange, organization
-from service.okrs.publish import publish_changes
-
-
-async def _publish(
-    ctx: Context,
-    org_id: str,
-    key_result_id: str,
-    changes: Sequence[ProgressChange],
-    cause_check_in_id: str | None = None,
-) -> None:
-    event = await publish_changes(
-        store=ctx.store,
-        bus=ctx.events,
-        org_id=org_id,
-        key_result_id=key_result_id,
-        changes=changes,
-        at=ctx.clock(),
-        cause_check_in_id=cause_check_in_id,
-    )
-    if event is not None and ctx.metrics is not None:
-        ctx.metrics.published.inc()
+from service.okrs.common import KEEP, Keep
 
 
 def _target(ctx: Context, value: str, type_name: str, *, field: str) -> GlobalId:
@@ -88,7 +67,9 @@ async def organization_create(
             extensions={"code": "FORBIDDEN"},
         )
     org = await organizations.create_organization(
-        store=ctx.store,
+        writer=ctx.writer,
+        now=ctx.now,
+        actor=ctx.subject,
         name=input.name,
         slug=input.slug,
         mission=input.mission,
@@ -101,6 +82,7 @@ async def organization_update(
     ctx: Context, id: str, input: i.OrganizationUpdateInput
 ) -> p.OrganizationUpdatePayload:
     org = _target(ctx, id, "Organization", field="id")
+    await organizations_exist(ctx, org, "id")
     policy = _given(input.policy)
     change = None
     if policy is not None:
@@ -113,7 +95,9 @@ async def organization_update(
             stale_after_days=_given(policy.stale_after_days),
         )
     updated = await organizations.update_organization(
-        store=ctx.store,
+        writer=ctx.writer,
+        now=ctx.now,
+        actor=ctx.subject,
         org_id=org.org_id,
         name=_given(input.name),
         mission=_given(input.mission),
@@ -127,8 +111,9 @@ async def department_create(
     ctx: Context, input: i.DepartmentCreateInput
 ) -> p.DepartmentCreatePayload:
     org = _target(ctx, input.organization_id, "Organization", field="organizationId")
+    await organizations_exist(ctx, org)
     made = await organizations.create_department(
-        store=ctx.store, org_id=org.org_id, name=input.name
+        writer=ctx.writer, now=ctx.now, actor=ctx.subject, org_id=org.org_id, name=input.name
     )
     return p.DepartmentCreatePayload(department=Department.from_domain(made))
 
@@ -137,25 +122,38 @@ async def cycle_create(ctx: Context, input: i.CycleCreateInput) -> p.CycleCreate
     org = _target(ctx, input.organization_id, "Organization", field="organizationId")
     await organizations_exist(ctx, org)
     if input.month is None:
-        year, *_ = await cycles.create_year(store=ctx.store, org_id=org.org_id, year=input.year)
+        year, *_ = await cycles.create_year(
+            writer=ctx.writer, now=ctx.now, actor=ctx.subject, org_id=org.org_id, year=input.year
+        )
         return p.CycleCreatePayload(cycle=Cycle.from_domain(year))
     month = await cycles.create_month(
-        store=ctx.store, org_id=org.org_id, year=input.year, month=input.month
+        writer=ctx.writer,
+        now=ctx.now,
+        actor=ctx.subject,
+        org_id=org.org_id,
+        year=input.year,
+        month=input.month,
     )
     return p.CycleCreatePayload(cycle=Cycle.from_domain(month))
 
 
-async def organizations_exist(ctx: Context, org: GlobalId) -> None:
-    """NotFound on `organizationId` unless the organization exists."""
-    await organization(ctx.store, org.org_id)
+async def organizations_exist(ctx: Context, org: GlobalId, field: str = "organizationId") -> None:
+    """NotFound on `field` unless the organization exists (and the caller may see it)."""
+    if await ctx.loaders.snapshot(org.org_id) is None:
+        raise NotFound("no organization with this id", field=(field,))
 
 
 async def cycle_close(ctx: Context, id: str) -> p.CycleClosePayload:
     target = _target(ctx, id, "Cycle", field="id")
     closed = await cycles.close_cycle(
-        store=ctx.store, org_id=target.org_id, cycle_id=target.local_id, now=ctx.now
+        writer=ctx.writer,
+        actor=ctx.subject,
+        org_id=target.org_id,
+        cycle_id=target.local_id,
+        now=ctx.now,
     )
-    every = await ctx.store.get_cycles(target.org_id, list(closed.closed_cycle_ids))
+    held = await ctx.loaders.snapshot(target.org_id)
+    every = [held.cycles[c] for c in closed.closed_cycle_ids] if held is not None else []
     return p.CycleClosePayload(
         cycle=Cycle.from_domain(closed.cycle), closed_cycles=[Cycle.from_domain(c) for c in every]
     )
@@ -164,7 +162,8 @@ async def cycle_close(ctx: Context, id: str) -> p.CycleClosePayload:
 async def objective_create(ctx: Context, input: i.ObjectiveCreateInput) -> p.ObjectiveCreatePayload:
     cycle = _target(ctx, input.cycle_id, "Cycle", field="cycleId")
     made = await objectives.create_objective(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=cycle.org_id,
         cycle_id=cycle.local_id,
         title=input.title,
@@ -184,7 +183,8 @@ async def objective_update(
 ) -> p.ObjectiveUpdatePayload:
     target = _target(ctx, id, "Objective", field="id")
     changed = await objectives.update_objective(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=target.org_id,
         objective_id=target.local_id,
         now=ctx.now,
@@ -203,7 +203,11 @@ async def objective_update(
 async def objective_delete(ctx: Context, id: str) -> p.ObjectiveDeletePayload:
     target = _target(ctx, id, "Objective", field="id")
     await objectives.delete_objective(
-        store=ctx.store, org_id=target.org_id, objective_id=target.local_id, now=ctx.now
+        writer=ctx.writer,
+        actor=ctx.subject,
+        org_id=target.org_id,
+        objective_id=target.local_id,
+        now=ctx.now,
     )
     return p.ObjectiveDeletePayload(deleted_id=strawberry.ID(id))
 
@@ -218,7 +222,8 @@ async def key_result_create(
 ) -> p.KeyResultCreatePayload:
     objective = _target(ctx, input.objective_id, "Objective", field="objectiveId")
     made = await key_results.create_key_result(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=objective.org_id,
         objective_id=objective.local_id,
         title=input.title,
@@ -241,7 +246,8 @@ async def key_result_update(
 ) -> p.KeyResultUpdatePayload:
     target = _target(ctx, id, "KeyResult", field="id")
     changed = await key_results.update_key_result(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=target.org_id,
         key_result_id=target.local_id,
         now=ctx.now,
@@ -255,16 +261,18 @@ async def key_result_update(
         weight=_given(input.weight),
     )
     assert changed.key_result is not None  # an updated key result is returned
-    await _publish(ctx, target.org_id, target.local_id, changed.changes)
     return p.KeyResultUpdatePayload(key_result=KeyResult.from_domain(changed.key_result))
 
 
 async def key_result_delete(ctx: Context, id: str) -> p.KeyResultDeletePayload:
     target = _target(ctx, id, "KeyResult", field="id")
-    deleted = await key_results.delete_key_result(
-        store=ctx.store, org_id=target.org_id, key_result_id=target.local_id, now=ctx.now
+    await key_results.delete_key_result(
+        writer=ctx.writer,
+        actor=ctx.subject,
+        org_id=target.org_id,
+        key_result_id=target.local_id,
+        now=ctx.now,
     )
-    await _publish(ctx, target.org_id, target.local_id, deleted.changes)
     return p.KeyResultDeletePayload(deleted_id=strawberry.ID(id))
 
 
@@ -276,14 +284,14 @@ async def _dependency(
     assert upstream is not None  # a required argument
     change = key_results.add_dependency if add else key_results.remove_dependency
     changed = await change(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=target.org_id,
         key_result_id=target.local_id,
         depends_on_id=upstream,
         now=ctx.now,
     )
     assert changed.key_result is not None  # the downstream key result is returned
-    await _publish(ctx, target.org_id, target.local_id, changed.changes)
     return KeyResult.from_domain(changed.key_result)
 
 
@@ -308,7 +316,8 @@ async def key_result_carry_over(
     cycle = _local(target, cycle_id, "Cycle", "cycleId")
     assert cycle is not None  # a required argument
     made = await key_results.carry_over(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=target.org_id,
         key_result_id=target.local_id,
         cycle_id=cycle,
@@ -321,7 +330,7 @@ async def key_result_carry_over(
 async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckInCreatePayload:
     target = _target(ctx, input.key_result_id, "KeyResult", field="keyResultId")
     recorded = await check_ins.record_check_in(
-        store=ctx.store,
+        writer=ctx.writer,
         org_id=target.org_id,
         key_result_id=target.local_id,
         value=input.value,
@@ -331,10 +340,7 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
         note=input.note,
         author=ctx.subject,
         idempotency_key=input.idempotency_key,
-        cache=ctx.cache,
     )
-    if recorded.created:
-        await _publish(ctx, target.org_id, target.local_id, recorded.changes, recorded.check_in.id)
     return p.CheckInCreatePayload(
         check_in=CheckIn.from_domain(recorded.check_in),
         created=recorded.created,
@@ -345,13 +351,12 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
 async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
     target = _target(ctx, id, "CheckIn", field="id")
     deleted = await check_ins.delete_check_in(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=target.org_id,
         check_in_id=target.local_id,
         now=ctx.now,
-        cache=ctx.cache,
     )
-    await _publish(ctx, target.org_id, deleted.key_result.id, deleted.changes)
     return p.CheckInDeletePayload(
         deleted_id=strawberry.ID(id), key_result=KeyResult.from_domain(deleted.key_result)
     )
@@ -360,7 +365,9 @@ async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
 async def action_step_add(ctx: Context, input: i.ActionStepAddInput) -> p.ActionStepAddPayload:
     objective = _target(ctx, input.objective_id, "Objective", field="objectiveId")
     step = await objectives.add_action_step(
-        store=ctx.store,
+        writer=ctx.writer,
+        now=ctx.now,
+        actor=ctx.subject,
         org_id=objective.org_id,
         objective_id=objective.local_id,
         title=input.title,
@@ -375,7 +382,9 @@ async def action_step_update(
 ) -> p.ActionStepUpdatePayload:
     target = _target(ctx, id, "ActionStep", field="id")
     step = await objectives.update_action_step(
-        store=ctx.store,
+        writer=ctx.writer,
+        now=ctx.now,
+        actor=ctx.subject,
         org_id=target.org_id,
         step_id=target.local_id,
         title=_given(input.title),
@@ -391,9 +400,12 @@ async def initiative_create(
     ctx: Context, input: i.InitiativeCreateInput
 ) -> p.InitiativeCreatePayload:
     org = _target(ctx, input.organization_id, "Organization", field="organizationId")
+    await organizations_exist(ctx, org)
     linked = [_local(org, k, "KeyResult", "keyResultIds") for k in input.key_result_ids]
     made = await initiatives.create_initiative(
-        store=ctx.store,
+        writer=ctx.writer,
+        now=ctx.now,
+        actor=ctx.subject,
         org_id=org.org_id,
         title=input.title,
         cost=input.cost,
@@ -411,10 +423,12 @@ async def _linking(
     assert key_result is not None  # a required argument
     change = initiatives.link_initiative if link else initiatives.unlink_initiative
     done = await change(
-        store=ctx.store,
+        writer=ctx.writer,
+        actor=ctx.subject,
         org_id=target.org_id,
         initiative_id=target.local_id,
         key_result_id=key_result,
+        now=ctx.now,
     )
     return Initiative.from_domain(done)
 

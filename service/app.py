@@ -53,14 +53,15 @@ from schema.limits import Limits
 from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
-from service.events import EventBus, create_bus
+from service.events import EventStream, NoticeBus, create_bus
 from service.live import Feeds, live_handlers
 from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
+from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
 from service.pages import dashboard, graphiql_headers
 from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
+from service.readmodel import ReadModel
 from service.request_json import decode_request_json
-from service.store.cache import YearCache
 from service.store.embedded import open_store
 from service.store.interface import Store
 from service.store.mongo import MongoStore
@@ -82,14 +83,16 @@ class _Running:
     """What the lifespan opened, for the routes to use while the app runs."""
 
     store: Store | None = None
-    events: EventBus | None = None
-    cache: YearCache = field(default_factory=YearCache)
+    bus: NoticeBus | None = None
+    reads: ReadModel | None = None
+    writer: Writer | None = None
+    events: EventStream | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
-    def require_store(self) -> Store:
-        if self.store is None:
+    def require(self) -> tuple[Store, ReadModel, Writer]:
+        if self.store is None or self.reads is None or self.writer is None:
             raise RuntimeError("the app is not running: its lifespan has not started")
-        return self.store
+        return self.store, self.reads, self.writer
 
 
 def accepts_graphql_response(accept: str) -> bool:
@@ -203,20 +206,26 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        store = self._running.require_store()
+        store, reads, writer = self._running.require()
         principal = getattr(request.state, "principal", None)
         running = self._running
         if isinstance(principal, Principal):
             context = await signed_in_context(
-                store, principal, clock=self._clock, events=running.events, cache=running.cache
+                store,
+                principal,
+                reads=reads,
+                writer=writer,
+                clock=self._clock,
+                events=running.events,
             )
         else:
             context = build_context(
                 store,
+                reads=reads,
+                writer=writer,
                 clock=self._clock,
                 authenticated=self._verifier is not None,
                 events=running.events,
-                cache=running.cache,
             )
         context.metrics = running.metrics
         return context
@@ -365,8 +374,8 @@ def _readyz(running: _Running) -> Callable[[Request], Awaitable[Response]]:
         except (StoreUnavailable, TimeoutError):
             return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
         # Without the bus, queries and mutations still work: the instance stays in rotation,
-        # and says that live updates are degraded.
-        bus = running.events.health() if running.events else None
+        # and says that live updates are degraded (they follow the log by polling meanwhile).
+        bus = running.bus.health() if running.bus else None
         if bus is not None and not bus.ok:
             return JSONResponse(
                 {"status": "degraded", "store": "ok", "bus": bus.status, "reason": bus.reason}
@@ -405,21 +414,37 @@ def create_app(
             if isinstance(opened, MongoStore):
                 opened.on_round_trip = running.metrics.round_trip
             await opened.ensure_indexes()
+            # Every store call named for the metrics and traced (spans when tracing is on).
+            observed = cast(Store, ObservedStore(opened))
+            bus = create_bus(settings.redis_url)
+            await bus.start()
+            owned.push_async_callback(bus.close)
+            reads = ReadModel(observed, capacity=settings.read_model_capacity)
+            retention = Retention(
+                days=settings.log_retention_days, changes=settings.log_retention_changes
+            )
+            writer = Writer(observed, reads, notify=bus.announce, retention=retention)
             if settings.demo:
                 instant = now().astimezone(UTC)
                 today = instant.date()
-                seeded = await seed_demo(store=opened, today=today, now=instant)
+                seeded = await seed_demo(writer=writer, today=today, now=instant)
                 if seeded.organization is not None:
                     logger.info("seeded the demo organization for %s", today.isoformat())
-            events = create_bus(settings.redis_url)
+            events = EventStream(reads, observed, bus)
             await events.start()
             owned.push_async_callback(events.close)
-            # Every store call named for the metrics and traced (spans when tracing is on).
-            running.store, running.events = cast(Store, ObservedStore(opened)), events
+            running.store, running.bus, running.reads, running.writer, running.events = (
+                observed,
+                bus,
+                reads,
+                writer,
+                events,
+            )
             try:
                 yield
             finally:
-                running.store, running.events = None, None
+                running.store, running.bus, running.reads, running.writer = None, None, None, None
+                running.events = None
 
     verifier = _verifier(settings)
     chosen = (

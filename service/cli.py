@@ -24,7 +24,9 @@ from uvicorn.config import LOGGING_CONFIG
 
 from service.auth import ConfigurationError, Role, mint
 from service.config import Settings
+from service.okrs.commit import Writer
 from service.okrs.demo import seed_demo
+from service.readmodel import ReadModel
 from service.store.embedded import open_store
 from service.store.interface import Store
 from service.transfer import TransferError, export_organization, import_organization
@@ -61,7 +63,7 @@ async def _seed(settings: Settings, today: date, now: datetime | None) -> str:
         database=settings.database,
     ) as store:
         await store.ensure_indexes()
-        seeded = await seed_demo(store=store, today=today, now=now)
+        seeded = await seed_demo(writer=Writer(store, ReadModel(store)), today=today, now=now)
     if seeded.organization is None:
         return "the demo organization exists already; nothing written"
     return f"seeded the demo organization {seeded.organization.name!r} for {today.isoformat()}"
@@ -225,7 +227,8 @@ def _opened(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]
 def _export(settings: Settings, slug: str, output: Path | None) -> int:
     async def read() -> dict[str, Any]:
         async with _opened(settings) as store:
-            return await export_organization(store=store, slug=slug, now=datetime.now(UTC))
+            reads = ReadModel(store)
+            return await export_organization(reads=reads, slug=slug, now=datetime.now(UTC))
 
     try:
         document = asyncio.run(read())
@@ -255,7 +258,10 @@ def _import(settings: Settings, source: str, slug: str | None) -> int:
     async def write() -> str:
         async with _opened(settings) as store:
             await store.ensure_indexes()
-            imported = await import_organization(store=store, document=document, slug=slug)
+            writer = Writer(store, ReadModel(store))
+            imported = await import_organization(
+                writer=writer, document=document, slug=slug, now=datetime.now(UTC)
+            )
             return f"imported {imported.organization.name!r} as {imported.organization.slug}"
 
     try:

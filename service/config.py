@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis for events between instances; none: in-process bus."
     )
+    read_model_capacity: int = Field(
+        default=256,
+        ge=1,
+        description="Organizations each instance keeps in memory (least recently used out).",
+    )
+    log_retention_days: int = Field(
+        default=7, ge=1, description="Days an organization's change log keeps at least."
+    )
+    log_retention_changes: int = Field(
+        default=100_000, ge=1, description="Changes an organization's log keeps at least."
+    )
     auth: Literal["enabled", "disabled"] = Field(
         default="enabled",
         description="`disabled` serves without authentication (development only; also --demo).",

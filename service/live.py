@@ -90,10 +90,11 @@ async def _own_context(of: Context) -> Context:
     without metrics: the feed is not a subscription of its own, its members are."""
     made = build_context(
         of.shared,
+        reads=of.reads,
+        writer=of.process_writer,
         clock=of.clock,
         authenticated=of.authenticated,
         events=of.events,
-        cache=of.cache,
     )
     if of.principal is not None:
         await made.sign_in(of.principal)
@@ -223,9 +224,9 @@ class Feed:
 
     @contextlib.asynccontextmanager
     async def _bus_events(self, org_id: str) -> AsyncIterator[AsyncIterator[Event]]:
-        bus = self._context.events if self._context is not None else None
-        assert bus is not None  # the resolver checked that its context has one
-        async with bus.subscribe(org_id) as events:
+        stream = self._context.events if self._context is not None else None
+        assert stream is not None  # the resolver checked that its context has one
+        async with stream.subscribe(org_id) as events:
             self._listening.set()
             yield events
 

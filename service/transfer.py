@@ -2,12 +2,15 @@
 `okrgraph import`).
 
 The document holds the organization with its policy, its departments, cycles, objectives, key
-results (their upstream dependencies in `dependsOn`), check-ins, action steps and initiatives:
-every stored field in camelCase, times as ISO 8601 with their UTC offset, dates as ISO dates.
+results (their upstream dependencies in `dependsOn`, and in `createdAt` when they were made, which
+starts a grace period without check-ins: null, or absent from older exports, when unknown),
+check-ins, action steps and initiatives: every stored field in camelCase, times as ISO 8601 with
+their UTC offset, dates as ISO dates.
 An import writes everything under new ids that keep the order of the old ones (lists ordered
 by id read the same), rebuilds each key result's current value from its check-ins, and leaves
-every number as it was. It refuses a slug that is taken; it checks the whole document before
-it writes anything, but a store failure midway leaves what was written so far.
+every number as it was. It refuses a slug that is taken and checks the whole document before
+it writes anything; it writes through the organization's change log, a few changes in all
+(`organizationImport`), so a store failure midway leaves the changes written so far.
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ from service.domain.model import (
     Objective,
     Organization,
 )
-from service.store.interface import Store
+from service.okrs.check_ins import with_check_in
+from service.okrs.commit import Draft, Writer
+from service.okrs.common import created
+from service.readmodel import ReadModel, Snapshot
+from service.store import documents
+from service.store.reads import CHECK_INS
+from service.store.records import Op, Put
 
 FORMAT = "okrgraph.organization"
 VERSION = 1
@@ -53,7 +62,7 @@ class TransferError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
+class Holdings:
     """An organization and everything it owns, as domain values."""
 
     organization: Organization
@@ -88,38 +97,28 @@ class Imported:
 
 
 # Export -----------------------------------------------------------------------------------------
-async def read_snapshot(*, store: Store, slug: str) -> Snapshot:
+async def read_holdings(*, reads: ReadModel, slug: str) -> Holdings:
     """Everything the organization with `slug` owns; TransferError when there is none."""
-    org = await store.get_organization_by_slug(slug)
-    if org is None:
+    org_id = await reads.organization_id(slug)
+    held = await reads.snapshot(org_id) if org_id is not None else None
+    if held is None:
         raise TransferError(f"no organization with the slug {slug!r}")
-    departments = await store.list_departments(org.id)
-    cycles = await store.list_cycles(org.id)
-    objectives: dict[str, Objective] = {}
-    key_results: dict[str, KeyResult] = {}
-    for year in sorted({c.year for c in cycles}):
-        scope = await store.load_year(org.id, year)
-        # A year's scope also holds upstream key results of other years: each in its own year.
-        objectives.update({o.id: o for o in scope.objectives.values() if o.year == year})
-        key_results.update({k.id: k for k in scope.key_results.values() if k.year == year})
-    check_ins = await store.list_check_ins(org.id, sorted(key_results))
-    steps = await store.list_action_steps(org.id, sorted(objectives))
-    initiatives = (await store.find_initiatives(org.id)).items
-    return Snapshot(
-        organization=org,
-        departments=_by_id(departments),
-        cycles=_by_id(cycles),
-        objectives=_by_id(objectives.values()),
-        key_results=_by_id(key_results.values()),
-        check_ins=sorted(check_ins, key=lambda c: (c.recorded_at, c.id)),
-        action_steps=_by_id(steps),
-        initiatives=_by_id(initiatives),
+    check_ins = await reads.store.list_check_ins(held.org_id, sorted(held.key_results))
+    return Holdings(
+        organization=held.organization,
+        departments=_by_id(held.departments.values()),
+        cycles=_by_id(held.cycles.values()),
+        objectives=_by_id(held.objectives.values()),
+        key_results=_by_id(held.key_results.values()),
+        check_ins=sorted(check_ins, key=lambda c: (c.recorded_at, c.sequence, c.id)),
+        action_steps=_by_id(held.action_steps.values()),
+        initiatives=_by_id(held.initiatives.values()),
     )
 
 
-async def export_organization(*, store: Store, slug: str, now: datetime) -> dict[str, Any]:
+async def export_organization(*, reads: ReadModel, slug: str, now: datetime) -> dict[str, Any]:
     """The organization with `slug` as a JSON-ready document, stamped `exportedAt` = `now`."""
-    snapshot = await read_snapshot(store=store, slug=slug)
+    snapshot = await read_holdings(reads=reads, slug=slug)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -140,7 +139,7 @@ def _by_id(items: Iterable[E]) -> list[E]:
 
 
 # Import -----------------------------------------------------------------------------------------
-def read_document(document: object) -> Snapshot:
+def read_document(document: object) -> Holdings:
     """The snapshot an export document holds; TransferError when it is not one."""
     if not isinstance(document, Mapping) or document.get("format") != FORMAT:
         raise TransferError(f"not an okrgraph export (its `format` must be {FORMAT!r})")
@@ -154,7 +153,7 @@ def read_document(document: object) -> Snapshot:
             raise TransferError(f"{key}: expected a list")
         return [_entity(kind, item, org_id, f"{key}[{n}]") for n, item in enumerate(found)]
 
-    snapshot = Snapshot(
+    snapshot = Holdings(
         organization=_entity(Organization, document["organization"], org_id, "organization"),
         departments=items("departments", Department),
         cycles=items("cycles", Cycle),
@@ -168,39 +167,63 @@ def read_document(document: object) -> Snapshot:
     return snapshot
 
 
+BATCH = 500
+"""Documents written by one change of an import."""
+
+
 async def import_organization(
-    *, store: Store, document: object, slug: str | None = None
+    *,
+    writer: Writer,
+    document: object,
+    now: datetime,
+    slug: str | None = None,
+    actor: str | None = "okrgraph import",
 ) -> Imported:
-    """Write an export document into `store` under new ids, as `slug` (default: the exported
-    slug); TransferError when the document is not an export or the slug is taken."""
+    """Write an export document under new ids, as `slug` (default: the exported slug), through
+    the new organization's change log; TransferError when the document is not an export or
+    the slug is taken."""
     source = read_document(document)
     target = slug if slug is not None else source.organization.slug
-    if await store.get_organization_by_slug(target) is not None:
+    if await writer.store.get_organization_by_slug(target) is not None:
         raise TransferError(f"an organization with the slug {target!r} exists already")
     ids = _new_ids(source)
     new = _renamed(source, ids, target)
-    try:
-        await store.insert_organization(new.organization)
-    except Conflict as error:
-        raise TransferError(f"an organization with the slug {target!r} exists already") from error
-    for department in new.departments:
-        await store.insert_department(department)
-    if new.cycles:
-        await store.insert_cycles(new.cycles)
-    for objective in new.objectives:
-        await store.insert_objective(objective)
-    if new.key_results:
-        await store.insert_key_results(new.key_results)
-    for check_in in new.check_ins:  # oldest first: each append keeps the current value right
-        await store.append_check_in(check_in)
-    for step in new.action_steps:
-        await store.insert_action_step(step)
-    for initiative in new.initiatives:
-        await store.insert_initiative(initiative)
-    return Imported(organization=new.organization, ids=ids)
+    org = new.organization
+    current = {k.id: k for k in new.key_results}
+    for check_in in new.check_ins:  # oldest first: each one moves its key result as it did
+        moved = with_check_in(current[check_in.key_result_id], check_in, now)
+        current[check_in.key_result_id] = moved
+    ops: list[Op] = [
+        created(e)
+        for e in (
+            org,
+            *new.departments,
+            *new.cycles,
+            *new.objectives,
+            *current.values(),
+            *new.action_steps,
+            *new.initiatives,
+        )
+    ]
+    ops += [Put(CHECK_INS, documents.check_in_doc(c)) for c in new.check_ins]
+    batches = [ops[start : start + BATCH] for start in range(0, len(ops), BATCH)]
+    for number, batch in enumerate(batches):
+
+        async def build(snapshot: Snapshot, batch: list[Op] = batch) -> Draft[None]:
+            return Draft("organizationImport", batch, None, "Organization", org.id)
+
+        try:
+            await writer.commit(
+                org.id, build, actor=actor, at=now, creating=org if number == 0 else None
+            )
+        except Conflict as error:
+            raise TransferError(
+                f"an organization with the slug {target!r} exists already"
+            ) from error
+    return Imported(organization=org, ids=ids)
 
 
-def _new_ids(source: Snapshot) -> dict[str, str]:
+def _new_ids(source: Holdings) -> dict[str, str]:
     """A new id for every old one, in the old ids' order: 48-bit milliseconds (as `new_id`),
     32 random bits, then a counter."""
     old = {item.id for item in source.entities()}
@@ -208,7 +231,7 @@ def _new_ids(source: Snapshot) -> dict[str, str]:
     return {old_id: f"{prefix}{n:012x}" for n, old_id in enumerate(sorted(old))}
 
 
-def _renamed(source: Snapshot, ids: Mapping[str, str], slug: str) -> Snapshot:
+def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
     """The snapshot under the new ids. Links to what the export does not hold (a key result
     carried over from one deleted since) are dropped; the structural ones were checked."""
     org = ids[source.organization.id]
@@ -219,7 +242,7 @@ def _renamed(source: Snapshot, ids: Mapping[str, str], slug: str) -> Snapshot:
     def known(old: Sequence[str]) -> tuple[str, ...]:
         return tuple(ids[i] for i in old if i in ids)
 
-    return Snapshot(
+    return Holdings(
         organization=replace(source.organization, id=org, slug=slug),
         departments=[replace(d, id=ids[d.id], org_id=org) for d in source.departments],
         cycles=[
@@ -247,14 +270,18 @@ def _renamed(source: Snapshot, ids: Mapping[str, str], slug: str) -> Snapshot:
                 department_id=opt(k.department_id),
                 depends_on=known(k.depends_on),
                 carried_over_from=opt(k.carried_over_from),
-                # The check-ins, appended oldest first, set it as they were set.
+                # The check-ins, oldest first, set it as they were set.
+                current_value=k.start_value,
+                confidence=None,
                 last_check_in_at=None,
+                last_check_in_id=None,
+                upcoming=(),
             )
             for k in source.key_results
         ],
         check_ins=[
-            replace(c, id=ids[c.id], org_id=org, key_result_id=ids[c.key_result_id])
-            for c in sorted(source.check_ins, key=lambda c: (c.recorded_at, c.id))
+            replace(c, id=ids[c.id], org_id=org, key_result_id=ids[c.key_result_id], sequence=0)
+            for c in sorted(source.check_ins, key=lambda c: (c.recorded_at, c.sequence, c.id))
         ],
         action_steps=[
             replace(s, id=ids[s.id], org_id=org, objective_id=ids[s.objective_id])
@@ -267,7 +294,7 @@ def _renamed(source: Snapshot, ids: Mapping[str, str], slug: str) -> Snapshot:
     )
 
 
-def _check_references(snapshot: Snapshot) -> None:
+def _check_references(snapshot: Holdings) -> None:
     """Every id that places an item (its cycle, objective, key result, parent, department)
     names an item of the document, and no id is used twice."""
     departments = {d.id for d in snapshot.departments}
@@ -309,14 +336,20 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+# Not written out: the organization the document implies, a check-in's place in the change
+# log it came from (an import writes its own), and a key result's upcoming check-ins (an import
+# works them out again from the check-ins).
+_LEFT_OUT = frozenset({"org_id", "sequence", "upcoming"})
+
+
 def _encode(value: object) -> Any:
-    """A domain value as JSON: dataclasses as objects with camelCase keys (without `org_id`,
-    which the document implies), times and dates in ISO 8601, enums by value."""
+    """A domain value as JSON: dataclasses as objects with camelCase keys (without what
+    `_LEFT_OUT` names), times and dates in ISO 8601, enums by value."""
     if is_dataclass(value) and not isinstance(value, type):
         return {
             _camel(f.name): _encode(getattr(value, f.name))
             for f in fields(value)
-            if f.name != "org_id"
+            if f.name not in _LEFT_OUT
         }
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -113,7 +113,8 @@ class Scope:
 
 @st.composite
 def scopes(draw: st.DrawFn, max_objectives: int = 5, max_key_results: int = 8) -> Scope:
-    """A forest of up to `max_objectives` objectives; key results may depend on earlier ones."""
+    """A forest of up to `max_objectives` objectives; key results may depend on earlier ones,
+    and were created at any instant around the cycle, or are as old as it (None)."""
     now = draw(instants)
     count = draw(st.integers(min_value=1, max_value=max_objectives))
     objectives: list[Objective] = []
@@ -151,7 +152,55 @@ def scopes(draw: st.DrawFn, max_objectives: int = 5, max_key_results: int = 8) -
             current_value=spec.start,
             weight=draw(weights()),
             depends_on=tuple(depends_on),
+            created_at=draw(st.none() | instants),
         )
         key_results.append(kr)
         readings[kr.id] = reading(spec.start, draw(check_ins(max_size=3)), as_of=now)
     return Scope(CYCLE, objectives, key_results, readings, now)
+
+
+# Shares of the way from start to target: at the middle of the quarter (expected 0.5) they give
+# every pace status (OFF_TRACK below 0.25, AT_RISK below 0.375, ON_TRACK, ACHIEVED at 1), and
+# ON_TRACK most often, which is what lateness can hold back.
+SHARES = st.sampled_from([0.0, 0.1, 0.3, 0.4, 0.45, 0.6, 0.8, 1.0])
+MID_QUARTER = datetime(2027, 2, 15, tzinfo=UTC)
+
+
+@st.composite
+def chained_scopes(draw: st.DrawFn, *, loops: bool = False, max_key_results: int = 9) -> Scope:
+    """One objective of 2027-Q1 at its middle, whose key results wait on one another: each on
+    earlier ones (chains, the graphs the rules allow) or, with `loops`, on any key result,
+    itself included, or on one outside the scope. Readings spread over every pace status."""
+    objective = Objective(
+        id="o", org_id=ORG, cycle_id=CYCLE.id, year=YEAR, title="objective", weight=1.0
+    )
+    count = draw(st.integers(min_value=1, max_value=max_key_results))
+    ids = [f"k{i}" for i in range(count)]
+    key_results: list[KeyResult] = []
+    readings: dict[str, Reading] = {}
+    for i, kid in enumerate(ids):
+        upstream = [*ids, "gone"] if loops else ids[:i]
+        # Most often on the key result just before it, so that long chains are common.
+        near = st.sampled_from(upstream[i - 1 : i] or upstream) if upstream else None
+        depends_on = (
+            draw(st.lists(near | st.sampled_from(upstream), max_size=3, unique=True))
+            if near is not None
+            else []
+        )
+        key_results.append(
+            KeyResult(
+                id=kid,
+                org_id=ORG,
+                objective_id=objective.id,
+                cycle_id=CYCLE.id,
+                year=YEAR,
+                title=f"key result {i}",
+                kind=KeyResultKind.INCREASE,
+                start_value=0.0,
+                target_value=100.0,
+                current_value=0.0,
+                depends_on=tuple(depends_on),
+            )
+        )
+        readings[kid] = Reading(value=100.0 * draw(SHARES), checked_in=True)
+    return Scope(CYCLE, [objective], key_results, readings, MID_QUARTER)

@@ -17,6 +17,7 @@ from schema.api import sdl
 from service import cli
 from service.config import Settings
 from service.okrs.demo import DEMO_SLUG
+from service.readmodel import ReadModel
 from service.store.embedded import open_store
 from tests.processes import children
 from tests.store.test_embedded import running, wait_gone
@@ -44,9 +45,10 @@ async def test_the_seeded_demo_is_still_there_after_a_restart(tmp_path: Path) ->
     async with open_store(mongodb_uri=None, data_dir=data) as store:
         org = await store.get_organization_by_slug(DEMO_SLUG)
         assert org is not None
-        scope = await store.load_year(org.id, 2027)
-    assert len(scope.cycles) == 5
-    assert len(scope.key_results) >= 8
+        held = await ReadModel(store).snapshot(org.id)
+    assert held is not None
+    assert len(held.cycle_list(2027)) == 5
+    assert len(held.key_results) >= 8
 
 
 def test_seed_without_demo_is_a_usage_error() -> None:

@@ -11,19 +11,19 @@ from array import array
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 
-from service.domain.evaluated import Progress
 from service.domain.explain import ExplanationInput
 from service.domain.model import Cycle, KeyResult, Objective, Policy
 from service.domain.plan import Plan
 from service.domain.progress import expected_progress, policy_items
-from service.domain.recipes import KeyResultRecipe, ObjectiveRecipe
+from service.domain.standing import Standing
 from service.domain.weighted import BY_RANK, NOTHING_UNDER, Weighted, combine
+from service.domain.wording import KeyResultRecipe, ObjectiveRecipe
 
 
 class Evaluation:
     """Every key result's and objective's progress in one scope at one instant.
 
-    The numbers are kept in columns, by position in the scope's `Plan`; a node's `Progress` is
+    The numbers are kept in columns, by position in the scope's `Plan`; a node's `Standing` is
     made when it is first asked for, and kept. An evaluation of a hundred thousand key results
     is a few arrays to the garbage collector, not a few hundred thousand objects, and one read
     by a dashboard makes objects only for the nodes it shows."""
@@ -75,16 +75,16 @@ class Evaluation:
         objectives = len(plan.objective_list)
         self.objective_values: list[float | None] = [None] * objectives
         self.objective_ranks = bytearray([NOTHING_UNDER]) * objectives
-        self.key_result_recipe = KeyResultRecipe(policy, plan.key_results)
+        self.key_result_recipe = KeyResultRecipe(policy, plan, checked_in)
         self.objective_recipe = ObjectiveRecipe(policy_items(policy), self._inputs_of)
-        self.key_result_progress: Mapping[str, Progress] = KeyResultProgress(self)
-        self.objective_progress: Mapping[str, Progress] = ObjectiveProgress(self)
+        self.key_result_progress: Mapping[str, Standing] = KeyResultProgress(self)
+        self.objective_progress: Mapping[str, Standing] = ObjectiveProgress(self)
         self._expected: list[float | None] = [None] * len(plan.shape.cycles)
-        self._made_key_results: dict[int, Progress] = {}
-        self._made_objectives: dict[int, Progress] = {}
+        self._made_key_results: dict[int, Standing] = {}
+        self._made_objectives: dict[int, Standing] = {}
         # Rollups of cycles and departments asked of it so far: pure functions of the evaluation,
         # asked again by every request that shares it (a department's walks every key result).
-        self._rollups: dict[tuple[object, ...], Progress] = {}
+        self._rollups: dict[tuple[object, ...], Standing] = {}
 
     @property
     def cycles(self) -> Mapping[str, Cycle]:
@@ -113,15 +113,15 @@ class Evaluation:
             found = self._expected[cycle] = expected_progress(c.starts_at, c.ends_at, self.now)
         return found
 
-    def key_result_at(self, at: int) -> Progress:
+    def key_result_at(self, at: int) -> Standing:
         """The progress of the key result at position `at`, made on first use."""
         made = self._made_key_results.get(at)
         if made is None:
             rank = self.ranks[at]
             blocked = self.blocked.get(at, ())
-            made = self._made_key_results[at] = Progress.later(
+            made = self._made_key_results[at] = Standing.later(
                 self.key_result_recipe,
-                self.plan.key_result_list[at],
+                at,
                 self.values[at],
                 self.attainments[at],
                 self.expected_at(self.plan.shape.key_result_cycle[at]),
@@ -131,11 +131,11 @@ class Evaluation:
             )
         return made
 
-    def objective_at(self, at: int) -> Progress:
+    def objective_at(self, at: int) -> Standing:
         """The progress of the (reached) objective at position `at`, made on first use."""
         made = self._made_objectives.get(at)
         if made is None:
-            made = self._made_objectives[at] = Progress.later(
+            made = self._made_objectives[at] = Standing.later(
                 self.objective_recipe,
                 at,
                 self.objective_values[at],
@@ -179,7 +179,7 @@ class Evaluation:
             )
         ]
 
-    def cycle(self, cycle_id: str) -> Progress:
+    def cycle(self, cycle_id: str) -> Standing:
         """A cycle's progress: the weighted mean over its top-level objectives."""
 
         def items() -> list[Weighted]:
@@ -191,7 +191,7 @@ class Evaluation:
 
         return self._rolled_up(("cycle", cycle_id), cycle_id, items)
 
-    def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Progress:
+    def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Standing:
         """A department's progress: the weighted mean over the key results it owns in cycles."""
 
         def items() -> list[Weighted]:
@@ -210,7 +210,7 @@ class Evaluation:
 
     def _rolled_up(
         self, key: tuple[object, ...], cycle_id: str, items: Callable[[], list[Weighted]]
-    ) -> Progress:
+    ) -> Standing:
         """The rollup named `key` (its kind first) of `items`, paced by `cycle_id`: made on its
         first use and kept."""
         found = self._rollups.get(key)
@@ -241,7 +241,7 @@ class Evaluation:
         return made
 
 
-class KeyResultProgress(Mapping[str, Progress]):
+class KeyResultProgress(Mapping[str, Standing]):
     """An evaluation's key result progress by id, in the scope's order."""
 
     __slots__ = ("_evaluation",)
@@ -249,7 +249,7 @@ class KeyResultProgress(Mapping[str, Progress]):
     def __init__(self, evaluation: Evaluation) -> None:
         self._evaluation = evaluation
 
-    def __getitem__(self, key_result_id: str) -> Progress:
+    def __getitem__(self, key_result_id: str) -> Standing:
         evaluation = self._evaluation
         return evaluation.key_result_at(evaluation.plan.shape.key_result_index[key_result_id])
 
@@ -263,7 +263,7 @@ class KeyResultProgress(Mapping[str, Progress]):
         return len(self._evaluation.plan)
 
 
-class ObjectiveProgress(Mapping[str, Progress]):
+class ObjectiveProgress(Mapping[str, Standing]):
     """An evaluation's objective progress by id, children before their parent."""
 
     __slots__ = ("_evaluation",)
@@ -276,7 +276,7 @@ class ObjectiveProgress(Mapping[str, Progress]):
         at = shape.objective_index.get(objective_id) if isinstance(objective_id, str) else None
         return at if at is not None and shape.reached[at] else None
 
-    def __getitem__(self, objective_id: str) -> Progress:
+    def __getitem__(self, objective_id: str) -> Standing:
         at = self._at(objective_id)
         if at is None:
             raise KeyError(objective_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +97,12 @@ def fmt(value: float | None) -> str:
         return "null"
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def fmt_instant(at: datetime) -> str:
+    """An instant as people read it in a reason: the UTC day alone at midnight (2027-01-15),
+    else the day and the time to the second (2027-02-10 13:45:12 UTC)."""
+    utc = at.astimezone(UTC)
+    if utc.time() == time(0):
+        return utc.date().isoformat()
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC")

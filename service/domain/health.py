@@ -11,8 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from service.domain.explain import fmt_instant
 from service.domain.model import CycleKind, Department, Initiative, KeyResult
+from service.domain.progress import silent_since
 from service.domain.rollup import Evaluation
+from service.domain.rules import team_limit_cycles
 
 
 class FindingCode(enum.StrEnum):
@@ -60,17 +63,21 @@ def _inside(evaluation: Evaluation, cycle_id: str) -> list[str]:
 def team_limits(
     evaluation: Evaluation, cycle_ids: Sequence[str], departments: Iterable[Department]
 ) -> list[Finding]:
-    """Teams above the policy's maximum or below its minimum of objectives in a quarter."""
+    """Teams above the policy's maximum or below its minimum of objectives in a quarter, the
+    months inside it included (DOMAIN.md §2)."""
     policy = evaluation.policy
     found: list[Finding] = []
     quarters = [c for c in cycle_ids if evaluation.cycles[c].kind is CycleKind.QUARTER]
     for quarter in quarters:
+        counted = team_limit_cycles(evaluation.cycles[quarter], evaluation.cycles.values())
         label = evaluation.cycles[quarter].label
+        if len(counted) > 1:
+            label = f"{label} and its months"
         for team in departments:
             count = sum(
                 1
                 for o in evaluation.objectives.values()
-                if o.cycle_id == quarter and o.department_id == team.id
+                if o.cycle_id in counted and o.department_id == team.id
             )
             if count > policy.max_objectives_per_team:
                 code, rule = (
@@ -84,21 +91,31 @@ def team_limits(
                 )
             else:
                 continue
-            message = f"{team.name} has {count} objectives in {label}; the policy asks {rule}"
+            counted_text = f"{count} objective{'' if count == 1 else 's'}"
+            message = f"{team.name} has {counted_text} in {label}; the policy asks {rule}"
             found.append(Finding(code, message, NodeKind.DEPARTMENT, team.id))
     return found
 
 
 def _stale(kr: KeyResult, evaluation: Evaluation, window: timedelta) -> Finding | None:
+    """A key result of an open, running cycle whose last check-in is older than the policy's
+    window; one never checked in once its grace period is over (DOMAIN.md §3.3 step 3), when
+    its silence stops being PENDING."""
     cycle = evaluation.cycles[kr.cycle_id]
     now = evaluation.now
-    if cycle.closed or now < cycle.starts_at + window or now >= cycle.ends_at:
+    if cycle.closed or now < cycle.starts_at or now >= cycle.ends_at:
         return None
     last = kr.last_check_in_at
-    if last is not None and now - last <= window:
+    if last is None:
+        since = silent_since(cycle.starts_at, kr.created_at)
+        if now - since < window:
+            return None
+        said = f"no check-in since {fmt_instant(since)}"
+    elif now - last <= window:
         return None
-    since = "no check-in yet" if last is None else f"last check-in {(now - last).days} days ago"
-    message = f"{kr.title!r}: {since}; the policy asks one every {window.days} days"
+    else:
+        said = f"last check-in {(now - last).days} days ago"
+    message = f"{kr.title!r}: {said}; the policy asks one every {window.days} days"
     return Finding(FindingCode.STALE_KEY_RESULT, message, NodeKind.KEY_RESULT, kr.id)
 
 

@@ -3,13 +3,15 @@
 A check-in changes one key result's value, and on a large organization evaluating the whole year
 again after it cost more than the rest of the check-in (issue 6). `reevaluate` gives exactly what
 `evaluate` would, bit for bit and word for word, but computes only what the reading can move: the
-key result itself, the key results that depend on it (step 5 of DOMAIN.md §3.3 reads its pace
-status), and the objectives above those, up to the roots, while their progress still moves.
-Every other node keeps its numbers from the evaluation before (copied, column by column).
+key result itself, every key result downstream of it (step 5 of DOMAIN.md §3.3 reads the final
+status of each upstream key result, so lateness flows down whole chains), and the objectives
+above those, up to the roots, while their progress still moves. Every other node keeps its
+numbers from the evaluation before (copied, column by column).
 
-The steps are `rollup`'s own (`pace_at`, `holding_back`, `roll_up`), imported rather than copied
-so that the two cannot drift apart; who adds up into whom, in which order, and who depends on
-whom is the plan's `Shape`, which no reading changes and every evaluation made from it shares.
+The steps are `rollup`'s own (`pace_at`, `hold_back`, `name_blockers`, `roll_up`), imported
+rather than copied so that the two cannot drift apart; who adds up into whom, in which order, and
+who depends on whom is the plan's `Shape`, which no reading changes and every evaluation made
+from it shares.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ import heapq
 from service.domain.model import KeyResult
 from service.domain.plan import NONE, Plan
 from service.domain.progress import Reading
-from service.domain.rollup import Evaluation, evaluate_columns, holding_back, pace_at, roll_up
+from service.domain.rollup import (
+    Evaluation,
+    evaluate_columns,
+    hold_back,
+    name_blockers,
+    pace_at,
+    roll_up,
+)
 from service.domain.weighted import AT_RISK_RANK, ON_TRACK_RANK
 
 
@@ -34,7 +43,7 @@ def reevaluate(before: Evaluation, key_result: KeyResult, reading: Reading) -> E
     result of its id and `reading` as its reading (the others keep theirs): exactly equal, every
     float to the bit and every explanation to the word.
 
-    Only the key result, those that depend on it and the objectives above them are computed
+    Only the key result, those downstream of it and the objectives above them are computed
     again. A change to where the key result sits (its objective, cycle, weight or dependencies)
     or to its title is not a reading's: it is evaluated again in full, from the readings
     `before` holds. `before` is left as it was, and stays usable; a key result it does not hold
@@ -45,23 +54,37 @@ def reevaluate(before: Evaluation, key_result: KeyResult, reading: Reading) -> E
     if _placed(plan.key_result_list[at]) != _placed(key_result):
         return _evaluated_again(before, key_result, reading)
     result = before.copy(plan.with_key_result(key_result))
+    shape = plan.shape
+    ranks = result.ranks
+    blocked = result.blocked
+    # Step 5 reads final statuses, so the reading can move the key result and everything
+    # downstream of it, however far: each is let go, and held back again as step 5 finds.
+    downstream = shape.downstream(at)
+    for i in downstream:
+        if blocked.pop(i, None) is not None:
+            ranks[i] = ON_TRACK_RANK
     result.current[at] = reading.value
     result.checked_in[at] = reading.checked_in
-    shape = plan.shape
     pace_at(result, at)
-    result.blocked.pop(at, None)
-    # Step 5 again for it (paced anew) and its dependents (their pace is as it was; only the
-    # key result's own may hold them back or let them go).
-    for i in dict.fromkeys((at, *shape.dependents.get(at, ()))):
-        blockers = holding_back(result, i)
-        if blockers:
-            result.blocked[i] = blockers
-            result.ranks[i] = AT_RISK_RANK
-        elif result.blocked.pop(i, None):
-            result.ranks[i] = ON_TRACK_RANK
+    # Nothing upstream of them moved: a late one outside holds back those ON_TRACK inside.
+    inside = set(downstream)
+    index = shape.key_result_index
+    late = [i for i in downstream if ranks[i] <= AT_RISK_RANK]
+    held: list[int] = []
+    for i in downstream:
+        if ranks[i] == ON_TRACK_RANK and any(
+            u in index and index[u] not in inside and ranks[index[u]] <= AT_RISK_RANK
+            for u in shape.depends_on.get(i, ())
+        ):
+            ranks[i] = AT_RISK_RANK
+            blocked[i] = ()  # ON_TRACK by pace; named below with the others
+            held.append(i)
+            late.append(i)
+    held += hold_back(result, late)
+    name_blockers(result, held)
     moved = [
         i
-        for i in dict.fromkeys((at, *shape.dependents.get(at, ())))
+        for i in downstream
         if result.values[i] != before.values[i] or result.ranks[i] != before.ranks[i]
     ]
     _roll_up_again(before, result, moved)

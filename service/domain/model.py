@@ -7,7 +7,7 @@ Times are timezone-aware UTC datetimes; a cycle is the half-open interval [start
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 
@@ -129,11 +129,27 @@ class Objective:
 
 
 @dataclass(frozen=True, slots=True)
+class Upcoming:
+    """A check-in dated ahead of when it was written (clocks disagree by up to minutes): it is
+    kept with its key result, and counts once its time has come (DOMAIN.md §6)."""
+
+    at: datetime
+    value: float
+    confidence: float | None
+    check_in_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class KeyResult:
     """A measurable result of one objective, optionally owned by a department.
 
-    `current_value` and `last_check_in_at` mirror the newest check-in by `recordedAt`;
+    `current_value`, `last_check_in_at` and `last_check_in_id` mirror the newest check-in by
+    `recordedAt` (of two at the same millisecond, the one recorded last) whose time has come
+    when it was written, and `upcoming` the check-ins dated ahead of that, oldest first (`at`
+    reads the key result at a later instant);
     `depends_on` lists the upstream key results whose delay holds this one back (DOMAIN.md §4).
+    `created_at` starts its grace period when later than its cycle's start (DOMAIN.md §3.3);
+    None (a key result stored before it was kept) counts as created when its cycle started.
     """
 
     id: str
@@ -155,11 +171,38 @@ class KeyResult:
     confidence: float | None = None
     score: float | None = None
     carried_over_from: str | None = None
+    created_at: datetime | None = None
+    last_check_in_id: str | None = None
+    upcoming: tuple[Upcoming, ...] = ()
+
+    def at(self, instant: datetime) -> KeyResult:
+        """The key result as it stands at `instant`: its upcoming check-ins whose time has come
+        counted (the newest by time is the value; of two at the same millisecond, the upcoming
+        one), the rest still upcoming."""
+        if not self.upcoming or self.upcoming[0].at > instant:
+            return self
+        due = [u for u in self.upcoming if u.at <= instant]
+        newest = due[-1]
+        later = tuple(u for u in self.upcoming if u.at > instant)
+        last = self.last_check_in_at
+        if last is not None and newest.at < last:
+            return replace(self, upcoming=later)
+        return replace(
+            self,
+            current_value=newest.value,
+            confidence=newest.confidence,
+            last_check_in_at=newest.at,
+            last_check_in_id=newest.check_in_id,
+            upcoming=later,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class CheckIn:
-    """A value recorded at a time: append-only history of a key result (DOMAIN.md §6)."""
+    """A value recorded at a time: append-only history of a key result (DOMAIN.md §6).
+
+    `sequence` is the change that recorded it in its organization's log (0 for check-ins
+    recorded before the log): of two check-ins at the same millisecond, the later one wins."""
 
     id: str
     org_id: str
@@ -170,6 +213,7 @@ class CheckIn:
     note: str | None = None
     author: str | None = None
     idempotency_key: str | None = None
+    sequence: int = 0
 
 
 @dataclass(frozen=True, slots=True)

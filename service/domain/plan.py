@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import TypeVar
 
 from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective
@@ -133,13 +134,28 @@ class Shape:
                     dependents.setdefault(index[u], []).append(at)
         self.dependents = dependents
 
+    def downstream(self, at: int) -> list[int]:
+        """The key result at `at` and every key result that depends on it, however far down,
+        each once, `at` first."""
+        found = {at: None}
+        stack = [at]
+        dependents = self.dependents
+        while stack:
+            for d in dependents.get(stack.pop(), ()):
+                if d not in found:
+                    found[d] = None
+                    stack.append(d)
+        return list(found)
+
 
 class Plan:
-    """A scope ready to evaluate: its `Shape`, each key result's kind, start and target, and its
-    stored reading (its current value, and whether it was ever checked in)."""
+    """A scope ready to evaluate: its `Shape`, each key result's kind, start, target and
+    creation time, and its stored reading (its current value, and whether it was ever checked
+    in)."""
 
     __slots__ = (
         "checked_in",
+        "created",
         "current",
         "cycles",
         "key_result_list",
@@ -171,6 +187,7 @@ class Plan:
         self.targets = array("d", [kr.target_value for kr in krs])
         self.current = array("d", [kr.current_value for kr in krs])
         self.checked_in = bytearray([kr.last_check_in_at is not None for kr in krs])
+        self.created: list[datetime | None] = [kr.created_at for kr in krs]
 
     @classmethod
     def of(
@@ -209,6 +226,8 @@ class Plan:
         made.current[at] = key_result.current_value
         made.checked_in = self.checked_in[:]
         made.checked_in[at] = key_result.last_check_in_at is not None
+        made.created = self.created.copy()
+        made.created[at] = key_result.created_at
         return made
 
     def __len__(self) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from service.domain.explain import Explanation, ExplanationInput, fmt
+from service.domain.explain import Explanation, ExplanationInput, fmt, fmt_instant
 from service.domain.model import KeyResultKind, Policy, ProgressStatus
 
 
@@ -105,6 +106,17 @@ def policy_items(policy: Policy) -> tuple[tuple[str, float], ...]:
     return (("onTrackRatio", policy.on_track_ratio), ("atRiskRatio", policy.at_risk_ratio))
 
 
+def silent_since(starts_at: datetime, created_at: datetime | None) -> datetime:
+    """Since when a key result without a check-in has been silent: its cycle's start, or its
+    creation when that is later (None: as old as its cycle)."""
+    return starts_at if created_at is None or created_at < starts_at else created_at
+
+
+def grace_period(policy: Policy) -> timedelta:
+    """How long silence is excused as PENDING: the policy's `stale_after_days`."""
+    return timedelta(days=policy.stale_after_days)
+
+
 def pace(
     *,
     progress_value: float,
@@ -112,15 +124,19 @@ def pace(
     expected: float,
     now: datetime,
     starts_at: datetime,
+    created_at: datetime | None,
     policy: Policy,
 ) -> ProgressStatus:
-    """Steps 1-4 of DOMAIN.md §3.3, first match wins: the status alone, without words."""
+    """Steps 1-4 of DOMAIN.md §3.3, first match wins: the status alone, without words.
+
+    Without a check-in a key result is PENDING only inside its grace period; past it, it is
+    paced at the value it has, its start value ("silence is never green")."""
     p = progress_value
     if p >= 1:
         return ProgressStatus.ACHIEVED
     if now < starts_at:
         return ProgressStatus.NOT_STARTED
-    if not checked_in:
+    if not checked_in and now - silent_since(starts_at, created_at) < grace_period(policy):
         return ProgressStatus.PENDING
     if p >= policy.on_track_ratio * expected:
         return ProgressStatus.ON_TRACK
@@ -136,6 +152,7 @@ def pace_status(
     expected: float,
     now: datetime,
     starts_at: datetime,
+    created_at: datetime | None,
     policy: Policy,
 ) -> tuple[ProgressStatus, str]:
     """Steps 1-4 of DOMAIN.md §3.3, first match wins; returns the status and why."""
@@ -145,32 +162,52 @@ def pace_status(
         expected=expected,
         now=now,
         starts_at=starts_at,
+        created_at=created_at,
         policy=policy,
     )
     return status, pace_reason(
-        status, progress_value=progress_value, expected=expected, policy=policy
+        status,
+        progress_value=progress_value,
+        expected=expected,
+        policy=policy,
+        silent_since=None if checked_in else silent_since(starts_at, created_at),
     )
 
 
 def pace_reason(
-    status: ProgressStatus, *, progress_value: float, expected: float, policy: Policy
+    status: ProgressStatus,
+    *,
+    progress_value: float,
+    expected: float,
+    policy: Policy,
+    silent_since: datetime | None,
 ) -> str:
-    """Why `pace` gave `status` (steps 1-4 of DOMAIN.md §3.3), in words."""
+    """Why `pace` gave `status` (steps 1-4 of DOMAIN.md §3.3), in words; `silent_since` is
+    when the silence of a key result without a check-in began (None: it has one)."""
     p, e = progress_value, expected
     if status is ProgressStatus.ACHIEVED:
         return f"progress {fmt(p)} >= 1"
     if status is ProgressStatus.NOT_STARTED:
         return "the cycle has not started"
     if status is ProgressStatus.PENDING:
-        return "no check-in yet (silence is never green)"
-    if status is ProgressStatus.ON_TRACK:
-        return f"progress {fmt(p)} >= {fmt(policy.on_track_ratio)} x expected {fmt(e)}"
-    if status is ProgressStatus.AT_RISK:
+        assert silent_since is not None  # only a key result without a check-in is PENDING
+        until = silent_since + grace_period(policy)
         return (
+            f"no check-in yet, pending until {fmt_instant(until)}: {policy.stale_after_days} days"
+            f" after {fmt_instant(silent_since)} (silence is never green)"
+        )
+    if status is ProgressStatus.ON_TRACK:
+        reason = f"progress {fmt(p)} >= {fmt(policy.on_track_ratio)} x expected {fmt(e)}"
+    elif status is ProgressStatus.AT_RISK:
+        reason = (
             f"{fmt(policy.at_risk_ratio)} x expected {fmt(e)} <= progress {fmt(p)}"
             f" < {fmt(policy.on_track_ratio)} x expected {fmt(e)}"
         )
-    return f"progress {fmt(p)} < {fmt(policy.at_risk_ratio)} x expected {fmt(e)}"
+    else:
+        reason = f"progress {fmt(p)} < {fmt(policy.at_risk_ratio)} x expected {fmt(e)}"
+    if silent_since is None:
+        return reason
+    return f"no check-in since {fmt_instant(silent_since)}, paced at the start value: {reason}"
 
 
 _LAGGING = (ProgressStatus.AT_RISK, ProgressStatus.OFF_TRACK)
@@ -183,17 +220,24 @@ def blocking_upstream(
 ) -> tuple[str, ...]:
     """Step 5 of DOMAIN.md §3.3: the upstream key results that hold an ON_TRACK one back.
 
-    `upstream_status` holds the pace status (steps 1-4) of each upstream key result; one that is
-    missing (deleted, or outside what was loaded) holds nothing back.
+    `upstream_status` holds the final status (after step 5) of each upstream key result, so
+    that lateness flows down a chain; one that is missing (deleted, or outside what was loaded)
+    holds nothing back.
     """
     if status is not ProgressStatus.ON_TRACK:
         return ()
     return tuple(u for u in depends_on if upstream_status.get(u) in _LAGGING)
 
 
+_CENTS = Decimal("0.01")
+
+
 def score(progress_value: float) -> float:
-    """The frozen score at close: progress rounded to 2 decimals (DOMAIN.md §3.4)."""
-    return round(progress_value, 2)
+    """The frozen score at close (DOMAIN.md §3.4): progress rounded to 2 decimals half-up on
+    the number's shortest decimal form, as a person rounds it by hand: 0.695 is 0.70 and 0.125
+    is 0.13. `round` works on the binary value instead, which lies just below 0.695, and would
+    drop a score to a lower band (0.69, PARTIAL)."""
+    return float(Decimal(repr(progress_value)).quantize(_CENTS, rounding=ROUND_HALF_UP))
 
 
 def score_band(score_value: float) -> str:

@@ -6,7 +6,7 @@ are weighted means over that evaluation.
 
 An evaluation walks a `Plan` of the scope (`service.domain.plan`): the key results' numbers in
 flat columns, made once per scope and kept by the service with its cached year. It keeps its own
-numbers in columns too, by position, and makes a node's `Progress` only when asked: an evaluation
+numbers in columns too, by position, and makes a node's `Standing` only when asked: an evaluation
 of a large organization is a few arrays to the garbage collector, not hundreds of thousands of
 objects, and the collector's work grows with every object the process keeps.
 """
@@ -17,7 +17,6 @@ from array import array
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from service.domain.evaluated import Progress
 from service.domain.evaluation import Evaluation
 from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective, Policy, ProgressStatus
 from service.domain.plan import NONE, Plan
@@ -26,15 +25,15 @@ from service.domain.progress import (
     attainment,
     blocking_upstream,
     capped,
-    expected_progress,
     pace,
     policy_items,
 )
-from service.domain.recipes import WEIGHTED_MEAN, KeyResultRecipe
+from service.domain.standing import Standing
 from service.domain.weighted import (
     AT_RISK_RANK,
     BY_RANK,
     NOTHING_UNDER,
+    ON_TRACK_RANK,
     PENDING_RANK,
     RANK,
     STATUS_ORDER,
@@ -43,28 +42,17 @@ from service.domain.weighted import (
     weakest,
     weighted_mean,
 )
+from service.domain.wording import WEIGHTED_MEAN
 
 
 def evaluate_key_result(
     key_result: KeyResult, reading: Reading, cycle: Cycle, *, now: datetime, policy: Policy
-) -> Progress:
-    """Steps 1-4: a key result's progress and pace status, before dependencies."""
-    expected = expected_progress(cycle.starts_at, cycle.ends_at, now)
-    reached, value, status = paced(
-        key_result.kind,
-        key_result.start_value,
-        key_result.target_value,
-        reading.value,
-        reading.checked_in,
-        expected,
-        cycle.starts_at,
-        now,
-        policy,
-    )
-    recipe = KeyResultRecipe(policy, {})
-    return Progress.later(
-        recipe, key_result, value, reached, expected, status, current=reading.value
-    )
+) -> Standing:
+    """Steps 1-4: a key result's progress and pace status, before dependencies (its upstream
+    key results are outside this one-key-result scope, and hold nothing back)."""
+    plan = Plan.of([key_result], (), {cycle.id: cycle})
+    evaluation = evaluate_plan(plan, policy=policy, now=now, readings={key_result.id: reading})
+    return evaluation.key_result_at(0)
 
 
 def paced(
@@ -75,6 +63,7 @@ def paced(
     checked_in: bool | int,
     expected: float,
     starts_at: datetime,
+    created_at: datetime | None,
     now: datetime,
     policy: Policy,
 ) -> tuple[float, float, ProgressStatus]:
@@ -87,6 +76,7 @@ def paced(
         expected=expected,
         now=now,
         starts_at=starts_at,
+        created_at=created_at,
         policy=policy,
     )
     return reached, value, status
@@ -153,13 +143,14 @@ def _evaluate_key_results(result: Evaluation) -> None:
     timed = NONE
     starts_at = now
     expected = 0.0
-    for at, (kind, start, target, current, checked_in, cycle) in enumerate(
+    for at, (kind, start, target, current, checked_in, created_at, cycle) in enumerate(
         zip(
             plan.kinds,
             plan.starts,
             plan.targets,
             result.current,
             result.checked_in,
+            plan.created,
             shape.key_result_cycle,
             strict=True,
         )
@@ -169,16 +160,15 @@ def _evaluate_key_results(result: Evaluation) -> None:
             starts_at = shape.cycles[cycle].starts_at
             expected = result.expected_at(cycle)
         reached, value, status = paced(
-            kind, start, target, current, checked_in, expected, starts_at, now, policy
+            kind, start, target, current, checked_in, expected, starts_at, created_at, now, policy
         )
         values.append(value)
         attainments.append(reached)
         ranks[at] = RANK[status]
-    # Step 5 reads the pace status of the upstream key results: all are paced before any is held.
-    held = [(at, blockers) for at in shape.depends_on if (blockers := holding_back(result, at))]
-    for at, blockers in held:
-        result.blocked[at] = blockers
-        ranks[at] = AT_RISK_RANK
+    # Step 5 once every key result is paced: lateness flows down from each late key result
+    # that something depends on.
+    late = [at for at in shape.dependents if ranks[at] <= AT_RISK_RANK]
+    name_blockers(result, hold_back(result, late))
 
 
 def pace_at(result: Evaluation, at: int) -> None:
@@ -194,6 +184,7 @@ def pace_at(result: Evaluation, at: int) -> None:
         result.checked_in[at],
         result.expected_at(cycle),
         plan.shape.cycles[cycle].starts_at,
+        plan.created[at],
         result.now,
         result.policy,
     )
@@ -202,19 +193,42 @@ def pace_at(result: Evaluation, at: int) -> None:
     result.ranks[at] = RANK[status]
 
 
-def pace_of(result: Evaluation, at: int) -> ProgressStatus:
-    """The pace status (steps 1-4) of an evaluated key result: a held-back one was ON_TRACK."""
-    return ProgressStatus.ON_TRACK if at in result.blocked else BY_RANK[result.ranks[at]]
+def hold_back(result: Evaluation, late: Iterable[int]) -> list[int]:
+    """Step 5 from the key results at `late`, whose final status is AT_RISK or OFF_TRACK: every
+    key result downstream of them that is ON_TRACK by pace is held back (AT_RISK), and so holds
+    back its own dependents in turn: C late holds B back, and B holds A back.
+
+    Returns the key results it held back, which `name_blockers` names once every final status
+    is known. Only lateness flows: a loop of dependencies none of which is late holds nothing
+    back, and a key result that depends on itself is never held back by itself."""
+    ranks = result.ranks
+    blocked = result.blocked
+    dependents = result.plan.shape.dependents
+    held: list[int] = []
+    stack = list(late)
+    while stack:
+        for at in dependents.get(stack.pop(), ()):
+            if ranks[at] == ON_TRACK_RANK:
+                ranks[at] = AT_RISK_RANK
+                blocked[at] = ()  # ON_TRACK by pace; named by `name_blockers`
+                held.append(at)
+                stack.append(at)
+    return held
+
+
+def name_blockers(result: Evaluation, held: Iterable[int]) -> None:
+    """Each held-back key result at `held` names what holds it back (`blocked_by`)."""
+    for at in held:
+        result.blocked[at] = holding_back(result, at)
 
 
 def holding_back(result: Evaluation, at: int) -> tuple[str, ...]:
-    """Step 5: the upstream key results, as paced in `result`, that hold back the key result
-    at `at` if it is ON_TRACK by pace."""
-    depends_on = result.plan.shape.depends_on.get(at, ())
-    if not depends_on or pace_of(result, at) is not ProgressStatus.ON_TRACK:
-        return ()
+    """Step 5 for the held-back key result at `at` (ON_TRACK by pace): its direct upstream key
+    results whose final status in `result` is AT_RISK or OFF_TRACK."""
+    depends_on = result.plan.shape.depends_on[at]
     index = result.plan.shape.key_result_index
-    upstream = {u: pace_of(result, index[u]) for u in depends_on if u in index}
+    ranks = result.ranks
+    upstream = {u: BY_RANK[ranks[index[u]]] for u in depends_on if u in index}
     return blocking_upstream(ProgressStatus.ON_TRACK, depends_on, upstream)
 
 
@@ -254,16 +268,17 @@ __all__ = [
     "STATUS_ORDER",
     "WEIGHTED_MEAN",
     "Evaluation",
-    "Progress",
+    "Standing",
     "Weighted",
     "combine",
     "evaluate",
     "evaluate_columns",
     "evaluate_key_result",
     "evaluate_plan",
+    "hold_back",
     "holding_back",
+    "name_blockers",
     "pace_at",
-    "pace_of",
     "paced",
     "policy_items",
     "roll_up",

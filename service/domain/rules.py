@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from service.domain.errors import ErrorCode, InvalidInput, RuleViolation
 from service.domain.model import Cycle, CycleKind, KeyResultKind, Objective, Policy
@@ -95,11 +95,27 @@ def infer_kind(start: float, target: float) -> KeyResultKind:
     return KeyResultKind.DECREASE if target < start else KeyResultKind.INCREASE
 
 
+def team_limit_cycles(target: Cycle, cycles: Iterable[Cycle]) -> list[str]:
+    """The cycles whose objectives count toward a team's limit for an objective in `target`:
+    its quarter (the cycle itself, or a MONTH's parent) and the MONTH cycles inside that
+    quarter, so that months cannot add five more each (DOMAIN.md §2); none for a YEAR."""
+    if target.kind is CycleKind.YEAR:
+        return []
+    quarter = target.id if target.kind is CycleKind.QUARTER else target.parent_id
+    if quarter is None:
+        return [target.id]
+    months = {c.id for c in cycles if c.kind is CycleKind.MONTH and c.parent_id == quarter}
+    if target.kind is CycleKind.MONTH:
+        months.add(target.id)
+    return [quarter, *sorted(months)]
+
+
 def objective_limit(team_objectives: int, policy: Policy) -> None:
-    """A team has at most `max_objectives_per_team` objectives in one quarter."""
+    """A team has at most `max_objectives_per_team` objectives in one quarter, its months
+    included."""
     if team_objectives >= policy.max_objectives_per_team:
         raise RuleViolation(
-            f"this team already has {team_objectives} objectives in the quarter; "
+            f"this team already has {team_objectives} objectives in the quarter and its months; "
             f"the limit is {policy.max_objectives_per_team}",
             field=("departmentId",),
             code=ErrorCode.TOO_MANY_OBJECTIVES,

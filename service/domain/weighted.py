@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from service.domain.evaluated import Progress
 from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import ProgressStatus
-from service.domain.recipes import rollup_explanation
+from service.domain.standing import Standing
+from service.domain.wording import rollup_explanation
 
 # Weakest first (DOMAIN.md §3.3): an objective takes the weakest status among its children.
 STATUS_ORDER = (
@@ -65,7 +65,7 @@ def combine(
     expected: float,
     what: str,
     policy: tuple[tuple[str, float], ...] = (),
-) -> Progress:
+) -> Standing:
     """The weighted rollup of `items`, with the explanation naming each input and the policy
     thresholds its children's statuses were judged by."""
     value = weighted_mean((i.value, i.weight) for i in items)
@@ -84,7 +84,7 @@ def combine(
         )
         return rollup_explanation(what, policy, inputs, value, status)
 
-    return Progress(
+    return Standing(
         value=value,
         attainment=None,
         expected=expected,
@@ -94,6 +94,7 @@ def combine(
 
 
 ON_TRACK_RANK = RANK[ProgressStatus.ON_TRACK]
+# Late (AT_RISK or OFF_TRACK, what holds a dependent back) is a rank at or below AT_RISK_RANK.
 AT_RISK_RANK = RANK[ProgressStatus.AT_RISK]
 PENDING_RANK = RANK[ProgressStatus.PENDING]
 

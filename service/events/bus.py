@@ -1,17 +1,23 @@
-"""The event bus contract: progress events carried between instances, per organization."""
+"""The bus between instances: notices that an organization's log has grown.
+
+Events are not carried: every instance reads the log itself (`service.events.stream`), so a
+notice lost while the broker is away costs nothing but time (the next poll reads the log), and
+a slow or stopped broker never holds up a write.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from service.events.event import Event
-from service.events.subscription import Subscription
+Notice = Callable[[str, int], None]
+"""Told of a notice: the organization, and the sequence of the change written."""
 
 
 @dataclass(frozen=True, slots=True)
 class BusHealth:
-    """Whether the bus carries events now; `dropped` counts events published but lost."""
+    """Whether the bus carries notices now; `dropped` counts notices that could not be sent."""
 
     ok: bool
     reason: str | None = None
@@ -23,48 +29,30 @@ class BusHealth:
         return "ok" if self.ok else "degraded"
 
 
-class EventBus(Protocol):
-    """Carries progress events to the subscribers of an organization on every instance.
-
-    Delivery is best effort: an event published while the bus cannot reach its broker is dropped
-    (and counted), never raised to the publisher, so writes keep working; subscribers see the gap
-    in `Event.sequence` and re-query. Events of one organization published from one instance
-    arrive in the order they were published.
-    """
+class NoticeBus(Protocol):
+    """Carries notices of new changes to every instance."""
 
     async def start(self) -> None:
-        """Begin carrying events. Returns once the broker was tried once, reached or not: an
+        """Begin carrying notices. Returns once the broker was tried once, reached or not: an
         unreachable broker leaves the bus degraded and retried in the background."""
         ...
 
     async def close(self) -> None:
-        """Stop: every subscription's iteration ends, connections are closed. Idempotent."""
+        """Stop: no more notices either way. Idempotent."""
         ...
 
-    async def publish(self, org_id: str, event: Event) -> None:
-        """Send `event` to the subscribers of `org_id` on every instance.
-
-        Never raises because the broker is unreachable (the event is dropped, logged and counted
-        in `health().dropped`); raises ValueError if `event.org_id` is not `org_id`.
-        """
+    def announce(self, org_id: str, sequence: int) -> None:
+        """Tell the other instances of change `sequence` of `org_id`, without waiting: the
+        notice is sent in the background (dropped, counted, if it cannot be)."""
         ...
 
-    def subscribe(self, org_id: str, *, max_queued: int = 100) -> Subscription:
-        """The events of `org_id` published by any instance after the subscription is entered
-        (`async with`). A subscriber more than `max_queued` events behind is closed with
-        `SubscriberTooSlow`; subscriptions stay open while the broker is away and receive again
-        once it is back. Entering raises RuntimeError once the bus is closed."""
+    def listen(self, noticed: Notice) -> None:
+        """Call `noticed` for every notice from another instance."""
         ...
 
     def health(self) -> BusHealth:
         """Ok, or degraded with the reason (broker unreachable, bus closed)."""
         ...
-
-
-def check_organization(org_id: str, event: Event) -> None:
-    """An event goes to its own organization's channel only."""
-    if event.org_id != org_id:
-        raise ValueError(f"event of organization {event.org_id!r} published to {org_id!r}")
 
 
 CLOSED = "the event bus is closed"

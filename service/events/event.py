@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypedDict
 
 from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import ProgressStatus
-from service.domain.rollup import Progress
+from service.domain.rollup import Standing
 
 # The values of `service.okrs.common.ScopeKind`, as they travel.
 SCOPE_KINDS = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
@@ -49,7 +49,7 @@ class PlainExplanation(TypedDict):
 
 
 class PlainProgress(TypedDict):
-    """A scope's progress numbers: `service.domain.rollup.Progress` as JSON-able data."""
+    """A scope's standing: `service.domain.standing.Standing` as JSON-able data."""
 
     value: float | None
     attainment: float | None
@@ -60,7 +60,7 @@ class PlainProgress(TypedDict):
     explanation: PlainExplanation
 
 
-def progress_to_plain(progress: Progress) -> PlainProgress:
+def progress_to_plain(progress: Standing) -> PlainProgress:
     """A domain progress as plain data (lists, not tuples, so that JSON gives it back equal)."""
     explained = progress.explanation
     return {
@@ -88,10 +88,10 @@ def progress_to_plain(progress: Progress) -> PlainProgress:
     }
 
 
-def progress_from_plain(plain: PlainProgress) -> Progress:
-    """The domain progress back from plain data (for `Progress.from_domain` in the schema)."""
+def progress_from_plain(plain: PlainProgress) -> Standing:
+    """The domain standing back from plain data."""
     explained = plain["explanation"]
-    return Progress(
+    return Standing(
         value=plain["value"],
         attainment=plain["attainment"],
         expected=plain["expected"],
@@ -133,9 +133,9 @@ class ChangeLike(Protocol):
     @property
     def scope(self) -> ScopeLike: ...
     @property
-    def previous(self) -> Progress | None: ...
+    def previous(self) -> Standing | None: ...
     @property
-    def current(self) -> Progress | None: ...
+    def current(self) -> Standing | None: ...
 
 
 class ScopeChange:
@@ -162,8 +162,8 @@ class ScopeChange:
         kind: str,
         id: str,
         cycle_id: str | None,
-        previous: PlainProgress | Progress | None,
-        current: PlainProgress | Progress | None,
+        previous: PlainProgress | Standing | None,
+        current: PlainProgress | Standing | None,
     ) -> None:
         if kind not in SCOPE_KINDS:
             raise ValueError(f"unknown scope kind {kind!r}")
@@ -193,13 +193,13 @@ class ScopeChange:
             self._current_plain = progress_to_plain(self._current)
         return self._current_plain
 
-    def previous_progress(self) -> Progress | None:
+    def previous_progress(self) -> Standing | None:
         """`previous` as a domain progress."""
         if self._previous is None and self._previous_plain is not None:
             return progress_from_plain(self._previous_plain)
         return self._previous
 
-    def current_progress(self) -> Progress | None:
+    def current_progress(self) -> Standing | None:
         """`current` as a domain progress."""
         if self._current is None and self._current_plain is not None:
             return progress_from_plain(self._current_plain)
@@ -224,17 +224,17 @@ class ScopeChange:
 
 
 def _split(
-    progress: PlainProgress | Progress | None,
-) -> tuple[Progress | None, PlainProgress | None]:
+    progress: PlainProgress | Standing | None,
+) -> tuple[Standing | None, PlainProgress | None]:
     """(domain, plain): whichever was given, the other None until it is asked for."""
-    if progress is None or isinstance(progress, Progress):
+    if progress is None or isinstance(progress, Standing):
         return progress, None
     return None, progress
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Progress moved in one organization because a key result changed.
+    """Progress moved in one organization because of a change.
 
     `sequence` is the organization's event counter from the store (a gap tells a client it missed
     events); `at` is an aware datetime, kept in UTC; `changes` lists every scope whose progress

@@ -1,43 +1,53 @@
-"""The Redis bus: one pub/sub channel per organization, one pub/sub connection per instance.
+"""The Redis bus: notices of new changes on one pub/sub channel, for several instances.
 
-A listener task owns the pub/sub connection: it subscribes the channels of the organizations
-that have local subscribers, hands each message to them, and when Redis goes away it reconnects
-with backoff and subscribes those channels again. Publishing uses the client's pool; a failed
-publish is counted and logged, never raised: writes must not fail because events cannot travel.
+A listener task owns the pub/sub connection: it hands each notice on, and when Redis goes away
+it reconnects with backoff. A sender task publishes notices from a bounded queue, each with a
+timeout, retrying one until it goes through: a write only puts its notice in the queue, so a
+Redis that is down or hangs never holds a write up; a queue that fills during a long outage
+drops its oldest notices (counted; the event stream's poll reads the log anyway).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections import deque
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from service.events.bus import CLOSED, BusHealth, check_organization
-from service.events.event import Event
-from service.events.subscription import Fanout, Subscription
+from service.events.bus import CLOSED, BusHealth, Notice
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "okrgraph:events:"
+CHANNEL = "okrgraph:changes"
 # What a lost or refused connection raises: redis-py's errors, or the socket's own.
-LOST = (RedisError, OSError)
+LOST = (RedisError, OSError, TimeoutError)
+QUEUED = 1000
+"""Notices waiting to be sent at most."""
 
 
-def channel(org_id: str) -> str:
-    """The pub/sub channel of an organization's events."""
-    return CHANNEL_PREFIX + org_id
+def notice_text(origin: str, org_id: str, sequence: int) -> str:
+    """A notice as it travels: who sent it, the organization, the sequence."""
+    return f"{origin} {org_id} {sequence}"
+
+
+def notice_of(text: str) -> tuple[str, str, int] | None:
+    """A notice back from its text; None when the text is not one."""
+    parts = text.split(" ")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2])
 
 
 class RedisBus:
-    """`EventBus` over Redis pub/sub, for several instances of the service."""
+    """`NoticeBus` over Redis pub/sub."""
 
     def __init__(
         self,
@@ -47,145 +57,116 @@ class RedisBus:
         backoff: tuple[float, float] = (0.05, 2.0),
         poll: float = 1.0,
     ) -> None:
-        # No retries inside redis-py (its default retries for seconds): a publish during an
-        # outage fails at once (`_send` tries twice), and the listener does its own backoff.
+        # No retries inside redis-py (its default retries for seconds): the sender gives up on a
+        # notice at once, and the listener does its own backoff.
         self._client: Redis = Redis.from_url(
             url,
             retry=Retry(NoBackoff(), 0),
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
         )
+        self._origin = os.urandom(6).hex()
         self._timeout = timeout
         self._backoff = backoff
         self._poll = poll
-        self._fanout = Fanout()
-        self._pubsub: PubSub | None = None
-        self._confirmed: dict[str, asyncio.Event] = {}
-        self._resubscribing: set[str] = set()
+        self._listeners: list[Notice] = []
+        self._pending: deque[tuple[str, int]] = deque(maxlen=QUEUED)
+        self._wakeup = asyncio.Event()
+        self._connected = False
         self._reason: str | None = "not connected to Redis yet"
         self._outage = False
         self._dropped = 0
         self._closed = False
-        self._listener: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._tried = asyncio.Event()
-        self._chores: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        """Start the listener; return once it connected or failed to, once."""
+        """Start the listener and the sender; return once the listener connected or failed
+        to, once."""
         if self._closed:
             raise RuntimeError(CLOSED)
-        if self._listener is None:
-            self._listener = asyncio.create_task(self._listen(), name="okrgraph-events-listener")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._listen(), name="okrgraph-bus-listener"),
+                asyncio.create_task(self._send(), name="okrgraph-bus-sender"),
+            ]
         await self._tried.wait()
 
     async def close(self) -> None:
-        """End every subscription, stop the listener and close the connections."""
+        """Stop both tasks and close the connections."""
         if self._closed:
             return
         self._closed = True
-        self._fanout.finish_all()
-        tasks = [*self._chores, *([self._listener] if self._listener else [])]
-        for task in tasks:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._client.aclose()
 
-    async def publish(self, org_id: str, event: Event) -> None:
-        """Publish to the organization's channel; on failure, count the drop and log it."""
-        check_organization(org_id, event)
+    def announce(self, org_id: str, sequence: int) -> None:
+        """Queue the notice for the sender."""
         if self._closed:
-            self._drop(org_id, event, CLOSED)
             return
-        try:
-            await self._send(channel(org_id), event.to_json())
-        except LOST as error:
-            self._drop(org_id, event, repr(error))
+        if len(self._pending) == self._pending.maxlen:
+            self._dropped += 1
+        self._pending.append((org_id, sequence))
+        self._wakeup.set()
 
-    async def _send(self, name: str, payload: str) -> None:
-        try:
-            await self._client.publish(name, payload)
-        except RedisConnectionError:
-            # A pooled connection can predate a Redis restart (redis-py only notices when it is
-            # used); it is closed now, so one more try runs on a fresh connection.
-            await self._client.publish(name, payload)
-
-    def subscribe(self, org_id: str, *, max_queued: int = 100) -> Subscription:
-        """A subscription to the organization's events (enter it to start receiving)."""
-        return Subscription(org_id, max_queued=max_queued, attach=self._attach, detach=self._detach)
+    def listen(self, noticed: Notice) -> None:
+        """Hand every notice from another instance to `noticed`."""
+        self._listeners.append(noticed)
 
     def health(self) -> BusHealth:
-        """Ok when the listener is connected and its channels are subscribed again."""
+        """Ok when the listener is connected."""
         if self._closed:
             return BusHealth(ok=False, reason=CLOSED, dropped=self._dropped)
-        if self._pubsub is None or self._resubscribing:
-            reason = self._reason or "resubscribing to Redis channels"
+        if not self._connected:
+            reason = self._reason or "not connected to Redis"
             return BusHealth(ok=False, reason=reason, dropped=self._dropped)
         return BusHealth(ok=True, dropped=self._dropped)
 
-    # Subscribers ---------------------------------------------------------------------------
+    # The sender -----------------------------------------------------------------------------
 
-    async def _attach(self, subscription: Subscription) -> None:
-        """Register the subscriber; wait until Redis confirmed its channel, when connected (an
-        event published after that reaches it). While Redis is away, the listener subscribes
-        the channel once it is back."""
-        if self._closed:
-            raise RuntimeError(CLOSED)
-        name = channel(subscription.org_id)
-        first = self._fanout.add(subscription)
-        confirmed = self._confirmed.setdefault(name, asyncio.Event())
-        pubsub = self._pubsub
-        if pubsub is None or confirmed.is_set():
-            return
-        try:
-            if first:
-                await pubsub.subscribe(name)
-            await asyncio.wait_for(confirmed.wait(), self._timeout)
-        except (*LOST, TimeoutError) as error:
-            # The listener sees the same failure and subscribes again after reconnecting.
-            logger.info("subscribing %s not confirmed yet: %r", name, error)
-
-    def _detach(self, subscription: Subscription) -> None:
-        if self._fanout.remove(subscription) and not self._closed:
-            name = channel(subscription.org_id)
-            self._confirmed.pop(name, None)
-            self._resubscribing.discard(name)
-            self._chore(self._unsubscribe, subscription.org_id)
-
-    async def _unsubscribe(self, org_id: str) -> None:
-        pubsub = self._pubsub
-        # A subscriber may have come back meanwhile; then the channel stays.
-        if pubsub is not None and not self._fanout.has(org_id):
-            await pubsub.unsubscribe(channel(org_id))
-
-    async def _resubscribe(self, org_id: str) -> None:
-        pubsub = self._pubsub
-        if pubsub is not None and self._fanout.has(org_id):
-            await pubsub.subscribe(channel(org_id))
-
-    def _chore(self, work: Callable[[str], Awaitable[None]], org_id: str) -> None:
-        """Run a subscribe/unsubscribe in the background; its failure is the listener's."""
-
-        async def quietly() -> None:
+    async def _send(self) -> None:
+        """Send the oldest notice until it goes through, then the next: a notice waits out an
+        outage (a full queue drops the oldest instead), so notices arrive in order."""
+        low, cap = self._backoff
+        delay = low
+        while True:
+            if not self._pending:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            org_id, sequence = self._pending[0]
             try:
-                await work(org_id)
+                await asyncio.wait_for(
+                    self._client.publish(CHANNEL, notice_text(self._origin, org_id, sequence)),
+                    self._timeout,
+                )
             except LOST as error:
-                logger.info("pub/sub command failed: %r", error)
+                logger.debug("could not send the notice of %s/%d yet: %r", org_id, sequence, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
+                continue
+            delay = low
+            if self._pending and self._pending[0] == (org_id, sequence):
+                self._pending.popleft()
 
-        task = asyncio.create_task(quietly())
-        self._chores.add(task)
-        task.add_done_callback(self._chores.discard)
-
-    # The listener --------------------------------------------------------------------------
+    # The listener ---------------------------------------------------------------------------
 
     async def _listen(self) -> None:
         low, cap = self._backoff
         delay = low
         while True:
-            pubsub = self._client.pubsub()
+            pubsub: PubSub = self._client.pubsub()
             try:
                 # redis-py leaves PubSub.connect and .aclose unannotated.
                 await pubsub.connect()  # type: ignore[no-untyped-call]
-                await self._connected(pubsub)
+                await pubsub.subscribe(CHANNEL)
+                self._connected = True
+                self._reason = None
+                if self._outage:
+                    self._outage = False
+                    logger.warning("event bus reached Redis again")
                 delay = low
                 self._tried.set()
                 while True:
@@ -199,65 +180,34 @@ class RedisBus:
                 logger.exception("event bus listener failed")
                 self._lost(error, retry_in=delay)
             finally:
-                self._pubsub = None
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                self._connected = False
+                with contextlib.suppress(*LOST):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
             self._tried.set()
             await asyncio.sleep(delay)
             delay = min(delay * 2, cap)
 
-    async def _connected(self, pubsub: PubSub) -> None:
-        # No await between publishing the connection and listing the channels: a subscriber
-        # attaching now is either in the list or sees the connection and subscribes itself.
-        self._pubsub = pubsub
-        names = [channel(org_id) for org_id in self._fanout.organizations()]
-        self._resubscribing = set(names)
-        self._reason = None
-        if self._outage:
-            self._outage = False
-            logger.warning("event bus reached Redis again")
-        if names:
-            await pubsub.subscribe(*names)
-            logger.info("subscribed again to %d event channel(s)", len(names))
-
     def _lost(self, error: BaseException, *, retry_in: float) -> None:
         self._reason = f"Redis unreachable: {error!r}"
-        for confirmed in self._confirmed.values():
-            confirmed.clear()
         # One warning per outage; the retries themselves are debug noise.
         log = logger.debug if self._outage else logger.warning
         self._outage = True
         log("event bus cannot reach Redis (%r); retrying in %.2f s", error, retry_in)
 
     def _handle(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        name = _text(message["channel"])
-        org_id = name.removeprefix(CHANNEL_PREFIX)
-        if kind == "message":
+        if message.get("type") != "message":
+            return
+        data = message["data"]
+        text = data.decode() if isinstance(data, bytes) else str(data)
+        found = notice_of(text)
+        if found is None:
+            logger.warning("ignored a malformed notice: %r", text[:100])
+            return
+        origin, org_id, sequence = found
+        if origin == self._origin:
+            return  # our own: this instance applied it as it wrote it
+        for noticed in list(self._listeners):
             try:
-                event = Event.from_json(message["data"])
-            except ValueError as error:
-                logger.warning("ignored a malformed event on %s: %s", name, error)
-                return
-            self._fanout.deliver(org_id, event)
-        elif kind == "subscribe":
-            self._resubscribing.discard(name)
-            if self._fanout.has(org_id):
-                self._confirmed.setdefault(name, asyncio.Event()).set()
-        elif kind == "unsubscribe" and self._fanout.has(org_id):
-            # A subscriber arrived while the channel was being left: join it again.
-            self._confirmed.setdefault(name, asyncio.Event()).clear()
-            self._chore(self._resubscribe, org_id)
-
-    def _drop(self, org_id: str, event: Event, reason: str) -> None:
-        self._dropped += 1
-        logger.warning(
-            "dropped event %d of organization %s (%d dropped so far): %s",
-            event.sequence,
-            org_id,
-            self._dropped,
-            reason,
-        )
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+                noticed(org_id, sequence)
+            except Exception:
+                logger.exception("a notice listener failed")

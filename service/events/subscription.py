@@ -46,6 +46,8 @@ class Subscription:
         self._attach = attach
         self._detach = detach
         self._queue: deque[Event] = deque()
+        self._replayed: deque[Event] = deque()
+        self._last = 0  # the sequence of the last event handed out (or skipped as replayed)
         self._wakeup = asyncio.Event()
         self._entered = False
         self._ended = False
@@ -81,12 +83,35 @@ class Subscription:
             if self._too_slow is not None:
                 reason, self._too_slow = self._too_slow, None
                 raise SubscriberTooSlow(reason)
-            if self._queue:
-                return self._queue.popleft()
+            found = self._next()
+            if found is not None:
+                return found
             if self._ended:
                 raise StopAsyncIteration
             self._wakeup.clear()
             await self._wakeup.wait()
+
+    def _next(self) -> Event | None:
+        """The next event not handed out yet: replayed ones first, then live ones, each
+        sequence once."""
+        for source in (self._replayed, self._queue):
+            while source:
+                event = source.popleft()
+                if event.sequence > self._last:
+                    self._last = event.sequence
+                    return event
+        return None
+
+    def start_after(self, sequence: int) -> None:
+        """Hand out only events of changes after `sequence` (the bus calls this on entry)."""
+        self._last = max(self._last, sequence)
+
+    def replay(self, events: list[Event], *, up_to: int) -> None:
+        """Hand out `events` (of the changes up to `up_to`) before any live one."""
+        self._replayed.extend(events)
+        if not events:
+            self.start_after(up_to)
+        self._wakeup.set()
 
     @property
     def closed(self) -> bool:

@@ -2,14 +2,16 @@
 
 The shape is the method's: one year with its global objective; per quarter, each department has
 `objectives` objectives serving the global objective, each with `key_results` key results the
-department owns, each with `check_ins` check-ins spread over the quarter up to `today`. Written
-straight through the store in bulk (the rules hold by construction), so large sets load fast.
+department owns (created when the quarter starts), each with `check_ins` check-ins spread over
+the quarter up to `today`. Written
+through the change log in bulk, one change per objective with everything under it (the rules
+hold by construction), so large sets load fast.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,8 +25,13 @@ from service.domain.model import (
     Organization,
 )
 from service.okrs import cycles as cycle_cases
-from service.okrs.common import new_id
-from service.store.interface import Store
+from service.okrs.check_ins import with_check_in
+from service.okrs.commit import Draft, Writer
+from service.okrs.common import created, new_id
+from service.readmodel import Snapshot
+from service.store import documents
+from service.store.reads import CHECK_INS
+from service.store.records import Op, Put
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,24 +61,24 @@ class Generated:
 
 
 async def generate(
-    *, store: Store, shape: Shape, today: date, seed: int = 0, slug: str | None = None
+    *, writer: Writer, shape: Shape, today: date, seed: int = 0, slug: str | None = None
 ) -> Generated:
     """Write one organization of `shape` for the year of `today`."""
     rng = random.Random(seed)
+    now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
     org = Organization(id=new_id(), name=f"Generated {seed}", slug=slug or f"generated-{seed}")
-    await store.insert_organization(org)
     departments = [
         Department(id=new_id(), org_id=org.id, name=f"Team {i + 1:02d}")
         for i in range(shape.departments)
     ]
-    for d in departments:
-        await store.insert_department(d)
-    year, *quarters = await cycle_cases.create_year(store=store, org_id=org.id, year=today.year)
+    await _write(writer, org, "datasetGenerate", [org, *departments], now, creating=org)
+    year, *quarters = await cycle_cases.create_year(
+        writer=writer, org_id=org.id, year=today.year, now=now, actor=ACTOR
+    )
     root = Objective(
         id=new_id(), org_id=org.id, cycle_id=year.id, year=year.year, title="Grow the business"
     )
-    await store.insert_objective(root)
-    now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+    await _write(writer, org, "datasetGenerate", [root], now)
     written: list[str] = []
     for quarter in quarters:
         if quarter.quarter not in shape.quarters:
@@ -87,18 +94,55 @@ async def generate(
                     parent_id=root.id,
                     department_id=d.id,
                 )
-                await store.insert_objective(objective)
-                krs = [_key_result(rng, objective, d, k) for k in range(shape.key_results)]
-                await store.insert_key_results(krs)
-                history = [
-                    c for kr in krs for c in _history(rng, kr, quarter, now, shape.check_ins)
+                krs = [
+                    _key_result(rng, objective, d, k, quarter.starts_at)
+                    for k in range(shape.key_results)
                 ]
-                await _append(store, history)
+                entities: list[object] = [objective]
+                check_in_docs: list[CheckIn] = []
+                for kr in krs:
+                    history = _history(rng, kr, quarter, now, shape.check_ins)
+                    check_in_docs += history
+                    entities.append(_newest(kr, history, now))
+                await _write(writer, org, "datasetGenerate", entities, now, check_in_docs)
                 written += [k.id for k in krs]
     return Generated(org, departments, year, quarters, written)
 
 
-def _key_result(rng: random.Random, objective: Objective, team: Department, k: int) -> KeyResult:
+ACTOR = "dataset"
+"""Who a generated organization's changes are by, in the audit trail."""
+
+
+async def _write(
+    writer: Writer,
+    org: Organization,
+    kind: str,
+    entities: list[object],
+    now: datetime,
+    check_ins: Sequence[CheckIn] = (),
+    *,
+    creating: Organization | None = None,
+) -> None:
+    """One change that creates `entities` (and `check_ins`, each with its key result)."""
+    ops: list[Op] = [created(e) for e in entities]
+    ops += [Put(CHECK_INS, documents.check_in_doc(c)) for c in check_ins]
+
+    async def build(snapshot: Snapshot) -> Draft[None]:
+        return Draft(kind, ops, None, "Organization", org.id)
+
+    await writer.commit(org.id, build, actor=ACTOR, at=now, creating=creating)
+
+
+def _newest(kr: KeyResult, history: list[CheckIn], now: datetime) -> KeyResult:
+    """The key result with the newest of its check-ins as its value."""
+    for check_in in sorted(history, key=lambda c: (c.recorded_at, c.id)):
+        kr = with_check_in(kr, check_in, now)
+    return kr
+
+
+def _key_result(
+    rng: random.Random, objective: Objective, team: Department, k: int, created_at: datetime
+) -> KeyResult:
     start = float(rng.randrange(0, 100))
     target = start + float(rng.randrange(10, 1000))
     return KeyResult(
@@ -114,6 +158,7 @@ def _key_result(rng: random.Random, objective: Objective, team: Department, k: i
         current_value=start,
         department_id=team.id,
         weight=float(rng.choice((1, 1, 2))),
+        created_at=created_at,
     )
 
 
@@ -141,10 +186,3 @@ def _history(
             )
         )
     return made
-
-
-async def _append(store: Store, check_ins: list[CheckIn], batch: int = 200) -> None:
-    """Append concurrently in batches: the store keeps each key result's newest value right
-    whatever the order (its contract), and large sets load in a fraction of the time."""
-    for start in range(0, len(check_ins), batch):
-        await asyncio.gather(*(store.append_check_in(c) for c in check_ins[start : start + batch]))

@@ -1,9 +1,11 @@
 """The seed's example (DOMAIN.md §1) placed in the current year, so that it is alive today.
 
-Built through the use cases, so the demo obeys every rule a user's data does. Check-in histories
-are drawn against the pace of each quarter at `today`, which makes the statuses come out the
-same on any day: some key results on track, one at risk, one off track, and the Sales key
-result held back by Marketing's.
+Built through the use cases, so the demo obeys every rule a user's data does. Its key results are
+created when their quarter starts, as if the organization had used okrgraph all year. Check-in
+histories are drawn against the pace of each quarter at `today`, which makes the statuses come
+out the same on any day: some key results on track, one at risk, one off track, the Sales key
+result held back by Marketing's, and a milestone without a check-in, PENDING in its quarter's
+first two weeks and late after them.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from service.domain.errors import Conflict
 from service.domain.model import Cycle, KeyResult, KeyResultKind, Organization
 from service.okrs import check_ins, cycles, initiatives, key_results, objectives, organizations
-from service.store.interface import Store
+from service.okrs.commit import Writer
 
 DEMO_SLUG = "acme-inbound"
+ACTOR = "demo"
+"""Who the demo's changes are by, in the audit trail."""
 WEEK = timedelta(days=7)
 
 # Final share of the way to the target, by quarter, for past quarters: (MQLs, deals).
@@ -52,7 +56,7 @@ def _history_times(starts_at: datetime, until: datetime) -> list[datetime]:
 
 
 async def _history(
-    store: Store,
+    writer: Writer,
     org_id: str,
     kr: KeyResult,
     *,
@@ -69,7 +73,7 @@ async def _history(
         fraction = share * (at - starts_at).total_seconds() / span
         value = kr.start_value + (kr.target_value - kr.start_value) * fraction
         await check_ins.record_check_in(
-            store=store,
+            writer=writer,
             org_id=org_id,
             key_result_id=kr.id,
             value=round(value, 4),
@@ -77,7 +81,7 @@ async def _history(
             now=now,
             confidence=confidence,
             note="weekly check-in",
-            author="demo",
+            author=ACTOR,
             idempotency_key=f"demo-{kr.id}-{at.isoformat()}",
         )
 
@@ -87,61 +91,73 @@ def _made(changed: key_results.KeyResultChanged) -> KeyResult:
     return changed.key_result
 
 
-async def seed_demo(*, store: Store, today: date, now: datetime | None = None) -> DemoSeeded:
+async def seed_demo(*, writer: Writer, today: date, now: datetime | None = None) -> DemoSeeded:
     """Write the demo organization unless it exists; `today` fixes every date in it, and
     `now` (noon of `today` unless given: the real clock when serving) is the instant the
     histories reach, so a check-in made a minute later is the newest."""
-    if await store.get_organization_by_slug(DEMO_SLUG) is not None:
+    if await writer.store.get_organization_by_slug(DEMO_SLUG) is not None:
         return DemoSeeded(organization=None, today=today)
     now = now if now is not None else _noon(today)
     try:
         org = await organizations.create_organization(
-            store=store,
+            writer=writer,
             name="Acme Inbound",
             slug=DEMO_SLUG,
             mission="Help every small business grow with honest, useful marketing.",
             vision="The inbound partner a thousand companies recommend.",
+            now=now,
+            actor=ACTOR,
         )
     except Conflict:
         return DemoSeeded(organization=None, today=today)
-    marketing = await organizations.create_department(store=store, org_id=org.id, name="Marketing")
-    sales = await organizations.create_department(store=store, org_id=org.id, name="Sales")
-    year_cycles = await cycles.create_year(store=store, org_id=org.id, year=today.year)
+    marketing = await organizations.create_department(
+        writer=writer, org_id=org.id, name="Marketing", now=now, actor=ACTOR
+    )
+    sales = await organizations.create_department(
+        writer=writer, org_id=org.id, name="Sales", now=now, actor=ACTOR
+    )
+    year_cycles = await cycles.create_year(
+        writer=writer, org_id=org.id, year=today.year, now=now, actor=ACTOR
+    )
     year, quarters = year_cycles[0], year_cycles[1:]
     made = await objectives.create_objective(
-        store=store,
+        writer=writer,
         org_id=org.id,
         cycle_id=year.id,
         title="Increase the sales close rate by 20%",
         description="The one global objective of the year: every quarter's work leads here.",
         now=now,
+        actor=ACTOR,
     )
     assert made.objective is not None  # a create returns what it made
     global_id = made.objective.id
     quarter_objectives = {}
     for quarter in quarters:
         quarter_objectives[quarter.id] = await _quarter(
-            store, org.id, quarter, global_id, marketing.id, sales.id, now
+            writer, org.id, quarter, global_id, marketing.id, sales.id, now
         )
     current = next(q for q in quarters if q.starts_at <= now < q.ends_at)
     objective_id, mql_id, deals_id = quarter_objectives[current.id]
-    await _team_objectives(store, org.id, current, objective_id, marketing.id, sales.id, now)
-    await _plan_and_initiatives(store, org.id, objective_id, mql_id, deals_id, today)
+    await _team_objectives(writer, org.id, current, objective_id, marketing.id, sales.id, now)
+    await _plan_and_initiatives(writer, org.id, objective_id, mql_id, deals_id, now)
     for quarter in quarters:
         if quarter.ends_at <= now:
-            await cycles.close_cycle(store=store, org_id=org.id, cycle_id=quarter.id, now=now)
+            await cycles.close_cycle(
+                writer=writer, org_id=org.id, cycle_id=quarter.id, now=now, actor=ACTOR
+            )
             await objectives.update_objective(
-                store=store,
+                writer=writer,
                 org_id=org.id,
                 objective_id=quarter_objectives[quarter.id][0],
                 lessons_learned=LESSONS[quarter.quarter or 1],
                 now=now,
+                actor=ACTOR,
             )
     return DemoSeeded(organization=org, today=today)
 
 
 async def _quarter(
-    store: Store,
+    writer: Writer,
     org_id: str,
     quarter: Cycle,
     global_id: str,
@@ -152,18 +168,19 @@ async def _quarter(
     """The quarter's objective under the global one, the MQL and deals key results, and their
     check-ins up to `now`; returns the three ids."""
     made = await objectives.create_objective(
-        store=store,
+        writer=writer,
         org_id=org_id,
         cycle_id=quarter.id,
         title=f"Q{quarter.quarter}: fill the funnel and turn more leads into customers",
         parent_id=global_id,
         now=now,
+        actor=ACTOR,
     )
     assert made.objective is not None  # a create returns what it made
     objective_id = made.objective.id
     mql = _made(
         await key_results.create_key_result(
-            store=store,
+            writer=writer,
             org_id=org_id,
             objective_id=objective_id,
             title="Obtain 1,000 MQLs (marketing qualified leads)",
@@ -173,12 +190,13 @@ async def _quarter(
             unit="MQLs",
             department_id=marketing_id,
             owner="Marta (Marketing)",
-            now=now,
+            now=quarter.starts_at,
+            actor=ACTOR,
         )
     )
     deals = _made(
         await key_results.create_key_result(
-            store=store,
+            writer=writer,
             org_id=org_id,
             objective_id=objective_id,
             title="Increase closed sales by 25%",
@@ -189,11 +207,17 @@ async def _quarter(
             department_id=sales_id,
             owner="Sergio (Sales)",
             weight=2,
-            now=now,
+            now=quarter.starts_at,
+            actor=ACTOR,
         )
     )
     await key_results.add_dependency(
-        store=store, org_id=org_id, key_result_id=deals.id, depends_on_id=mql.id, now=now
+        writer=writer,
+        org_id=org_id,
+        key_result_id=deals.id,
+        depends_on_id=mql.id,
+        now=now,
+        actor=ACTOR,
     )
     if quarter.starts_at <= now:
         current = quarter.ends_at > now
@@ -203,10 +227,10 @@ async def _quarter(
             (FAR_BEHIND * pace, ON_PACE * pace) if current else PAST_RESULTS[quarter.quarter or 1]
         )
         await _history(
-            store, org_id, mql, share=mql_share, starts_at=quarter.starts_at, until=until, now=now
+            writer, org_id, mql, share=mql_share, starts_at=quarter.starts_at, until=until, now=now
         )
         await _history(
-            store,
+            writer,
             org_id,
             deals,
             share=deals_share,
@@ -259,7 +283,7 @@ LESSONS = {
 
 
 async def _team_objectives(
-    store: Store,
+    writer: Writer,
     org_id: str,
     quarter: Cycle,
     parent_id: str,
@@ -273,19 +297,20 @@ async def _team_objectives(
         (marketing_id, sales_id), TEAM_KEY_RESULTS.values(), strict=True
     ):
         made = await objectives.create_objective(
-            store=store,
+            writer=writer,
             org_id=org_id,
             cycle_id=quarter.id,
             title=title,
             parent_id=parent_id,
             department_id=team_id,
             now=now,
+            actor=ACTOR,
         )
         assert made.objective is not None  # a create returns what it made
         for kr_title, kind, start, target, unit, share in krs:
             kr = _made(
                 await key_results.create_key_result(
-                    store=store,
+                    writer=writer,
                     org_id=org_id,
                     objective_id=made.objective.id,
                     title=kr_title,
@@ -294,13 +319,14 @@ async def _team_objectives(
                     target_value=target,
                     unit=unit,
                     department_id=team_id,
-                    now=now,
+                    now=quarter.starts_at,
+                    actor=ACTOR,
                 )
             )
             if share is not None:
                 pace = (now - quarter.starts_at) / (quarter.ends_at - quarter.starts_at)
                 await _history(
-                    store,
+                    writer,
                     org_id,
                     kr,
                     share=share * pace,
@@ -310,12 +336,12 @@ async def _team_objectives(
                 )
             elif kind is KeyResultKind.AT_MOST:
                 await _history(
-                    store, org_id, kr, share=0.5, starts_at=quarter.starts_at, until=now, now=now
+                    writer, org_id, kr, share=0.5, starts_at=quarter.starts_at, until=now, now=now
                 )
 
 
 async def _plan_and_initiatives(
-    store: Store, org_id: str, objective_id: str, mql_id: str, deals_id: str, today: date
+    writer: Writer, org_id: str, objective_id: str, mql_id: str, deals_id: str, now: datetime
 ) -> None:
     """An action plan for the current quarter's objective, and initiatives of every ROI."""
     steps = [
@@ -325,16 +351,18 @@ async def _plan_and_initiatives(
     ]
     for title, owner, due_in, done in steps:
         step = await objectives.add_action_step(
-            store=store,
+            writer=writer,
             org_id=org_id,
             objective_id=objective_id,
             title=title,
             owner=owner,
-            due_on=today + timedelta(days=due_in),
+            due_on=now.date() + timedelta(days=due_in),
+            now=now,
+            actor=ACTOR,
         )
         if done:
             await objectives.update_action_step(
-                store=store, org_id=org_id, step_id=step.id, done=True
+                writer=writer, org_id=org_id, step_id=step.id, done=True, now=now, actor=ACTOR
             )
     for title, cost, value, links in [
         ("Webinar series", 5_000.0, 20_000.0, [mql_id]),
@@ -343,10 +371,12 @@ async def _plan_and_initiatives(
         ("A ping-pong table for the office", 2_000.0, 2_500.0, []),
     ]:
         await initiatives.create_initiative(
-            store=store,
+            writer=writer,
             org_id=org_id,
             title=title,
             cost=cost,
             expected_value=value,
             key_result_ids=links,
+            now=now,
+            actor=ACTOR,
         )

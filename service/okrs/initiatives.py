@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from service.domain import rules
 from service.domain.errors import InvalidInput, NotFound
 from service.domain.model import Initiative
-from service.okrs.common import key_result, new_id, organization
-from service.store.interface import Store
+from service.okrs.commit import Draft, Unchanged, Writer
+from service.okrs.common import created, key_result, new_id, put
+from service.readmodel import Snapshot
 
 
-async def _initiative(store: Store, org_id: str, initiative_id: str) -> Initiative:
-    found = await store.get_initiatives(org_id, [initiative_id])
-    if not found:
+def _initiative(snapshot: Snapshot, initiative_id: str) -> Initiative:
+    found = snapshot.initiatives.get(initiative_id)
+    if found is None:
         raise NotFound("no initiative with this id in the organization", field=("initiativeId",))
-    return found[0]
+    return found
 
 
 async def create_initiative(
     *,
-    store: Store,
+    writer: Writer,
     org_id: str,
     title: str,
     cost: float,
     expected_value: float,
+    now: datetime,
+    actor: str | None = None,
     key_result_ids: Sequence[str] = (),
 ) -> Initiative:
     """A new initiative, linked to the key results it serves (none: unaligned)."""
@@ -34,47 +38,70 @@ async def create_initiative(
     if checked_cost < 0:
         raise InvalidInput("cost must not be negative", field=("cost",))
     checked_value = rules.finite(expected_value, field="expectedValue")
-    await organization(store, org_id)
     unique = tuple(dict.fromkeys(key_result_ids))
-    found = {k.id for k in await store.get_key_results(org_id, unique)}
-    for index, kid in enumerate(unique):
-        if kid not in found:
-            raise NotFound(
-                "no key result with this id in the organization",
-                field=("keyResultIds", str(index)),
-            )
-    made = Initiative(
-        id=new_id(),
-        org_id=org_id,
-        title=cleaned,
-        cost=checked_cost,
-        expected_value=checked_value,
-        key_result_ids=unique,
-    )
-    await store.insert_initiative(made)
-    return made
+
+    async def build(snapshot: Snapshot) -> Draft[Initiative]:
+        for index, kid in enumerate(unique):
+            if kid not in snapshot.key_results:
+                raise NotFound(
+                    "no key result with this id in the organization",
+                    field=("keyResultIds", str(index)),
+                )
+        made = Initiative(
+            id=new_id(),
+            org_id=org_id,
+            title=cleaned,
+            cost=checked_cost,
+            expected_value=checked_value,
+            key_result_ids=unique,
+        )
+        return Draft("initiativeCreate", [created(made)], made, "Initiative", made.id)
+
+    return (await writer.commit(org_id, build, actor=actor, at=now, field="organizationId")).result
 
 
 async def link_initiative(
-    *, store: Store, org_id: str, initiative_id: str, key_result_id: str
+    *,
+    writer: Writer,
+    org_id: str,
+    initiative_id: str,
+    key_result_id: str,
+    now: datetime,
+    actor: str | None = None,
 ) -> Initiative:
     """The initiative now serves the key result (linking twice keeps one link)."""
-    current = await _initiative(store, org_id, initiative_id)
-    await key_result(store, org_id, key_result_id)
-    if key_result_id in current.key_result_ids:
-        return current
-    await store.link_initiative(org_id, current.id, key_result_id)
-    return replace(current, key_result_ids=(*current.key_result_ids, key_result_id))
+
+    async def build(snapshot: Snapshot) -> Draft[Initiative] | Unchanged[Initiative]:
+        current = _initiative(snapshot, initiative_id)
+        key_result(snapshot, key_result_id)
+        if key_result_id in current.key_result_ids:
+            return Unchanged(current)
+        updated = replace(current, key_result_ids=(*current.key_result_ids, key_result_id))
+        return Draft("initiativeLink", [put(snapshot, updated)], updated, "Initiative", current.id)
+
+    return (await writer.commit(org_id, build, actor=actor, at=now, field="initiativeId")).result
 
 
 async def unlink_initiative(
-    *, store: Store, org_id: str, initiative_id: str, key_result_id: str
+    *,
+    writer: Writer,
+    org_id: str,
+    initiative_id: str,
+    key_result_id: str,
+    now: datetime,
+    actor: str | None = None,
 ) -> Initiative:
     """The initiative no longer serves the key result."""
-    current = await _initiative(store, org_id, initiative_id)
-    await key_result(store, org_id, key_result_id)
-    if key_result_id not in current.key_result_ids:
-        return current
-    await store.unlink_initiative(org_id, current.id, key_result_id)
-    kept = tuple(k for k in current.key_result_ids if k != key_result_id)
-    return replace(current, key_result_ids=kept)
+
+    async def build(snapshot: Snapshot) -> Draft[Initiative] | Unchanged[Initiative]:
+        current = _initiative(snapshot, initiative_id)
+        key_result(snapshot, key_result_id)
+        if key_result_id not in current.key_result_ids:
+            return Unchanged(current)
+        kept = tuple(k for k in current.key_result_ids if k != key_result_id)
+        updated = replace(current, key_result_ids=kept)
+        return Draft(
+            "initiativeUnlink", [put(snapshot, updated)], updated, "Initiative", current.id
+        )
+
+    return (await writer.commit(org_id, build, actor=actor, at=now, field="initiativeId")).result

@@ -2,158 +2,150 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from service.domain import rules
 from service.domain.errors import ErrorCode, NotFound, RuleViolation
-from service.domain.model import ActionStep, Cycle, CycleKind, Objective, Organization
-from service.domain.rollup import Evaluation
+from service.domain.model import ActionStep, Cycle, CycleKind, Objective
+from service.okrs.commit import Draft, Unchanged, Writer
 from service.okrs.common import (
     KEEP,
     Keep,
-    ProgressChange,
-    Scope,
+    created,
     cycle,
+    delete,
     department,
     new_id,
     objective,
     open_cycle,
-    organization,
-    scopes_of_objective,
-    tracked,
+    put,
 )
-from service.store.interface import Store
+from service.readmodel import Snapshot
+from service.store.records import Op
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectiveChanged:
-    """An objective as it is now (None once deleted) and the rollups that moved."""
+    """An objective as it is now (None once deleted) and the organization after."""
 
     objective: Objective | None
-    changes: tuple[ProgressChange, ...] = ()
+    snapshot: Snapshot
 
 
-async def _check_team_limit(
-    store: Store, org: Organization, target: Cycle, department_id: str | None
+def check_team_limit(
+    snapshot: Snapshot, target: Cycle, department_id: str | None, *, leaving: str | None = None
 ) -> None:
-    if department_id is None or target.kind is CycleKind.YEAR:
+    """A team has at most the policy's number of objectives in a quarter, the MONTH cycles
+    inside it included (DOMAIN.md §2); `leaving` is an objective that does not count."""
+    if department_id is None:
         return
-    count = await store.count_team_objectives(org.id, target.id, department_id)
-    rules.objective_limit(count, org.policy)
+    counted = set(rules.team_limit_cycles(target, snapshot.cycle_list(target.year)))
+    if not counted:
+        return
+    count = sum(
+        1
+        for o in snapshot.objectives.values()
+        if o.department_id == department_id and o.cycle_id in counted and o.id != leaving
+    )
+    rules.objective_limit(count, snapshot.organization.policy)
 
 
-async def _check_parent(
-    store: Store, org_id: str, target: Cycle, parent_id: str | None
-) -> Objective | None:
+def check_parent(snapshot: Snapshot, target: Cycle, parent_id: str | None) -> Objective | None:
+    """The parent an objective of `target` may have (in the same year); a YEAR objective
+    without a parent is the global objective, of which a year has one."""
     if parent_id is None:
         if target.kind is CycleKind.YEAR:
-            rules.single_global_objective(
-                target, await store.find_global_objective(org_id, target.year)
-            )
+            rules.single_global_objective(target, snapshot.global_objective(target.year))
         return None
-    parent = await objective(store, org_id, parent_id, field="parentId")
-    rules.same_year(target, await cycle(store, org_id, parent.cycle_id, field="parentId"))
+    parent = objective(snapshot, parent_id, field="parentId")
+    rules.same_year(target, cycle(snapshot, parent.cycle_id, field="parentId"))
     return parent
 
 
-def _objective_scopes(
-    objective_id: str, parent_id: str | None
-) -> Callable[[Evaluation], list[Scope]]:
-    def scopes(evaluation: Evaluation) -> list[Scope]:
-        found = scopes_of_objective(evaluation, objective_id)
-        if parent_id is not None:
-            found += scopes_of_objective(evaluation, parent_id)
-        return found
+def new_objective(
+    snapshot: Snapshot,
+    target: Cycle,
+    *,
+    title: str,
+    description: str | None = None,
+    parent_id: str | None = None,
+    department_id: str | None = None,
+    owner: str | None = None,
+    weight: float = 1.0,
+    carried_over_from: str | None = None,
+) -> Objective:
+    """A new objective of `target`, checked against DOMAIN.md §2."""
+    open_cycle(target)
+    if department_id is not None:
+        department(snapshot, department_id, field="departmentId")
+    check_parent(snapshot, target, parent_id)
+    check_team_limit(snapshot, target, department_id)
+    return Objective(
+        id=new_id(),
+        org_id=snapshot.org_id,
+        cycle_id=target.id,
+        year=target.year,
+        title=rules.text(title, field="title"),
+        description=rules.optional_text(description, field="description"),
+        parent_id=parent_id,
+        department_id=department_id,
+        owner=rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE),
+        weight=rules.weight(weight),
+        carried_over_from=carried_over_from,
+    )
 
-    return scopes
+
+def _changed(objective_id: str | None, after: Snapshot) -> ObjectiveChanged:
+    found = after.objectives.get(objective_id) if objective_id is not None else None
+    return ObjectiveChanged(objective=found, snapshot=after)
 
 
 async def create_objective(
     *,
-    store: Store,
+    writer: Writer,
     org_id: str,
     cycle_id: str,
     title: str,
     now: datetime,
+    actor: str | None = None,
     description: str | None = None,
     parent_id: str | None = None,
     department_id: str | None = None,
     owner: str | None = None,
     weight: float = 1.0,
 ) -> ObjectiveChanged:
-    """A new objective in an open cycle, checked against DOMAIN.md §2."""
-    cleaned_title = rules.text(title, field="title")
-    cleaned_description = rules.optional_text(description, field="description")
-    cleaned_owner = rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
-    checked_weight = rules.weight(weight)
-    org = await organization(store, org_id, field="cycleId")
-    target = await cycle(store, org_id, cycle_id)
-    open_cycle(target)
-    if department_id is not None:
-        await department(store, org_id, department_id, field="departmentId")
-    await _check_parent(store, org_id, target, parent_id)
-    await _check_team_limit(store, org, target, department_id)
-    created = Objective(
-        id=new_id(),
-        org_id=org_id,
-        cycle_id=target.id,
-        year=target.year,
-        title=cleaned_title,
-        description=cleaned_description,
-        parent_id=parent_id,
-        department_id=department_id,
-        owner=cleaned_owner,
-        weight=checked_weight,
-    )
+    """A new objective in an open cycle, checked against DOMAIN.md §2 (a team's limit counts
+    its objectives in the quarter and in the months inside it)."""
+    rules.text(title, field="title")
+    rules.optional_text(description, field="description")
+    rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
+    rules.weight(weight)
 
-    async def write() -> None:
-        await store.insert_objective(created)
-        await _settle_races(store, org, target, created)
-
-    _, moved, _ = await tracked(
-        store=store,
-        org=org,
-        year=target.year,
-        now=now,
-        write=write,
-        scopes=_objective_scopes(created.id, parent_id),
-    )
-    return ObjectiveChanged(objective=created, changes=moved)
-
-
-async def _settle_races(store: Store, org: Organization, target: Cycle, created: Objective) -> None:
-    """Two concurrent creates can both pass the checks; the one created last gives way.
-
-    Ids sort by creation time, so every racer agrees on who came first without a transaction.
-    """
-    if created.parent_id is None and target.kind is CycleKind.YEAR:
-        page = await store.find_objectives(org.id, cycle_ids=[target.id])
-        roots = sorted(o.id for o in page.items if o.parent_id is None)
-        if roots and roots[0] != created.id:
-            await store.delete_objective(org.id, created.id)
-            raise RuleViolation(
-                f"{target.year} already has its global objective",
-                field=("parentId",),
-                code=ErrorCode.DUPLICATE_GLOBAL_OBJECTIVE,
-            )
-    if created.department_id is not None and target.kind is not CycleKind.YEAR:
-        page = await store.find_objectives(
-            org.id, cycle_ids=[target.id], department_id=created.department_id
+    async def build(snapshot: Snapshot) -> Draft[str]:
+        made = new_objective(
+            snapshot,
+            cycle(snapshot, cycle_id),
+            title=title,
+            description=description,
+            parent_id=parent_id,
+            department_id=department_id,
+            owner=owner,
+            weight=weight,
         )
-        ranked = sorted(o.id for o in page.items)
-        if ranked.index(created.id) >= org.policy.max_objectives_per_team:
-            await store.delete_objective(org.id, created.id)
-            rules.objective_limit(org.policy.max_objectives_per_team, org.policy)
+        return Draft("objectiveCreate", [created(made)], made.id, "Objective", made.id)
+
+    written = await writer.commit(org_id, build, actor=actor, at=now, field="cycleId")
+    return _changed(written.result, written.after)
 
 
 async def update_objective(
     *,
-    store: Store,
+    writer: Writer,
     org_id: str,
     objective_id: str,
     now: datetime,
+    actor: str | None = None,
     title: str | None = None,
     description: str | None = None,
     parent_id: str | Keep | None = KEEP,
@@ -163,14 +155,21 @@ async def update_objective(
     lessons_learned: str | None = None,
 ) -> ObjectiveChanged:
     """Change an objective; in a closed cycle only the lessons learned can still change."""
-    current = await objective(store, org_id, objective_id, field="id")
-    org = await organization(store, org_id)
-    target = await cycle(store, org_id, current.cycle_id, field="id")
-    updated = current
-    if lessons_learned is not None:
-        updated = replace(
-            updated, lessons_learned=rules.optional_text(lessons_learned, field="lessonsLearned")
-        )
+    new_title = rules.text(title, field="title") if title is not None else None
+    new_weight = rules.weight(weight) if weight is not None else None
+    new_lessons = (
+        rules.optional_text(lessons_learned, field="lessonsLearned")
+        if lessons_learned is not None
+        else None
+    )
+    new_description = (
+        rules.optional_text(description, field="description") if description is not None else None
+    )
+    new_owner = (
+        rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
+        if owner is not None
+        else None
+    )
     structural = (
         title is not None
         or description is not None
@@ -179,78 +178,69 @@ async def update_objective(
         or parent_id is not KEEP
         or department_id is not KEEP
     )
-    if structural:
-        open_cycle(target, field="id")
-    if title is not None:
-        updated = replace(updated, title=rules.text(title, field="title"))
-    if description is not None:
-        updated = replace(
-            updated, description=rules.optional_text(description, field="description")
-        )
-    if owner is not None:
-        updated = replace(
-            updated, owner=rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
-        )
-    if weight is not None:
-        updated = replace(updated, weight=rules.weight(weight))
-    if department_id is not KEEP and department_id != current.department_id:
-        new_department = department_id
-        if new_department is not None:
-            await department(store, org_id, new_department, field="departmentId")
-        await _check_team_limit(store, org, target, new_department)
-        updated = replace(updated, department_id=new_department)
-    if parent_id is not KEEP and parent_id != current.parent_id:
-        new_parent = parent_id
-        await _move(store, org_id, target, current, new_parent)
-        updated = replace(updated, parent_id=new_parent)
-    if updated == current:
-        return ObjectiveChanged(objective=current)
-    _, moved, _ = await tracked(
-        store=store,
-        org=org,
-        year=current.year,
-        now=now,
-        write=lambda: store.update_objective(updated),
-        scopes=_objective_scopes(current.id, current.parent_id),
-    )
-    return ObjectiveChanged(objective=updated, changes=moved)
 
+    async def build(snapshot: Snapshot) -> Draft[str] | Unchanged[str]:
+        current = objective(snapshot, objective_id, field="id")
+        target = cycle(snapshot, current.cycle_id, field="id")
+        if structural:
+            open_cycle(target, field="id")
+        updated = current
+        if lessons_learned is not None:
+            updated = replace(updated, lessons_learned=new_lessons)
+        if new_title is not None:
+            updated = replace(updated, title=new_title)
+        if description is not None:
+            updated = replace(updated, description=new_description)
+        if owner is not None:
+            updated = replace(updated, owner=new_owner)
+        if new_weight is not None:
+            updated = replace(updated, weight=new_weight)
+        if department_id is not KEEP and department_id != current.department_id:
+            if department_id is not None:
+                department(snapshot, department_id, field="departmentId")
+            check_team_limit(snapshot, target, department_id, leaving=current.id)
+            updated = replace(updated, department_id=department_id)
+        if parent_id is not KEEP and parent_id != current.parent_id:
+            check_parent(snapshot, target, parent_id)
+            if parent_id is not None:
+                parents = {o.id: o.parent_id for o in snapshot.objectives.values()}
+                rules.no_ancestor_loop(current.id, parent_id, parents)
+            updated = replace(updated, parent_id=parent_id)
+        if updated == current:
+            return Unchanged(current.id)
+        return Draft(
+            "objectiveUpdate", [put(snapshot, updated)], current.id, "Objective", current.id
+        )
 
-async def _move(
-    store: Store, org_id: str, target: Cycle, current: Objective, new_parent: str | None
-) -> None:
-    await _check_parent(store, org_id, target, new_parent)
-    if new_parent is None:
-        return
-    scope = await store.load_year(org_id, current.year)
-    parents = {o.id: o.parent_id for o in scope.objectives.values()}
-    rules.no_ancestor_loop(current.id, new_parent, parents)
+    written = await writer.commit(org_id, build, actor=actor, at=now)
+    return _changed(written.result, written.after)
 
 
 async def delete_objective(
-    *, store: Store, org_id: str, objective_id: str, now: datetime
+    *, writer: Writer, org_id: str, objective_id: str, now: datetime, actor: str | None = None
 ) -> ObjectiveChanged:
     """Delete an objective with its key results and action plan; one with child objectives
     is refused (move or delete the children first)."""
-    current = await objective(store, org_id, objective_id, field="id")
-    open_cycle(await cycle(store, org_id, current.cycle_id, field="id"), field="id")
-    children = await store.find_objectives(org_id, parent_ids=[current.id], limit=1)
-    if children.total:
-        raise RuleViolation(
-            f"the objective has {children.total} child objective(s); move or delete them first",
-            field=("id",),
-            code=ErrorCode.HAS_CHILDREN,
-        )
-    org = await organization(store, org_id)
-    _, moved, _ = await tracked(
-        store=store,
-        org=org,
-        year=current.year,
-        now=now,
-        write=lambda: store.delete_objective(org_id, current.id),
-        scopes=_objective_scopes(current.id, current.parent_id),
-    )
-    return ObjectiveChanged(objective=None, changes=moved)
+    from service.okrs.key_results import removed_key_results
+
+    async def build(snapshot: Snapshot) -> Draft[None]:
+        current = objective(snapshot, objective_id, field="id")
+        open_cycle(cycle(snapshot, current.cycle_id, field="id"), field="id")
+        children = [o for o in snapshot.objectives.values() if o.parent_id == current.id]
+        if children:
+            raise RuleViolation(
+                f"the objective has {len(children)} child objective(s); move or delete them first",
+                field=("id",),
+                code=ErrorCode.HAS_CHILDREN,
+            )
+        ops: list[Op] = [delete(current)]
+        under = [k for k in snapshot.key_result_list() if k.objective_id == current.id]
+        ops += removed_key_results(snapshot, under)
+        ops += [delete(s) for s in snapshot.action_plan(current.id)]
+        return Draft("objectiveDelete", ops, None, "Objective", current.id)
+
+    written = await writer.commit(org_id, build, actor=actor, at=now)
+    return ObjectiveChanged(objective=None, snapshot=written.after)
 
 
 # Action plans -------------------------------------------------------------------------------
@@ -258,36 +248,43 @@ async def delete_objective(
 
 async def add_action_step(
     *,
-    store: Store,
+    writer: Writer,
     org_id: str,
     objective_id: str,
     title: str,
+    now: datetime,
+    actor: str | None = None,
     owner: str | None = None,
     due_on: date | None = None,
 ) -> ActionStep:
     """A new step at the end of an objective's action plan."""
     cleaned = rules.text(title, field="title")
     cleaned_owner = rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
-    parent = await objective(store, org_id, objective_id)
-    steps = await store.list_action_steps(org_id, [parent.id])
-    step = ActionStep(
-        id=new_id(),
-        org_id=org_id,
-        objective_id=parent.id,
-        title=cleaned,
-        position=max((s.position for s in steps), default=-1) + 1,
-        owner=cleaned_owner,
-        due_on=due_on,
-    )
-    await store.insert_action_step(step)
-    return step
+
+    async def build(snapshot: Snapshot) -> Draft[ActionStep]:
+        parent = objective(snapshot, objective_id)
+        steps = snapshot.action_plan(parent.id)
+        step = ActionStep(
+            id=new_id(),
+            org_id=org_id,
+            objective_id=parent.id,
+            title=cleaned,
+            position=max((s.position for s in steps), default=-1) + 1,
+            owner=cleaned_owner,
+            due_on=due_on,
+        )
+        return Draft("actionStepAdd", [created(step)], step, "ActionStep", step.id)
+
+    return (await writer.commit(org_id, build, actor=actor, at=now, field="objectiveId")).result
 
 
 async def update_action_step(
     *,
-    store: Store,
+    writer: Writer,
     org_id: str,
     step_id: str,
+    now: datetime,
+    actor: str | None = None,
     title: str | None = None,
     owner: str | None = None,
     due_on: date | None = None,
@@ -295,40 +292,42 @@ async def update_action_step(
     position: int | None = None,
 ) -> ActionStep:
     """Change a step; a new position moves it within its plan, the others shift to make room."""
-    found = await store.get_action_steps(org_id, [step_id])
-    if not found:
-        raise NotFound("no action step with this id in the organization", field=("id",))
-    step = found[0]
-    updated = step
-    if title is not None:
-        updated = replace(updated, title=rules.text(title, field="title"))
-    if owner is not None:
-        updated = replace(
-            updated, owner=rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
+    new_title = rules.text(title, field="title") if title is not None else None
+    new_owner = (
+        rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
+        if owner is not None
+        else None
+    )
+    if position is not None and position < 0:
+        raise RuleViolation(
+            "position must be 0 or more", field=("position",), code=ErrorCode.INVALID_VALUE
         )
-    if due_on is not None:
-        updated = replace(updated, due_on=due_on)
-    if done is not None:
-        updated = replace(updated, done=done)
-    if position is not None and position != step.position:
-        if position < 0:
-            raise RuleViolation(
-                "position must be 0 or more", field=("position",), code=ErrorCode.INVALID_VALUE
-            )
-        await _reorder(store, org_id, step, position)
-        updated = replace(updated, position=position)
-    if updated != step:
-        await store.update_action_step(updated)
-    return updated
 
+    async def build(snapshot: Snapshot) -> Draft[ActionStep] | Unchanged[ActionStep]:
+        step = snapshot.action_steps.get(step_id)
+        if step is None:
+            raise NotFound("no action step with this id in the organization", field=("id",))
+        updated = step
+        if new_title is not None:
+            updated = replace(updated, title=new_title)
+        if owner is not None:
+            updated = replace(updated, owner=new_owner)
+        if due_on is not None:
+            updated = replace(updated, due_on=due_on)
+        if done is not None:
+            updated = replace(updated, done=done)
+        ops: list[Op] = []
+        if position is not None and position != step.position:
+            plan = [s for s in snapshot.action_plan(step.objective_id) if s.id != step.id]
+            placed = min(position, len(plan))
+            plan.insert(placed, updated)
+            for index, other in enumerate(plan):
+                if other.id != step.id and other.position != index:
+                    ops.append(put(snapshot, replace(other, position=index)))
+            updated = replace(updated, position=position)
+        if updated == step and not ops:
+            return Unchanged(step)
+        ops.insert(0, put(snapshot, updated))
+        return Draft("actionStepUpdate", ops, updated, "ActionStep", step.id)
 
-async def _reorder(store: Store, org_id: str, step: ActionStep, position: int) -> None:
-    plan = [
-        s for s in await store.list_action_steps(org_id, [step.objective_id]) if s.id != step.id
-    ]
-    plan.sort(key=lambda s: (s.position, s.id))
-    position = min(position, len(plan))
-    plan.insert(position, step)
-    for index, other in enumerate(plan):
-        if other.id != step.id and other.position != index:
-            await store.update_action_step(replace(other, position=index))
+    return (await writer.commit(org_id, build, actor=actor, at=now)).result

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 
 from service.domain import rules
 from service.domain.errors import Conflict, ErrorCode, InvalidInput
 from service.domain.model import Department, Organization, Policy
-from service.okrs.common import new_id, organization
-from service.store.interface import Store
+from service.okrs.commit import Draft, Unchanged, Writer
+from service.okrs.common import created, new_id, put
+from service.readmodel import Snapshot
+from service.store.records import digest
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 64
@@ -30,7 +33,7 @@ class PolicyChange:
 
 def valid_slug(slug: str) -> str:
     """Lowercase letters, digits and single hyphens, at most 64 characters."""
-    if not SLUG.match(slug) or len(slug) > MAX_SLUG:
+    if not SLUG.fullmatch(slug) or len(slug) > MAX_SLUG:
         raise InvalidInput(
             "slug must be lowercase letters, digits and single hyphens, at most 64 characters",
             field=("slug",),
@@ -75,9 +78,11 @@ def valid_policy(policy: Policy) -> Policy:
 
 async def create_organization(
     *,
-    store: Store,
+    writer: Writer,
     name: str,
     slug: str,
+    now: datetime,
+    actor: str | None = None,
     mission: str | None = None,
     vision: str | None = None,
 ) -> Organization:
@@ -89,36 +94,53 @@ async def create_organization(
         mission=rules.optional_text(mission, field="mission"),
         vision=rules.optional_text(vision, field="vision"),
     )
-    try:
-        await store.insert_organization(org)
-    except Conflict as error:
-        raise Conflict(f"the slug {slug!r} is taken", field=("slug",)) from error
-    return org
+    taken = Conflict(f"the slug {slug!r} is taken", field=("slug",))
+
+    async def build(snapshot: Snapshot) -> Draft[Organization]:
+        if await writer.store.get_organization_by_slug(org.slug) is not None:
+            raise taken
+        # The slug's key makes the log itself refuse a second organization of the slug, should
+        # two be created at once (each in its own, new log).
+        dedup = "organization:" + digest(org.slug)
+        return Draft("organizationCreate", [created(org)], org, "Organization", org.id, dedup)
+
+    written = await writer.commit(org.id, build, actor=actor, at=now, creating=org)
+    return written.result
 
 
 async def update_organization(
     *,
-    store: Store,
+    writer: Writer,
     org_id: str,
+    now: datetime,
+    actor: str | None = None,
     name: str | None = None,
     mission: str | None = None,
     vision: str | None = None,
     policy: PolicyChange | None = None,
 ) -> Organization:
     """Change name, mission, vision or policy; fields left None stay as they are."""
-    org = await organization(store, org_id, field="id")
-    updated = org
-    if name is not None:
-        updated = replace(updated, name=rules.text(name, field="name"))
-    if mission is not None:
-        updated = replace(updated, mission=rules.optional_text(mission, field="mission"))
-    if vision is not None:
-        updated = replace(updated, vision=rules.optional_text(vision, field="vision"))
-    if policy is not None:
-        updated = replace(updated, policy=valid_policy(_merged(org.policy, policy)))
-    if updated != org:
-        await store.update_organization(updated)
-    return updated
+    new_name = rules.text(name, field="name") if name is not None else None
+
+    async def build(snapshot: Snapshot) -> Draft[Organization] | Unchanged[Organization]:
+        org = snapshot.organization
+        updated = org
+        if new_name is not None:
+            updated = replace(updated, name=new_name)
+        if mission is not None:
+            updated = replace(updated, mission=rules.optional_text(mission, field="mission"))
+        if vision is not None:
+            updated = replace(updated, vision=rules.optional_text(vision, field="vision"))
+        if policy is not None:
+            updated = replace(updated, policy=valid_policy(_merged(org.policy, policy)))
+        if updated == org:
+            return Unchanged(org)
+        return Draft(
+            "organizationUpdate", [put(snapshot, updated)], updated, "Organization", org.id
+        )
+
+    written = await writer.commit(org_id, build, actor=actor, at=now)
+    return written.after.organization
 
 
 def _merged(policy: Policy, change: PolicyChange) -> Policy:
@@ -126,15 +148,18 @@ def _merged(policy: Policy, change: PolicyChange) -> Policy:
     return replace(policy, **{name: value for name, value in given.items() if value is not None})
 
 
-async def create_department(*, store: Store, org_id: str, name: str) -> Department:
+async def create_department(
+    *, writer: Writer, org_id: str, name: str, now: datetime, actor: str | None = None
+) -> Department:
     """A new department; names are unique within an organization."""
     cleaned = rules.text(name, field="name")
-    await organization(store, org_id)
-    created = Department(id=new_id(), org_id=org_id, name=cleaned)
-    try:
-        await store.insert_department(created)
-    except Conflict as error:
-        raise Conflict(
-            f"the organization already has a department named {cleaned!r}", field=("name",)
-        ) from error
-    return created
+
+    async def build(snapshot: Snapshot) -> Draft[Department]:
+        if any(d.name == cleaned for d in snapshot.departments.values()):
+            raise Conflict(
+                f"the organization already has a department named {cleaned!r}", field=("name",)
+            )
+        made = Department(id=new_id(), org_id=org_id, name=cleaned)
+        return Draft("departmentCreate", [created(made)], made, "Department", made.id)
+
+    return (await writer.commit(org_id, build, actor=actor, at=now, field="organizationId")).result

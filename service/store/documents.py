@@ -26,7 +26,9 @@ from service.domain.model import (
     Objective,
     Organization,
     Policy,
+    Upcoming,
 )
+from service.store.records import digest
 
 Doc = dict[str, Any]
 
@@ -66,14 +68,26 @@ def time_of_key(key: str | None) -> datetime | None:
     return _EPOCH + timedelta(milliseconds=int(key[:16]) - _KEY_OFFSET_MS)
 
 
+def id_of_key(key: str | None) -> str | None:
+    """The check-in id a `newest_key` was made from; None for no check-in (or none known)."""
+    if not key:
+        return None
+    return key[17:] or None
+
+
+def idempotency_dedup(key_result_id: str, idempotency_key: str) -> str:
+    """The unique key of a check-in sent with an idempotency key: a digest of the key result
+    and the key, so that any text (a NUL character included) is a safe index key."""
+    return "key:" + digest("checkIn", key_result_id, idempotency_key)
+
+
 def dedup_key(check_in: CheckIn) -> str:
     """The unique key of a check-in: its key result and idempotency key when it has one, else
     its own id. A plain unique index on it behaves the same on every backend, where a partial
     index does not (nx-27017 ignores `partialFilterExpression`)."""
     if check_in.idempotency_key is None:
         return f"id:{check_in.id}"
-    kr = check_in.key_result_id
-    return f"{len(kr)}:{kr}:{check_in.idempotency_key}"
+    return idempotency_dedup(check_in.key_result_id, check_in.idempotency_key)
 
 
 def cycle_slot(cycle: Cycle) -> str:
@@ -247,13 +261,28 @@ def key_result_doc(key_result: KeyResult) -> Doc:
         "currentValue": float(key_result.current_value),
         "dependsOn": list(key_result.depends_on),
         # An empty id part sorts before any check-in recorded at the same millisecond.
-        "lastCheckInKey": NO_CHECK_IN if last is None else newest_key(last, ""),
+        "lastCheckInKey": NO_CHECK_IN
+        if last is None
+        else newest_key(last, key_result.last_check_in_id or ""),
         "confidence": _opt_float(key_result.confidence),
         "carriedOverFrom": key_result.carried_over_from,
+        "upcoming": [
+            {
+                # As text: a date inside an array is not kept alike by every backend.
+                "at": to_millis(u.at).isoformat(),
+                "value": float(u.value),
+                "confidence": _opt_float(u.confidence),
+                "id": u.check_in_id,
+            }
+            for u in key_result.upcoming
+        ],
+        # Written whole (see the module docstring).
+        "createdAt": None if key_result.created_at is None else to_millis(key_result.created_at),
     }
 
 
 def key_result_of(doc: Doc) -> KeyResult:
+    created = doc.get("createdAt")
     return KeyResult(
         id=doc["_id"],
         org_id=doc["orgId"],
@@ -274,6 +303,18 @@ def key_result_of(doc: Doc) -> KeyResult:
         confidence=_opt_float(doc.get("confidence")),
         score=_opt_float(doc.get("score")),
         carried_over_from=doc.get("carriedOverFrom"),
+        # Key results stored before `createdAt` was kept have none: as old as their cycle.
+        created_at=None if created is None else utc(created),
+        last_check_in_id=id_of_key(doc.get("lastCheckInKey")),
+        upcoming=tuple(
+            Upcoming(
+                at=datetime.fromisoformat(u["at"]),
+                value=_float(u["value"]),
+                confidence=_opt_float(u.get("confidence")),
+                check_in_id=u["id"],
+            )
+            for u in doc.get("upcoming") or ()
+        ),
     )
 
 
@@ -304,16 +345,8 @@ def check_in_of(doc: Doc) -> CheckIn:
         note=doc.get("note"),
         author=doc.get("author"),
         idempotency_key=doc.get("idempotencyKey"),
+        sequence=int(doc.get("rev") or 0),
     )
-
-
-def current_of(doc: Doc) -> Doc:
-    """The `$set` that makes a stored check-in its key result's current value."""
-    return {
-        "currentValue": float(doc["value"]),
-        "confidence": _opt_float(doc.get("confidence")),
-        "lastCheckInKey": newest_key(utc(doc["recordedAt"]), doc["_id"]),
-    }
 
 
 # Action steps and initiatives ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
-from service.domain.model import ActionStep, CheckIn, Initiative
+from service.domain.model import CheckIn
 from service.store import documents as d
 from service.store.errors import DEFAULT_DUPLICATE, map_errors
 from service.store.interface import Page
@@ -48,30 +48,31 @@ KEY_RESULTS = "keyResults"
 CHECK_INS = "checkIns"
 STEPS = "actionSteps"
 INITIATIVES = "initiatives"
-COUNTERS = "counters"
+CHANGES = "changes"
 
-NEWEST_FIRST: Order = [("recordedAt", -1), ("_id", -1)]
+# Of two check-ins at the same millisecond the one recorded later (its change's sequence,
+# `rev`) is the newer; ids settle what is left (check-ins from before the log).
+NEWEST_FIRST: Order = [("recordedAt", -1), ("rev", -1), ("_id", -1)]
 
-# (collection, keys, unique): unique slot, name and dedupKey carry the Conflicts.
+# (collection, keys, unique): the unique slug, change key and check-in key carry Conflicts.
 INDEXES: list[tuple[str, Order, bool]] = [
     (ORGS, [("slug", 1)], True),
-    (DEPARTMENTS, [("orgId", 1), ("name", 1)], True),
-    (CYCLES, [("orgId", 1), ("slot", 1)], True),
+    (DEPARTMENTS, [("orgId", 1), ("name", 1)], False),
     (CYCLES, [("orgId", 1), ("year", 1)], False),
     (CHECK_INS, [("dedupKey", 1)], True),
     (CHECK_INS, [("orgId", 1), ("keyResultId", 1), ("recordedAt", -1)], False),
     (OBJECTIVES, [("orgId", 1), ("year", 1)], False),
-    (OBJECTIVES, [("orgId", 1), ("cycleId", 1)], False),
-    (OBJECTIVES, [("orgId", 1), ("parentId", 1)], False),
-    (OBJECTIVES, [("orgId", 1), ("departmentId", 1)], False),
     (KEY_RESULTS, [("orgId", 1), ("year", 1)], False),
-    (KEY_RESULTS, [("orgId", 1), ("objectiveId", 1)], False),
-    (KEY_RESULTS, [("orgId", 1), ("cycleId", 1)], False),
-    (KEY_RESULTS, [("orgId", 1), ("departmentId", 1)], False),
-    (KEY_RESULTS, [("dependsOn", 1)], False),
     (STEPS, [("orgId", 1), ("objectiveId", 1)], False),
-    (INITIATIVES, [("keyResultIds", 1)], False),
+    (INITIATIVES, [("orgId", 1)], False),
+    (CHANGES, [("dedup", 1)], True),
+    (CHANGES, [("orgId", 1), ("seq", 1)], False),
+    (CHANGES, [("orgId", 1), ("at", 1)], False),
+    (CHANGES, [("orgId", 1), ("touched", 1)], False),
 ]
+
+# The collections whose documents carry the sequence of the change that wrote them (`rev`).
+FENCED = (ORGS, DEPARTMENTS, CYCLES, OBJECTIVES, KEY_RESULTS, CHECK_INS, STEPS, INITIATIVES)
 
 
 class MongoReads:
@@ -191,6 +192,10 @@ class MongoReads:
     async def get_check_ins(self, org_id: str, ids: Sequence[str]) -> list[CheckIn]:
         return [d.check_in_of(doc) for doc in await self._by_ids(CHECK_INS, org_id, ids)]
 
+    async def find_check_in(self, org_id: str, dedup_key: str) -> CheckIn | None:
+        docs = await self._find(CHECK_INS, {"dedupKey": dedup_key, "orgId": org_id}, limit=1)
+        return d.check_in_of(docs[0]) if docs else None
+
     async def list_check_ins(
         self,
         org_id: str,
@@ -213,13 +218,20 @@ class MongoReads:
         after_query: Doc = {}
         if after is not None:
             marks = await self._find(
-                CHECK_INS, {**query, "_id": after}, projection={"recordedAt": 1}, limit=1
+                CHECK_INS,
+                {**query, "_id": after},
+                projection={"recordedAt": 1, "rev": 1},
+                limit=1,
             )
             if not marks:
                 return Page(items=[], total=await self._count(CHECK_INS, query), has_next=False)
-            at = marks[0]["recordedAt"]
+            at, rev = marks[0]["recordedAt"], marks[0].get("rev", 0)
             after_query = {
-                "$or": [{"recordedAt": {"$lt": at}}, {"recordedAt": at, "_id": {"$lt": after}}]
+                "$or": [
+                    {"recordedAt": {"$lt": at}},
+                    {"recordedAt": at, "rev": {"$lt": rev}},
+                    {"recordedAt": at, "rev": rev, "_id": {"$lt": after}},
+                ]
             }
         return await self._page(
             CHECK_INS,
@@ -230,41 +242,3 @@ class MongoReads:
             order=NEWEST_FIRST,
             after_query=after_query,
         )
-
-    # Action plans and initiatives ----------------------------------------------------------
-    async def get_action_steps(self, org_id: str, ids: Sequence[str]) -> list[ActionStep]:
-        return [d.action_step_of(doc) for doc in await self._by_ids(STEPS, org_id, ids)]
-
-    async def list_action_steps(
-        self, org_id: str, objective_ids: Sequence[str]
-    ) -> list[ActionStep]:
-        if not objective_ids:
-            return []
-        query = {"orgId": org_id, "objectiveId": {"$in": list(objective_ids)}}
-        order = [("objectiveId", 1), ("position", 1), ("_id", 1)]
-        return [d.action_step_of(doc) for doc in await self._find(STEPS, query, sort=order)]
-
-    async def get_initiatives(self, org_id: str, ids: Sequence[str]) -> list[Initiative]:
-        return [d.initiative_of(doc) for doc in await self._by_ids(INITIATIVES, org_id, ids)]
-
-    async def find_initiatives(
-        self,
-        org_id: str,
-        *,
-        key_result_ids: Sequence[str] | None = None,
-        unaligned: bool | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-    ) -> Page[Initiative]:
-        query: Doc = {"orgId": org_id}
-        clauses: list[Doc] = []
-        if key_result_ids is not None:
-            clauses.append({"keyResultIds": {"$in": list(key_result_ids)}})
-        if unaligned is True:
-            clauses.append({"keyResultIds": {"$size": 0}})
-        elif unaligned is False:
-            # Not `"keyResultIds.0": {"$exists": True}`: nx-27017 matches nothing with it.
-            clauses.append({"keyResultIds": {"$elemMatch": {"$exists": True}}})
-        if clauses:
-            query = {"$and": [query, *clauses]}
-        return await self._page(INITIATIVES, query, d.initiative_of, after=after, limit=limit)

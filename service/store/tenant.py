@@ -13,67 +13,32 @@ from typing import Any, cast
 
 from service.domain.errors import NotFound
 from service.domain.model import Organization
-from service.store.interface import Page, Store, YearScope
+from service.store.interface import Page, Store
+from service.store.reads import ORGS
+from service.store.records import Change
 
 # Reads whose first argument is the organization id: another organization's gives this instead.
 ORG_READS: dict[str, Callable[[], Any]] = {
-    "list_departments": list,
-    "get_departments": list,
-    "get_cycles": list,
-    "list_cycles": list,
-    "get_objectives": list,
-    "find_objectives": lambda: Page(items=[], total=0, has_next=False),
-    "find_global_objective": lambda: None,
-    "count_team_objectives": lambda: 0,
-    "get_key_results": list,
-    "find_key_results": lambda: Page(items=[], total=0, has_next=False),
+    "changes_after": list,
+    "last_change": lambda: None,
+    "first_sequence": lambda: None,
+    "page_changes": lambda: Page(items=[], total=0, has_next=False),
+    "load_organization": lambda: None,
     "get_check_ins": list,
+    "find_check_in": lambda: None,
     "list_check_ins": list,
     "page_check_ins": lambda: Page(items=[], total=0, has_next=False),
-    "get_action_steps": list,
-    "list_action_steps": list,
-    "get_initiatives": list,
-    "find_initiatives": lambda: Page(items=[], total=0, has_next=False),
-    "load_year": YearScope,
-    "delete_check_in": lambda: None,
-    "version": lambda: 0,
 }
 # Writes whose first argument is the organization id: another organization's is refused.
-ORG_WRITES = frozenset(
-    {
-        "close_cycle",
-        "delete_objective",
-        "delete_key_result",
-        "add_dependency",
-        "remove_dependency",
-        "set_scores",
-        "link_initiative",
-        "unlink_initiative",
-        "next_sequence",
-    }
-)
-# Writes of entities, each carrying its organization id.
-ENTITY_WRITES = frozenset(
-    {
-        "insert_department",
-        "insert_objective",
-        "update_objective",
-        "insert_key_result",
-        "update_key_result",
-        "append_check_in",
-        "insert_action_step",
-        "update_action_step",
-        "insert_initiative",
-    }
-)
-ENTITY_BATCH_WRITES = frozenset({"insert_cycles", "insert_key_results"})
+ORG_WRITES = frozenset({"prune_changes"})
 # Neither reads nor writes an organization's data.
 UNSCOPED = frozenset({"ping", "ensure_indexes", "round_trips"})
-# Organizations themselves: handled by methods of TenantStore.
+# Changes and organizations themselves: handled by methods of TenantStore.
 ORGANIZATION_METHODS = frozenset(
     {
-        "insert_organization",
-        "update_organization",
+        "append_change",
+        "apply",
+        "change_by_dedup",
         "get_organizations",
         "get_organization_by_slug",
         "list_organizations",
@@ -103,10 +68,6 @@ class TenantStore:
             return self._read(name, attribute)
         if name in ORG_WRITES:
             return self._write(attribute)
-        if name in ENTITY_WRITES:
-            return self._entity_write(attribute)
-        if name in ENTITY_BATCH_WRITES:
-            return self._batch_write(attribute)
         if name in UNSCOPED:
             return attribute
         raise AttributeError(f"TenantStore does not know whether {name!r} is scoped")
@@ -127,35 +88,36 @@ class TenantStore:
 
         return write
 
-    def _entity_write(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-        async def write(entity: Any) -> Any:
-            if not self._mine(entity.org_id):
-                raise _refused()
-            return await method(entity)
+    def _may_write(self, change: Change) -> bool:
+        """A change of this organization, or the change that creates the organization the
+        token names (once: then it is this organization)."""
+        if self._mine(change.org_id):
+            return True
+        if self.org_id is not None:
+            return False
+        return any(
+            put.doc.get("slug") == self.slug and put.id == change.org_id
+            for put in change.puts(ORGS)
+        )
 
-        return write
+    # Changes ---------------------------------------------------------------------------------
+    async def append_change(self, change: Change) -> None:
+        if not self._may_write(change):
+            raise _refused()
+        await self._inner.append_change(change)
+        if self.org_id is None:
+            self.org_id = change.org_id
 
-    def _batch_write(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-        async def write(entities: Sequence[Any]) -> Any:
-            if not all(self._mine(e.org_id) for e in entities):
-                raise _refused()
-            return await method(entities)
+    async def apply(self, change: Change) -> None:
+        if not self._may_write(change):
+            raise _refused()
+        await self._inner.apply(change)
 
-        return write
+    async def change_by_dedup(self, dedup: str) -> Change | None:
+        found = await self._inner.change_by_dedup(dedup)
+        return found if found is not None and self._may_write(found) else None
 
     # Organizations ---------------------------------------------------------------------------
-    async def insert_organization(self, org: Organization) -> None:
-        """Only the organization the token names, and only once."""
-        if org.slug != self.slug or self.org_id is not None:
-            raise _refused()
-        await self._inner.insert_organization(org)
-        self.org_id = org.id
-
-    async def update_organization(self, org: Organization) -> None:
-        if not self._mine(org.id):
-            raise _refused()
-        await self._inner.update_organization(org)
-
     async def get_organizations(self, ids: Sequence[str]) -> list[Organization]:
         return await self._inner.get_organizations([i for i in ids if self._mine(i)])
 

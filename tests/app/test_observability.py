@@ -68,7 +68,7 @@ async def test_metrics_count_operations_errors_and_store_round_trips(
     assert metric(text, "okrgraph_graphql_errors_total", code="GRAPHQL_VALIDATION_FAILED") == 1
     trips = "okrgraph_store_round_trips_total"
     assert metric(text, trips, operation="list_organizations") >= 1
-    assert metric(text, trips, operation="insert_organization") >= 1
+    assert metric(text, trips, operation="append_change") >= 1
     assert "okrgraph_graphql_request_seconds_bucket" in text
     assert "okrgraph_subscriptions_active" in text
 

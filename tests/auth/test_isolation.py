@@ -14,7 +14,8 @@ from schema.context import signed_in_context
 from schema.ids import to_global_id
 from service.auth import Principal, Role
 from service.okrs import check_ins, initiatives, objectives
-from service.store.cache import YearCache
+from service.okrs.commit import Writer
+from service.readmodel import ReadModel
 from tests.okrs.conftest import NOW, Backend, World, build_world
 from tests.okrs.conftest import backend as backend  # the fixture, shared
 
@@ -40,13 +41,13 @@ class Ids:
 async def ids_of(backend: Backend, world: World) -> Ids:
     org = world.org.id
     recorded = await check_ins.record_check_in(
-        store=backend.store, org_id=org, key_result_id=world.mql.id, value=10, now=NOW
+        writer=backend.writer, org_id=org, key_result_id=world.mql.id, value=10, now=NOW
     )
     step = await objectives.add_action_step(
-        store=backend.store, org_id=org, objective_id=world.q1.id, title="Brief"
+        writer=backend.writer, org_id=org, objective_id=world.q1.id, title="Brief", now=NOW
     )
     made = await initiatives.create_initiative(
-        store=backend.store, org_id=org, title="SEO", cost=1, expected_value=2
+        writer=backend.writer, org_id=org, title="SEO", cost=1, expected_value=2, now=NOW
     )
     return Ids(
         org=to_global_id("Organization", org, org),
@@ -71,8 +72,8 @@ def unknown(world: World) -> Ids:
 @pytest.fixture
 async def worlds(backend: Backend) -> tuple[World, Ids, Ids]:
     """A (whose admin asks), the ids of B, and ids that exist nowhere (in A's namespace)."""
-    alpha = await build_world(backend.store, slug="alpha")
-    beta = await build_world(backend.store, slug="beta")
+    alpha = await build_world(backend.writer, slug="alpha")
+    beta = await build_world(backend.writer, slug="beta")
     return alpha, await ids_of(backend, beta), unknown(alpha)
 
 
@@ -81,10 +82,13 @@ async def run(
     query: str,
     *,
     principal: Principal = ADMIN_OF_A,
-    cache: YearCache | None = None,
+    reads: ReadModel | None = None,
     **variables: Any,
 ) -> dict[str, Any]:
-    context = await signed_in_context(backend.store, principal, clock=lambda: NOW, cache=cache)
+    writer = Writer(backend.store, reads) if reads is not None else None
+    context = await signed_in_context(
+        backend.store, principal, reads=reads, writer=writer, clock=lambda: NOW
+    )
     result = await schema.execute(query, variable_values=variables, context_value=context)
     errors = [
         {"message": e.message, "code": (e.extensions or {}).get("code")}
@@ -95,6 +99,12 @@ async def run(
 
 QUERIES = [
     ("node", "query($id: ID!) { node(id: $id) { id } }", "org"),
+    (
+        "changes",
+        """query($id: ID!, $org: ID!) { organization(id: $org) {
+      changes(filter: {nodeId: $id}) { totalCount } } }""",
+        "key_result",
+    ),
     *[
         ("node", "query($id: ID!) { node(id: $id) { id } }", kind)
         for kind in (
@@ -136,7 +146,7 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["no cache", "shared cache"])
+@pytest.mark.parametrize("shared", [False, True], ids=["own reads", "shared read model"])
 @pytest.mark.parametrize(
     ("what", "query", "kind"), QUERIES, ids=[q[0] + ":" + q[2] for q in QUERIES]
 )
@@ -150,15 +160,15 @@ async def test_queries_treat_another_organizations_ids_as_unknown(
 ) -> None:
     alpha, beta, never = worlds
     org = to_global_id("Organization", alpha.org.id, alpha.org.id)
-    cache = YearCache() if shared else None
-    if cache is not None:
-        # The server's cache is shared by every organization: beta's own admin fills it first.
+    reads = ReadModel(backend.store) if shared else None
+    if reads is not None:
+        # The server's read model is shared by every organization: beta's own admin fills it.
         mine = await run(
-            backend, query, principal=ADMIN_OF_B, cache=cache, id=getattr(beta, kind), org=beta.org
+            backend, query, principal=ADMIN_OF_B, reads=reads, id=getattr(beta, kind), org=beta.org
         )
         assert not mine["errors"]
-    theirs = await run(backend, query, cache=cache, id=getattr(beta, kind), org=org)
-    nothing = await run(backend, query, cache=cache, id=getattr(never, kind), org=org)
+    theirs = await run(backend, query, reads=reads, id=getattr(beta, kind), org=org)
+    nothing = await run(backend, query, reads=reads, id=getattr(never, kind), org=org)
     assert theirs == nothing
     assert "beta" not in str(theirs)
 

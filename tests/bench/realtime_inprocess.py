@@ -26,10 +26,11 @@ from typing import Any
 from schema.api import schema
 from schema.context import Context, build_context
 from schema.subscriptions import RELAY
-from service.events import MemoryBus
+from service.events import EventStream
 from service.live import Feeds, Member
 from service.observability import Metrics
-from service.store.cache import YearCache
+from service.okrs.commit import Writer
+from service.readmodel import ReadModel
 from service.store.embedded import connect
 
 SETTLING = 60.0  # seconds for every subscription to be attached
@@ -133,15 +134,16 @@ async def fan_out(
     `grouped` as the WebSocket handlers run them, else each rendering its own."""
     measured = FanOut(size, grouped)
     done = _Done(size)
-    bus = MemoryBus()
-    await bus.start()
     metrics = Metrics()
-    cache = YearCache()
     async with connect(uri) as store:
+        reads = ReadModel(store)
+        writer = Writer(store, reads)
+        bus = EventStream(reads, store)
+        await bus.start()
         feeds = Feeds(schema, _encode)
 
         def context() -> Context:
-            made = build_context(store, events=bus, cache=cache)
+            made = build_context(store, reads=reads, writer=writer, events=bus)
             made.metrics = metrics
             return made
 

@@ -1,5 +1,5 @@
 """Check-in cost does not grow with the organization: `checkInCreate` in-process (as the server
-runs it: a shared year cache and the in-process event bus) on the large data set (960 key
+runs it: a shared read model and an event stream) on the large data set (960 key
 results) beside the demo (13), taken in turn. Target: large at most 1.3 times demo at the median."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from service.events import MemoryBus
-from service.store.cache import YearCache
+from service.events import EventStream
+from service.readmodel import ReadModel
 from tests.bench.queries import CHECK_IN
 from tests.bench.report import Results, percentile, table
 from tests.bench.world import Cost, DataSet, World
@@ -24,8 +24,8 @@ TARGET = 1.3
 async def test_check_in_cost_against_organization_size(
     bench_world: World, results: Results
 ) -> None:
-    cache = YearCache()
-    bus = MemoryBus()
+    reads = ReadModel(bench_world.store)
+    bus = EventStream(reads, bench_world.store)
     await bus.start()
     sets = (bench_world.demo, bench_world.large)
     times: dict[str, list[float]] = {d.name: [] for d in sets}
@@ -35,7 +35,7 @@ async def test_check_in_cost_against_organization_size(
         variables = {"kr": data.key_result, "value": value}
         started = time.perf_counter()
         answer, costs[data.name] = await bench_world.execute(
-            CHECK_IN, variables, cache=cache, events=bus
+            CHECK_IN, variables, reads=reads, events=bus
         )
         elapsed = time.perf_counter() - started
         assert answer["checkInCreate"]["userErrors"] == []
@@ -74,8 +74,8 @@ async def test_check_in_cost_against_organization_size(
 
 `checkInCreate` (asking for the key result's new progress) run in-process through
 `schema.execute` on the nx-27017 store, {RUNS} times on each data set, taken in turn after
-{WARM_UP} to warm up; with a shared year cache and the in-process event bus, as the server runs
-it. Store calls and wire commands are those of the last check-in.
+{WARM_UP} to warm up; with a shared read model and an event stream, as the server runs it.
+Store calls and wire commands are those of the last check-in.
 
 Target large ≤ {TARGET} times demo at p50: large/demo = **{ratio:.2f}**, {verdict}.""",
     )

@@ -24,7 +24,7 @@ from graphql import build_schema, parse, validate
 from schema.ids import parse_global_id
 from service.domain.plan import Plan
 from service.domain.rollup import evaluate_plan
-from service.store.cache import YearCache
+from service.readmodel import ReadModel
 from tests.bench.load import HEADERS, Load, Sample
 from tests.bench.queries import DASHBOARD
 from tests.bench.references import SDL, Floor, reference
@@ -161,13 +161,13 @@ Target okrgraph/floor ≥ {TARGET}: {"; ".join(verdicts)}.""",
 
 
 async def test_dashboard_in_process(bench_world: World, results: Results) -> None:
-    """The same request without HTTP: okrgraph's `schema.execute` (warm year cache, real store)
+    """The same request without HTTP: okrgraph's `schema.execute` (warm read model, real store)
     beside graphql-core over the same data as dicts, and beside the parts of okrgraph's work
     that can be run alone, all taken in turn; then where okrgraph's time goes, by profile."""
     large = bench_world.large
     variables = large.dashboard()
-    cache = YearCache()
-    data, _ = await bench_world.execute(DASHBOARD, variables, cache=cache)
+    reads = ReadModel(bench_world.store)
+    data, _ = await bench_world.execute(DASHBOARD, variables, reads=reads)
     sdl = build_schema(SDL.read_text(encoding="utf-8"))
     floor = Floor(sdl, data)
     payload = {"query": DASHBOARD, "variables": variables}
@@ -175,12 +175,14 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
     org_id = parse_global_id(large.org)
     assert org_id is not None
     store = bench_world.store
-    [org] = await store.get_organizations([org_id.org_id])
-    scope = await store.load_year(org.id, large.year)
+    held = await reads.snapshot(org_id.org_id)
+    assert held is not None
+    org = held.organization
+    scope = held.year(large.year).scope
     now = datetime.now(UTC)
 
     async def okrgraph() -> None:
-        await bench_world.execute(DASHBOARD, variables, cache=cache)
+        await bench_world.execute(DASHBOARD, variables, reads=reads)
 
     async def plain() -> None:
         await floor.run(payload)
@@ -197,18 +199,18 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
         evaluate_plan(plan, policy=org.policy, now=now)
 
     async def load() -> None:
-        await store.load_year(org.id, large.year)
+        await ReadModel(store).snapshot(org.id)
 
     async def encode() -> None:
         json.dumps({"data": data})
 
     parts = {
-        "okrgraph `schema.execute` (warm year cache)": okrgraph,
+        "okrgraph `schema.execute` (warm read model)": okrgraph,
         "graphql-core over dicts (the floor)": plain,
         "parse and validate the document (graphql-core)": check,
         "plan the large year (`Plan.of`)": planning,
         "evaluate the large year's plan (`evaluate_plan`)": rollups,
-        "load the large year from nx-27017 (a cache miss)": load,
+        "load the large organization from nx-27017 (a cold read model)": load,
         "`json.dumps` of the response": encode,
     }
     spent: dict[str, list[float]] = defaultdict(list)
@@ -217,12 +219,12 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
             started = time.perf_counter()
             await part()
             spent[name].append(time.perf_counter() - started)
-    ours = percentile(spent["okrgraph `schema.execute` (warm year cache)"], 0.5)
+    ours = percentile(spent["okrgraph `schema.execute` (warm read model)"], 0.5)
     rows: list[list[object]] = []
     for name in parts:
         median = percentile(spent[name], 0.5)
         rows.append([name, f"{1000 * median:.2f}", f"{100 * median / ours:.0f}%"])
-    shares = await profile(bench_world, variables, cache)
+    shares = await profile(bench_world, variables, reads)
     floor_ratio = percentile(spent["graphql-core over dicts (the floor)"], 0.5) / ours
     results.add(
         "Dashboard in-process: where the time goes",
@@ -233,16 +235,15 @@ turn: okrgraph/floor in-process is **{floor_ratio:.2f}**. The parts below the fl
 on the same data, to show what okrgraph does *not* pay on every dashboard: it parses and
 validates a document once per text, plans a year once per version (a check-in carries the plan
 to its version itself), evaluates the plan once per version and second (requests of the same
-second share the evaluation), and loads the year only on the first
-dashboard after a write to the organization (a check-in leaves its new year in the cache
-itself). The organization, its departments and its cycles are cached at the same version. What
-remains is one store read per dashboard (the organization's version) and GraphQL execution over
-the cached year, where okrgraph's executor answers attribute leaves itself
+second share the evaluation), and loads the organization only when the read model does not
+hold it (a write anywhere arrives as a change of the log, applied to the snapshot held). What
+remains is one store read per dashboard (the log after the position held) and GraphQL execution
+over the snapshot, where okrgraph's executor answers attribute leaves itself
 (schema/execution.py).
 
 {table(["okrgraph's time by layer (profiled)", "share"], shares)}
 
-Shares of the time profiled (cProfile, {PROFILED} dashboards, warm year cache) by where each
+Shares of the time profiled (cProfile, {PROFILED} dashboards, warm read model) by where each
 function lives, counting a function's own time only. Profiling inflates many small calls, so
 read the shares as an order, not as a measurement.""",
     )
@@ -264,11 +265,11 @@ LAYERS = [
 ]
 
 
-async def profile(world: World, variables: dict[str, Any], cache: YearCache) -> list[list[object]]:
+async def profile(world: World, variables: dict[str, Any], reads: ReadModel) -> list[list[object]]:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(PROFILED):
-        await world.execute(DASHBOARD, variables, cache=cache)
+        await world.execute(DASHBOARD, variables, reads=reads)
     profiler.disable()
     stats = pstats.Stats(profiler)
     spent: dict[str, float] = defaultdict(float)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from service.store.cache import YearCache
+from schema.ids import parse_global_id
+from service.okrs import check_ins
+from service.okrs.commit import Writer
+from service.readmodel import ReadModel
 from tests.bench.queries import CHECK_IN, DASHBOARD, NODE, TREE
 from tests.bench.report import Results, table
 from tests.bench.world import Cost, DataSet, World
@@ -26,22 +30,40 @@ REQUESTS: list[tuple[str, str, Variables]] = [
 ]
 
 
-MODES = ("cold cache", "warm cache", "no cache")
-"""How a request meets the year cache: `okrgraph serve`'s first request (an empty cache) and its
-later ones (a warm cache), and a library caller that keeps none (tests, tools)."""
-SERVED = MODES[:2]
+MODES = ("cold", "warm", "after another instance's write", "nothing kept")
+"""How a request meets the read model: `okrgraph serve`'s first request for an organization (a
+cold read model), its later ones (warm), one right after a check-in made on another instance,
+and a library caller that keeps nothing between requests (tests, tools)."""
+SERVED = MODES[:3]
 """The modes the service runs in: the target is judged on these."""
 
 
 async def cost(
     world: World, data: DataSet, query: str, variables: Variables
-) -> tuple[Cost, Cost, Cost]:
-    """With an empty year cache, then a warm one (as `serve` runs), then with none."""
-    cache = YearCache()
-    _, cold = await world.execute(query, variables(data), cache=cache)
-    _, warm = await world.execute(query, variables(data), cache=cache)
+) -> tuple[Cost, Cost, Cost, Cost]:
+    """With a cold read model, then warm (as `serve` runs), then after a check-in another
+    instance made, then with nothing kept."""
+    reads = ReadModel(world.store)
+    _, cold = await world.execute(query, variables(data), reads=reads)
+    _, warm = await world.execute(query, variables(data), reads=reads)
+    await another_instances_check_in(world, data)
+    _, after = await world.execute(query, variables(data), reads=reads)
     _, none = await world.execute(query, variables(data))
-    return cold, warm, none
+    return cold, warm, after, none
+
+
+async def another_instances_check_in(world: World, data: DataSet) -> None:
+    """A check-in written by another instance (its own read model and writer)."""
+    found = parse_global_id(data.key_result)
+    assert found is not None
+    reads = ReadModel(world.store)
+    await check_ins.record_check_in(
+        writer=Writer(world.store, reads),
+        org_id=found.org_id,
+        key_result_id=found.local_id,
+        value=7.0,
+        now=datetime.now(UTC),
+    )
 
 
 def difference(demo: Cost, large: Cost) -> str:
@@ -123,16 +145,12 @@ Where the commands differ (command and collection):
 Demo: {demo_size} key results in its year; large: {large_size}. Store calls are
 `MongoStore.round_trips` around one `schema.execute`; wire commands are what the driver sent
 (PyMongo command monitoring), a cursor's `getMore` batches included. "Cold cache" is the first
-request of `okrgraph serve` (its `YearCache` empty); "warm cache" the next identical one, which
-reads the organization's version and takes the organization, its departments, cycles and year
-from the cache when it has not moved (a check-in moves it, and leaves its new year and the
-organization in the cache itself); "no cache" is a caller that keeps no cache (tests and
-tools), shown for completeness.
-
-Without a cache, an objective's children are read one level at a time, so the year tree costs
-one store call per level of depth: the demo's objectives go three levels deep and the large
-set's two. With the cache (as the service runs) the whole year comes from one cached read,
-whatever its depth.
+request of `okrgraph serve` for the organization (its read model holds nothing of it yet);
+"warm" the next identical one, which reads the organization's change log after the position
+it holds (nothing new: one small read); "after another instance's write" the next one after a
+check-in written by another instance, whose change that same read brings and the snapshot
+applies (no reload, whatever the size); "nothing kept" is a caller that keeps no read model
+between requests (tests and tools), shown for completeness.
 
 Target, the same store calls on both data sets: {verdict}.""",
     )

@@ -18,10 +18,11 @@ from pymongo import AsyncMongoClient, monitoring
 
 from schema.api import schema
 from schema.context import build_context
-from service.events import EventBus
+from service.events import EventStream
+from service.okrs.commit import Writer
 from service.okrs.datasets import LARGE_SHAPE, generate
 from service.okrs.demo import DEMO_SLUG, seed_demo
-from service.store.cache import YearCache
+from service.readmodel import ReadModel
 from service.store.embedded import embedded_mongo
 from service.store.mongo import MongoStore
 from tests.bench.queries import FIND
@@ -92,12 +93,14 @@ class World:
         query: str,
         variables: dict[str, Any],
         *,
-        cache: YearCache | None = None,
-        events: EventBus | None = None,
+        reads: ReadModel | None = None,
+        events: EventStream | None = None,
     ) -> tuple[dict[str, Any], Cost]:
-        """Run one operation in-process, as the server would; its data and its store cost."""
+        """Run one operation in-process, as the server would (through `reads`, its read model;
+        without one, a read model of the request alone); its data and its store cost."""
         calls, commands = self.store.round_trips, len(self.wire.sent)
-        context = build_context(self.store, cache=cache, events=events)
+        writer = Writer(self.store, reads) if reads is not None else None
+        context = build_context(self.store, reads=reads, writer=writer, events=events)
         result = await schema.execute(query, variable_values=variables, context_value=context)
         cost = Cost(self.store.round_trips - calls, tuple(self.wire.sent[commands:]))
         assert result.errors is None, result.errors
@@ -151,8 +154,9 @@ async def world(today: date) -> AsyncIterator[World]:
             store = MongoStore(client["okrgraph"])
             await store.ensure_indexes()
             started = time.perf_counter()
-            await seed_demo(store=store, today=today)
-            await generate(store=store, shape=LARGE_SHAPE, today=today, slug=LARGE_SLUG)
+            writer = Writer(store, ReadModel(store))
+            await seed_demo(writer=writer, today=today)
+            await generate(writer=writer, shape=LARGE_SHAPE, today=today, slug=LARGE_SLUG)
             print(f"\nbench: data sets written in {time.perf_counter() - started:.0f} s")
             wire.sent.clear()
             yield World(

@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 const [scenario, base, shots, query] = process.argv.slice(2);
 const TIMEOUT = 15000;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const LATE = ["AT_RISK", "OFF_TRACK"].map((s) => `.row[data-kind="KeyResult"][data-status="${s}"]`).join();
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -65,23 +66,36 @@ async function dashboard(page) {
   await page.goto(`${base}/`);
   await page.locator('#live[data-state="live"]').waitFor();
   const root = page.locator('.row[data-kind="Objective"]').first();
-  // A key result with no check-in yet: the demo dates its seeded check-ins at noon today, and a
-  // check-in made now, before noon, would not be the newest of one that has them.
-  const pendingId = await page
-    .locator('.row[data-kind="KeyResult"][data-status="PENDING"]')
+  await root.locator(".bar[aria-valuenow]").waitFor();
+  await page.locator("#health .finding").first().waitFor();
+  // A key result never checked in (PENDING in its grace period, late after it), found by the
+  // reason it shows: the demo dates its seeded check-ins at noon today, and a check-in made
+  // now, before noon, would not be the newest of one that has them.
+  const silentId = await page
+    .locator('.row[data-kind="KeyResult"]', { has: page.locator(".why", { hasText: "no check-in" }) })
     .first()
     .getAttribute("data-scope");
-  const pending = page.locator(`.row[data-scope="${pendingId}"]`);
-  await root.locator(".bar[aria-valuenow]").waitFor();
+  const silent = page.locator(`.row[data-scope="${silentId}"]`);
   const read = async (row) => ({
     id: await row.getAttribute("data-scope"),
     title: await row.locator(".title").textContent(),
     value: Number(await row.locator(".bar").getAttribute("aria-valuenow")),
     status: await row.getAttribute("data-status"),
     statusText: await row.locator(".status").textContent(),
+    why: (await row.locator(".why").isVisible()) ? await row.locator(".why").innerText() : "",
   });
+  const findings = async () =>
+    page.locator("#health .finding").evaluateAll((items) =>
+      items.map((item) => ({ code: item.dataset.code || null, text: item.innerText })),
+    );
+  const late = async () =>
+    Promise.all(
+      (await page.locator(LATE).all()).map(read),
+    );
   const before = await read(root);
-  const keyResultBefore = await read(pending);
+  const keyResultBefore = await read(silent);
+  const lateBefore = await late();
+  const findingsBefore = await findings();
   const chartPoints = await page.locator("#chart circle.check-in").count();
   await page.evaluate(() => (window.__sameDocument = true));
   // The page subscribes once connected: wait until the server holds every subscription.
@@ -118,7 +132,15 @@ async function dashboard(page) {
     return row && row.dataset.status === "ACHIEVED";
   }, keyResultBefore.id);
   const after = await read(root);
-  const keyResultAfter = await read(pending);
+  const keyResultAfter = await read(silent);
+  // The refetch after the events brings the health report up to date: checked in, not stale.
+  await page.waitForFunction(
+    (title) =>
+      ![...document.querySelectorAll('#health .finding[data-code="STALE_KEY_RESULT"]')].some((f) =>
+        f.textContent.includes(title),
+      ),
+    keyResultBefore.title,
+  );
   await page.waitForTimeout(600); // the quiet refetch after the events, before the picture
   await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
   return {
@@ -126,6 +148,9 @@ async function dashboard(page) {
     after,
     keyResultBefore,
     keyResultAfter,
+    lateBefore,
+    findingsBefore,
+    findingsAfter: await findings(),
     chartPoints,
     checkInErrors: made.checkInCreate.userErrors,
     sameDocument: await page.evaluate(() => window.__sameDocument === true),

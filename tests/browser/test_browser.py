@@ -109,8 +109,31 @@ def test_the_dashboard_shows_the_demo_and_moves_its_bars_live_on_a_check_in(
     assert seen["departments"] == 2  # Marketing and Sales rollups
     assert seen["chartPoints"] > 0  # the first key result's check-ins, charted
     assert seen["checkInErrors"] == []
-    assert seen["keyResultBefore"]["status"] == "PENDING"
-    assert seen["keyResultAfter"]["status"] == "ACHIEVED"
+    # The pricing page was never checked in: PENDING in its quarter's first two weeks, late
+    # after them, and either way it says so in visible words; achieved, it needs no words.
+    silent = seen["keyResultBefore"]
+    assert silent["title"] == "Launch the new pricing page"
+    assert silent["status"] in ("PENDING", "OFF_TRACK")
+    assert silent["why"].startswith("no check-in")
+    assert (seen["keyResultAfter"]["status"], seen["keyResultAfter"]["why"]) == ("ACHIEVED", "")
+    # Every late key result says why on screen, the Sales one held back by Marketing's.
+    late = {row["title"]: row["why"] for row in seen["lateBefore"]}
+    assert late
+    assert all(late.values()), late
+    assert late["Increase closed sales by 25%"].endswith(
+        "held back by upstream: Obtain 1,000 MQLs (marketing qualified leads)"
+    )
+    # The organization's health findings sit beside the departments, in words.
+    codes = {f["code"] for f in seen["findingsBefore"]}
+    assert {"TOO_FEW_OBJECTIVES", "KEY_RESULT_WITHOUT_OWNER"} <= codes
+    assert all(f["text"].strip() for f in seen["findingsBefore"])
+    stale = [f for f in seen["findingsBefore"] if f["code"] == "STALE_KEY_RESULT"]
+    assert (silent["status"] == "OFF_TRACK") == any(silent["title"] in f["text"] for f in stale)
+    assert not any(
+        silent["title"] in f["text"]
+        for f in seen["findingsAfter"]
+        if f["code"] == "STALE_KEY_RESULT"
+    )
     assert after["value"] > before["value"]
     assert seen["subscribed"] > 1  # the organization, and each objective and key result shown
     assert seen["events"] > 0  # progressChanged arrived over the WebSocket

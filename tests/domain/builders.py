@@ -83,8 +83,10 @@ def key_result(
     depends_on: tuple[str, ...] = (),
     department_id: str | None = None,
     title: str | None = None,
+    created_at: datetime | None = None,
 ) -> KeyResult:
-    """A key result whose stored current value is its start (readings carry the real value)."""
+    """A key result whose stored current value is its start (readings carry the real value),
+    as old as its cycle unless `created_at` says otherwise."""
     return KeyResult(
         id=key_result_id,
         org_id=ORG,
@@ -99,6 +101,7 @@ def key_result(
         weight=weight,
         depends_on=depends_on,
         department_id=department_id,
+        created_at=created_at,
     )
 
 

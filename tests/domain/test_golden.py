@@ -1,4 +1,5 @@
-"""The worked cases of shared/golden/rollup-cases.json, checked number by number.
+"""The worked cases of shared/golden/rollup-cases-v2.json, checked number by number, and its table
+of score roundings.
 
 A copy is kept in tests/domain/golden/ and checked against the shared original when present.
 A missing file fails the run: these cases are the contract other implementations share.
@@ -7,88 +8,25 @@ A missing file fails the run: these cases are the contract other implementations
 from __future__ import annotations
 
 import json
-import math
-import os
-from datetime import datetime
-from pathlib import Path
-from typing import NotRequired, TypedDict
 
 import pytest
 
 from service.domain.forecast import Forecast, forecast
 from service.domain.model import Cycle, CycleKind, KeyResult, KeyResultKind, Objective, Policy
-from service.domain.progress import Point, Reading, reading
+from service.domain.progress import Point, Reading, reading, score
 from service.domain.rollup import Evaluation, evaluate
+from tests.golden import (
+    GOLDEN,
+    Case,
+    ScorePayload,
+    golden_params,
+    instant,
+    same,
+    score_params,
+    shared_golden_path,
+)
 
-TOLERANCE = 1e-6
 CYCLE_ID = "c"
-
-
-class CyclePayload(TypedDict):
-    start: str
-    end: str
-
-
-class PolicyPayload(TypedDict):
-    onTrackRatio: float
-    atRiskRatio: float
-
-
-class KeyResultPayload(TypedDict):
-    kind: str
-    start: float
-    target: float
-    checkIns: NotRequired[list[tuple[str, float]]]
-    dependsOn: NotRequired[list[str]]
-    weight: NotRequired[float]
-
-
-class ObjectivePayload(TypedDict):
-    keyResults: list[str]
-    parent: NotRequired[str | None]
-    weight: NotRequired[float]
-
-
-class ExpectedKeyResult(TypedDict):
-    current: float
-    attainment: float
-    progress: float
-    status: str
-    blockedBy: list[str]
-    forecastValue: float | None
-
-
-class ExpectedObjective(TypedDict):
-    progress: float | None
-    status: str
-
-
-class Expected(TypedDict):
-    keyResults: dict[str, ExpectedKeyResult]
-    objectives: dict[str, ExpectedObjective]
-    expectedProgress: float
-
-
-class Case(TypedDict):
-    name: str
-    cycle: CyclePayload
-    now: str
-    policy: PolicyPayload
-    keyResults: dict[str, KeyResultPayload]
-    objectives: dict[str, ObjectivePayload]
-    expected: Expected
-
-
-def shared_golden_path() -> Path:
-    """shared/golden/rollup-cases.json beside the clone, or under OKRGRAPH_SHARED_DIR."""
-    override = os.environ.get("OKRGRAPH_SHARED_DIR")
-    shared = Path(override) if override else Path(__file__).resolve().parents[3] / "shared"
-    return shared / "golden" / "rollup-cases.json"
-
-
-# A copy lives in the repository so a clone anywhere is self-contained; the test below keeps it
-# identical to the shared original whenever that is beside the clone.
-GOLDEN = Path(__file__).with_name("golden") / "rollup-cases.json"
 
 
 def test_the_vendored_cases_match_the_shared_original() -> None:
@@ -99,26 +37,6 @@ def test_the_vendored_cases_match_the_shared_original() -> None:
         )
     else:
         assert GOLDEN.is_file()
-
-
-def golden_params() -> list[pytest.ParameterSet]:
-    """One parameter per case, or a single failing one when the file is missing."""
-    if not GOLDEN.is_file():
-        return [pytest.param(None, id="golden-file-missing")]
-    cases: list[Case] = json.loads(GOLDEN.read_text(encoding="utf-8"))["cases"]
-    return [pytest.param(case, id=case["name"]) for case in cases]
-
-
-def instant(text: str) -> datetime:
-    """An ISO-8601 UTC timestamp such as 2027-01-01T00:00:00Z."""
-    return datetime.fromisoformat(text)
-
-
-def same(got: float | None, want: float | None) -> bool:
-    """Equal within TOLERANCE; null only matches null."""
-    if got is None or want is None:
-        return got is None and want is None
-    return math.isclose(got, want, rel_tol=0.0, abs_tol=TOLERANCE)
 
 
 class Built:
@@ -165,6 +83,7 @@ class Built:
                 current_value=k["start"],
                 weight=k.get("weight", 1.0),
                 depends_on=tuple(k.get("dependsOn", ())),
+                created_at=instant(k["createdAt"]) if "createdAt" in k else None,
             )
             self.points[kid] = [
                 Point(at=instant(when), value=value, key=f"{i:04d}")
@@ -178,7 +97,9 @@ class Built:
             cycles={CYCLE_ID: self.cycle},
             readings=readings,
             policy=Policy(
-                on_track_ratio=policy["onTrackRatio"], at_risk_ratio=policy["atRiskRatio"]
+                on_track_ratio=policy["onTrackRatio"],
+                at_risk_ratio=policy["atRiskRatio"],
+                stale_after_days=policy["staleAfterDays"],
             ),
             now=self.now,
         )
@@ -241,6 +162,13 @@ def test_golden_case_is_reproduced_by_the_domain_math(case: Case | None) -> None
     assert mismatches(case) == []
 
 
+@pytest.mark.parametrize("row", score_params())
+def test_golden_score_is_reproduced_by_the_domain_rounding(row: ScorePayload | None) -> None:
+    if row is None:
+        pytest.fail(f"golden cases not found at {GOLDEN}; set OKRGRAPH_SHARED_DIR to shared/")
+    assert score(row["progress"]) == row["score"]
+
+
 def test_golden_file_covers_every_expected_key_result_and_objective() -> None:
     # Guards the comparison itself: a case whose expectations name nothing would pass vacuously.
     assert GOLDEN.is_file(), f"golden cases not found at {GOLDEN}"
@@ -249,3 +177,5 @@ def test_golden_file_covers_every_expected_key_result_and_objective() -> None:
     for case in cases:
         assert set(case["expected"]["keyResults"]) == set(case["keyResults"])
         assert set(case["expected"]["objectives"]) == set(case["objectives"])
+    scores = json.loads(GOLDEN.read_text(encoding="utf-8"))["scores"]
+    assert len(scores) >= 8

@@ -85,6 +85,29 @@ def test_team_limits_are_judged_per_quarter_against_the_policy() -> None:
     assert codes(found)[:2] == [("TOO_MANY_OBJECTIVES", "mkt"), ("TOO_FEW_OBJECTIVES", "sales")]
     assert found[0].node_kind is NodeKind.DEPARTMENT
     assert "Marketing has 3 objectives in 2027-Q1" in found[0].message
+    assert found[1].message.startswith("Sales has 0 objectives in 2027-Q1")
+
+
+def test_team_limits_count_the_months_inside_the_quarter() -> None:
+    # One objective in 2027-Q1 and one in 2027-02 (inside it): two, over the policy's one.
+    team = [
+        objective("o", department_id="mkt"),
+        objective("feb", cycle_id="m2", department_id="mkt"),
+        objective("s", department_id="sales"),
+    ]
+    krs = [owned(key_result(f"k{o.id}", objective_id=o.id), last=at(2, 10)) for o in team]
+    policy = replace(POLICY, max_objectives_per_team=1, min_objectives_per_team=1)
+    done = evaluation(team, krs, now=at(2, 15), policy=policy)
+    found = health(done, "q1", departments=[MARKETING, SALES], initiatives=[])
+    limits = [f for f in found if f.code is FindingCode.TOO_MANY_OBJECTIVES]
+    assert [(f.node_id, f.message) for f in limits] == [
+        ("mkt", "Marketing has 2 objectives in 2027-Q1 and its months; the policy asks at most 1")
+    ]
+    few = evaluation(team, krs, now=at(2, 15), policy=replace(POLICY, min_objectives_per_team=2))
+    found = health(few, "q1", departments=[SALES], initiatives=[])
+    assert [f.message for f in found if f.code is FindingCode.TOO_FEW_OBJECTIVES] == [
+        "Sales has 1 objective in 2027-Q1 and its months; the policy asks at least 2"
+    ]
 
 
 def test_unmeasured_objectives_unowned_and_stale_key_results_are_found() -> None:
@@ -107,6 +130,29 @@ def test_unmeasured_objectives_unowned_and_stale_key_results_are_found() -> None
     assert ("KEY_RESULT_WITHOUT_DEPARTMENT", "bare") in found
     assert ("STALE_KEY_RESULT", "old") in found
     assert ("STALE_KEY_RESULT", "never") in found
+
+
+def test_a_key_result_never_checked_in_is_stale_once_its_grace_period_is_over() -> None:
+    objectives = [objective("o", department_id="mkt")]
+    krs = [
+        owned(key_result("never", objective_id="o", title="Launch the pricing page")),
+        owned(key_result("new", objective_id="o", created_at=at(2, 10))),
+        owned(key_result("made", objective_id="o", created_at=at(1, 20))),
+    ]
+    done = evaluation(objectives, krs, now=at(2, 15))
+    stale = {
+        f.node_id: f.message
+        for f in health(done, "q1", departments=[MARKETING], initiatives=[])
+        if f.code is FindingCode.STALE_KEY_RESULT
+    }
+    assert stale == {
+        "never": "'Launch the pricing page': no check-in since 2027-01-01;"
+        " the policy asks one every 14 days",
+        "made": "'made': no check-in since 2027-01-20; the policy asks one every 14 days",
+    }
+    # It is stale exactly when its status stops being PENDING.
+    statuses = {k: p.status.value for k, p in done.key_result_progress.items()}
+    assert statuses == {"never": "OFF_TRACK", "new": "PENDING", "made": "OFF_TRACK"}
 
 
 def test_a_quarter_objective_serving_no_parent_is_unaligned() -> None:

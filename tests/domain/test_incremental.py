@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain import incremental
-from service.domain.evaluated import Progress
+from service.domain import incremental, rollup
 from service.domain.incremental import reevaluate
 from service.domain.model import KeyResult, KeyResultKind, Objective, Policy, ProgressStatus
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate, holding_back, roll_up
+from service.domain.standing import Standing
 from tests.domain.builders import at, key_result, objective, quarter_cycle, year_cycle
 from tests.strategies import PROPERTY, instants, key_result_specs, values, weights
 
@@ -81,9 +81,9 @@ def readings_of(draw: st.DrawFn, kr: KeyResult, *, anywhere: bool = True) -> Rea
 @st.composite
 def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
     """Objectives in the year and its quarters, nested at any depth and listed in any order,
-    some whose parent is outside the scope, many with no key result; key results that may
-    depend on any other key result, on themselves or on one outside the scope, and a few whose
-    objective is outside it.
+    some whose parent is outside the scope, many with no key result; key results made at any
+    time, that may depend on any other key result, on themselves or on one outside the scope,
+    and a few whose objective is outside it.
 
     `entangled`: every key result depends on another, all in 2027-Q1 at `WHEN`, checked in and
     on their way, so that holding back and letting go happen often."""
@@ -123,6 +123,7 @@ def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
             current_value=spec.start,
             weight=draw(weights()),
             depends_on=tuple(depends_on),
+            created_at=None if entangled else draw(st.none() | instants),
         )
         key_results.append(kr)
         readings[kid] = draw(readings_of(kr, anywhere=not entangled))
@@ -133,11 +134,17 @@ def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
 @st.composite
 def changes(draw: st.DrawFn, world: World, *, entangled: bool = False) -> Change:
     """A check-in on one of `world`'s key results; now and then (unless `entangled`) its kind,
-    start and target move too (a change of its own numbers only)."""
+    start, target and creation time move too (a change of its own numbers only)."""
     kr = draw(st.sampled_from(world.key_results))
     if not entangled and draw(st.booleans()):
         spec = draw(key_result_specs())
-        kr = replace(kr, kind=spec.kind, start_value=spec.start, target_value=spec.target)
+        kr = replace(
+            kr,
+            kind=spec.kind,
+            start_value=spec.start,
+            target_value=spec.target,
+            created_at=draw(st.none() | instants),
+        )
     reading = draw(readings_of(kr, anywhere=not entangled))
     return Change(replace(kr, current_value=reading.value), reading)
 
@@ -154,7 +161,7 @@ def _bits(value: float | None) -> str | None:
     return None if value is None else float(value).hex()
 
 
-def _seen(result: Progress) -> tuple[object, ...]:
+def _seen(result: Standing) -> tuple[object, ...]:
     """Everything a reader can see of a progress, floats to the bit."""
     e = result.explanation
     return (
@@ -191,8 +198,8 @@ def assert_same(got: Evaluation, want: Evaluation) -> None:
 
 @dataclass(slots=True)
 class Computed:
-    """What `reevaluate` computed again, by id: the key results whose step 5 it read again and
-    the objectives it rolled up again, in order."""
+    """What `reevaluate` computed again, by id: the key results it held back again (naming
+    their blockers) and the objectives it rolled up again, in order."""
 
     key_results: list[str] = field(default_factory=list)
     objectives: list[str] = field(default_factory=list)
@@ -212,16 +219,21 @@ def watched() -> Iterator[Computed]:
         roll_up(result, at)
 
     with (
-        patch.object(incremental, "holding_back", held),
+        patch.object(rollup, "holding_back", held),
         patch.object(incremental, "roll_up", rolled),
     ):
         yield computed
 
 
 def touched(before: Evaluation, kid: str) -> tuple[set[str], set[str]]:
-    """The key results and objectives a reading of `kid` may move: it, its dependents, and the
-    objectives above them."""
-    key_results = {kid} | {k.id for k in before.key_results.values() if kid in k.depends_on}
+    """The key results and objectives a reading of `kid` may move: it, everything downstream
+    of it however far, and the objectives above them."""
+    key_results = {kid}
+    grown = True
+    while grown:
+        found = {k.id for k in before.key_results.values() if key_results & set(k.depends_on)}
+        grown = not found <= key_results
+        key_results |= found
     objectives: set[str] = set()
     for k in key_results:
         oid: str | None = before.key_results[k].objective_id
@@ -264,12 +276,12 @@ def test_reevaluating_leaves_every_node_the_reading_cannot_move_as_it_was(
     with watched() as computed:
         got = reevaluate(before, change.key_result, change.reading)
     key_results, objectives = touched(before, change.key_result.id)
-    assert set(computed.key_results) <= key_results
     assert set(computed.objectives) <= objectives
     if incremental._placed(before.key_results[change.key_result.id]) == incremental._placed(
         change.key_result
     ):
-        assert set(computed.objectives) <= objectives
+        assert set(computed.key_results) <= key_results
+        assert len(computed.key_results) == len(set(computed.key_results))  # each at most once
         assert len(computed.objectives) == len(set(computed.objectives))  # each at most once
         assert got.plan.shape is before.plan.shape
     assert got.objectives is before.objectives
@@ -392,6 +404,90 @@ def test_a_key_result_depending_on_itself_is_never_held_back_by_itself() -> None
     assert after.key_result_progress["k"].status is ON
 
 
+CHAIN_VALUES: dict[str, float | None] = {"c": 45, "b": 45, "a": 45, "x": 45, "d": 45}
+CHAIN = scope(
+    [
+        key_result("c", title="Leads"),
+        key_result("b", title="Demos", depends_on=("c",)),
+        key_result("a", title="Deals", depends_on=("b",)),
+        key_result("x", title="Budget"),
+        key_result("d", title="Renewals", depends_on=("a", "x")),
+    ],
+    CHAIN_VALUES,
+)
+
+
+def test_lateness_flows_down_a_chain_from_one_check_in() -> None:
+    # A <- B <- C: C falls behind and both B and A are held back, each by its direct upstream.
+    before, after, computed = checked(CHAIN, "c", 10)
+    assert {k: p.status for k, p in before.key_result_progress.items()} == dict.fromkeys(
+        "cbaxd", ON
+    )
+    statuses = {k: (p.status, p.blocked_by) for k, p in after.key_result_progress.items()}
+    assert statuses == {
+        "c": (OFF, ()),
+        "b": (ProgressStatus.AT_RISK, ("c",)),
+        "a": (ProgressStatus.AT_RISK, ("b",)),
+        "x": (ON, ()),
+        "d": (ProgressStatus.AT_RISK, ("a",)),
+    }
+    reason = after.key_result_progress["a"].explanation.status_reason
+    assert reason == "progress 0.45 >= 0.75 x expected 0.5, but held back by upstream: Demos"
+    assert sorted(computed.key_results) == ["a", "b", "d"]
+
+
+def test_a_chain_is_let_go_when_its_head_is_back_on_track() -> None:
+    late = scope(CHAIN.key_results, {**CHAIN_VALUES, "c": 10})
+    before, after, _ = checked(late, "c", 45)
+    assert before.key_result_progress["a"].blocked_by == ("b",)
+    for kid in "cbad":
+        assert (
+            after.key_result_progress[kid].status,
+            after.key_result_progress[kid].blocked_by,
+        ) == (
+            ON,
+            (),
+        )
+
+
+def test_a_key_result_let_go_by_one_upstream_stays_held_by_a_late_one_outside() -> None:
+    # d waits on a (downstream of the check-in) and on x (not): x keeps holding it back.
+    both = scope(CHAIN.key_results, {**CHAIN_VALUES, "c": 10, "x": 10})
+    before, after, _ = checked(both, "c", 45)
+    assert before.key_result_progress["d"].blocked_by == ("a", "x")
+    d = after.key_result_progress["d"]
+    assert (d.status, d.blocked_by) == (ProgressStatus.AT_RISK, ("x",))
+    # ... and a key result held back from outside passes it on down.
+    late_x = scope(CHAIN.key_results, {**CHAIN_VALUES, "x": 10}).key_results
+    chained = scope(
+        [*late_x, key_result("e", depends_on=("d",))], {**CHAIN_VALUES, "x": 10, "e": 45}
+    )
+    _, after, _ = checked(chained, "d", 50)
+    assert after.key_result_progress["e"].blocked_by == ("d",)
+
+
+def test_a_loop_of_dependencies_holds_back_only_from_a_late_key_result() -> None:
+    loop = scope(
+        [
+            key_result("p", depends_on=("q", "late")),
+            key_result("q", depends_on=("p",)),
+            key_result("late"),
+        ],
+        {"p": 45, "q": 45, "late": 45},
+    )
+    assert all(p.status is ON for p in loop.evaluated().key_result_progress.values())
+    _, after, _ = checked(loop, "late", 10)
+    held = {k: (p.status, p.blocked_by) for k, p in after.key_result_progress.items()}
+    # Once held back, q is late too, and p names it beside `late`.
+    assert held == {
+        "p": (ProgressStatus.AT_RISK, ("q", "late")),
+        "q": (ProgressStatus.AT_RISK, ("p",)),
+        "late": (OFF, ()),
+    }
+    _, again, _ = checked(scope(loop.key_results, {"p": 45, "q": 45, "late": 10}), "late", 45)
+    assert all(p.status is ON for p in again.key_result_progress.values())
+
+
 TREE = [
     objective("root", cycle_id="y"),
     objective("a", parent_id="root", weight=2),
@@ -423,10 +519,13 @@ def test_objectives_above_roll_up_again_up_to_the_root_and_no_others() -> None:
 
 
 def test_a_parent_rolls_up_again_only_when_a_child_number_or_status_moved() -> None:
-    # Checked in at the value it had: the number holds, PENDING becomes ON_TRACK, and the
-    # objective stays OFF_TRACK (its weakest child): nothing above it moves.
+    # Checked in at the value it had: the number holds, PENDING (made five days ago) becomes
+    # OFF_TRACK, and the objective stays OFF_TRACK (its weakest child): nothing above it moves.
     tree = scope(
-        [key_result("k", objective_id="a1"), key_result("low", objective_id="a1")],
+        [
+            key_result("k", objective_id="a1", created_at=at(2, 10)),
+            key_result("low", objective_id="a1"),
+        ],
         {"k": None, "low": 10},
         TREE,
     )
@@ -453,6 +552,17 @@ def test_its_own_numbers_may_change_with_a_reading() -> None:
     after = reevaluate(world.evaluated(), kr, reading)
     assert_same(after, world.with_reading(kr, reading).evaluated())
     assert after.key_result_progress["k"].value == 0.5
+
+
+def test_its_creation_time_may_change_with_a_reading() -> None:
+    # Silent since the quarter began, it is late; made five days ago, it is still PENDING.
+    world = scope([key_result("k")], {"k": None})
+    assert world.evaluated().key_result_progress["k"].status is OFF
+    kr = replace(world.key_results[0], created_at=at(2, 10))
+    reading = Reading(0.0, False)
+    after = reevaluate(world.evaluated(), kr, reading)
+    assert_same(after, world.with_reading(kr, reading).evaluated())
+    assert after.key_result_progress["k"].status is ProgressStatus.PENDING
 
 
 @pytest.mark.parametrize(

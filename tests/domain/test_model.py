@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from service.domain.model import Initiative
+from service.domain.model import Initiative, KeyResult, KeyResultKind, Upcoming
 from tests.domain.builders import month_cycle, quarter_cycle, year_cycle
 
 
@@ -55,3 +56,36 @@ def test_month_cycle_label_is_zero_padded_and_ends_on_its_last_day() -> None:
     assert cycle.label == "2027-02"
     assert (cycle.starts_on, cycle.ends_on) == (date(2027, 2, 1), date(2027, 2, 28))
     assert month_cycle("m2028", 2, year=2028).ends_on == date(2028, 2, 29)
+
+
+def test_a_key_result_counts_its_upcoming_check_ins_once_their_time_has_come() -> None:
+    t0 = datetime(2027, 2, 15, 12, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    kr = KeyResult(
+        id="kr",
+        org_id="org",
+        objective_id="o",
+        cycle_id="q1",
+        year=2027,
+        title="MQLs",
+        kind=KeyResultKind.INCREASE,
+        start_value=0,
+        target_value=1000,
+        current_value=100,
+        last_check_in_at=t0,
+        last_check_in_id="c0",
+        upcoming=(
+            Upcoming(t0 + minute, 200, 0.5, "c1"),
+            Upcoming(t0 + 3 * minute, 300, None, "c2"),
+        ),
+    )
+    assert kr.at(t0) is kr
+    one = kr.at(t0 + minute)
+    assert (one.current_value, one.confidence, one.last_check_in_id) == (200, 0.5, "c1")
+    assert [u.check_in_id for u in one.upcoming] == ["c2"]
+    both = kr.at(t0 + 5 * minute)
+    assert (both.current_value, both.last_check_in_at, both.upcoming) == (300, t0 + 3 * minute, ())
+    # One dated before the current value (a back-fill made ahead of a later check-in) leaves it.
+    newer = replace(kr, last_check_in_at=t0 + 2 * minute, upcoming=kr.upcoming[:1])
+    settled = newer.at(t0 + 5 * minute)
+    assert (settled.current_value, settled.upcoming) == (100, ())

@@ -17,7 +17,9 @@ CYCLES = {c.id: c for c in (year_cycle(), quarter_cycle(), quarter_cycle("q2", 2
 MID = at(2, 15)
 KEY_RESULTS = [
     key_result("a", objective_id="o"),
-    replace(key_result("b", objective_id="o", weight=2.0), current_value=45.0),
+    replace(
+        key_result("b", objective_id="o", weight=2.0, created_at=at(2, 10)), current_value=45.0
+    ),
     key_result("c", objective_id="p", depends_on=("a",)),
 ]
 OBJECTIVES = [objective("root", cycle_id="y"), objective("o", parent_id="root"), objective("p")]
@@ -43,7 +45,8 @@ def test_a_plan_evaluated_from_stored_readings_equals_evaluating_those_readings(
     )
     assert dict(got.key_result_progress) == dict(want.key_result_progress)
     assert dict(got.objective_progress) == dict(want.objective_progress)
-    # "b" was never checked in: its stored value is read, and it is PENDING.
+    # "b" was never checked in and was made five days ago: its stored value is read, and it
+    # is PENDING.
     assert got.key_result_progress["b"].status is ProgressStatus.PENDING
     assert got.key_result_progress["c"].blocked_by == ("a",)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from service.domain.model import KeyResultKind, Policy, ProgressStatus
@@ -20,6 +22,7 @@ from service.domain.progress import (
     reading,
     score,
     score_band,
+    silent_since,
 )
 from tests.domain.builders import at, points
 
@@ -147,15 +150,21 @@ DEFAULT_POLICY = Policy()
 
 
 def pace(
-    value: float, *, checked_in: bool = True, policy: Policy = DEFAULT_POLICY
+    value: float,
+    *,
+    checked_in: bool = True,
+    policy: Policy = DEFAULT_POLICY,
+    created_at: datetime | None = None,
+    now: datetime = MID,
 ) -> tuple[ProgressStatus, str]:
-    """The pace status of `value` half-way through 2027-Q1 (expected 0.5)."""
+    """The pace status of `value` in 2027-Q1, half-way through it (expected 0.5) unless told."""
     return pace_status(
         progress_value=value,
         checked_in=checked_in,
-        expected=0.5,
-        now=MID,
+        expected=expected_progress(START, END, now),
+        now=now,
         starts_at=START,
+        created_at=created_at,
         policy=policy,
     )
 
@@ -184,36 +193,77 @@ def test_pace_status_follows_the_organization_policy() -> None:
     assert pace(0.44, policy=strict)[0] is ProgressStatus.OFF_TRACK
 
 
-def test_no_check_in_is_pending_not_green() -> None:
-    status, reason = pace(0.0, checked_in=False)
+def test_no_check_in_inside_the_grace_period_is_pending_not_green() -> None:
+    status, reason = pace(0.0, checked_in=False, now=datetime(2027, 1, 14, 23, tzinfo=UTC))
     assert status is ProgressStatus.PENDING
-    assert "silence is never green" in reason
+    assert reason == (
+        "no check-in yet, pending until 2027-01-15: 14 days after 2027-01-01"
+        " (silence is never green)"
+    )
+
+
+def test_no_check_in_past_the_grace_period_is_paced_at_the_start_value() -> None:
+    # 14 days after the cycle started, silence is no longer excused.
+    status, reason = pace(0.0, checked_in=False, now=at(1, 15))
+    assert status is ProgressStatus.OFF_TRACK
+    assert reason == (
+        "no check-in since 2027-01-01, paced at the start value: progress 0 < 0.5 x expected"
+        " 0.155556"
+    )
+
+
+def test_silence_is_judged_by_pace_like_any_value() -> None:
+    # A guardrail held at its start value, or a key result that starts part of the way.
+    status, reason = pace(0.4, checked_in=False)
+    assert status is ProgressStatus.ON_TRACK
+    assert reason == (
+        "no check-in since 2027-01-01, paced at the start value:"
+        " progress 0.4 >= 0.75 x expected 0.5"
+    )
+
+
+def test_the_grace_period_starts_when_a_key_result_is_created_inside_its_cycle() -> None:
+    made = datetime(2027, 2, 10, 9, 30, tzinfo=UTC)
+    status, reason = pace(0.0, checked_in=False, created_at=made)
+    assert status is ProgressStatus.PENDING
+    assert "pending until 2027-02-24 09:30:00 UTC: 14 days after 2027-02-10 09:30:00 UTC" in reason
+    status, reason = pace(
+        0.0, checked_in=False, created_at=made, now=datetime(2027, 2, 24, 10, tzinfo=UTC)
+    )
+    assert status is ProgressStatus.OFF_TRACK
+    assert reason.startswith("no check-in since 2027-02-10 09:30:00 UTC, paced at the start value")
+
+
+def test_a_key_result_created_before_its_cycle_is_silent_from_the_cycle_start() -> None:
+    assert pace(0.0, checked_in=False, created_at=at(11, 1, 2026))[0] is ProgressStatus.OFF_TRACK
+    assert silent_since(START, at(11, 1, 2026)) == START
+    assert silent_since(START, None) == START
+    assert silent_since(START, MID) == MID
+
+
+def test_the_grace_period_follows_the_policy() -> None:
+    short = Policy(stale_after_days=3)
+    assert pace(0.0, checked_in=False, now=at(1, 3), policy=short)[0] is ProgressStatus.PENDING
+    assert pace(0.0, checked_in=False, now=at(1, 4), policy=short)[0] is ProgressStatus.OFF_TRACK
+    long = Policy(stale_after_days=60)
+    assert pace(0.0, checked_in=False, policy=long)[0] is ProgressStatus.PENDING
+
+
+def test_a_check_in_ends_the_grace_period_at_once() -> None:
+    assert pace(0.0, checked_in=True, now=at(1, 3))[0] is ProgressStatus.OFF_TRACK
 
 
 def test_before_the_cycle_is_not_started_even_without_check_in() -> None:
-    status, reason = pace_status(
-        progress_value=0.0,
-        checked_in=False,
-        expected=0.0,
-        now=at(12, 20, 2026),
-        starts_at=START,
-        policy=Policy(),
-    )
+    status, reason = pace(0.0, checked_in=False, now=at(12, 20, 2026))
     assert status is ProgressStatus.NOT_STARTED
     assert reason == "the cycle has not started"
 
 
 def test_achieved_wins_over_not_started_and_pending() -> None:
-    status, reason = pace_status(
-        progress_value=1.0,
-        checked_in=False,
-        expected=0.0,
-        now=at(12, 20, 2026),
-        starts_at=START,
-        policy=Policy(),
-    )
-    assert status is ProgressStatus.ACHIEVED
-    assert reason == "progress 1 >= 1"
+    for now in (at(12, 20, 2026), at(1, 2), MID):
+        status, reason = pace(1.0, checked_in=False, now=now)
+        assert status is ProgressStatus.ACHIEVED
+        assert reason == "progress 1 >= 1"
 
 
 def test_blocking_upstream_names_lagging_upstream_of_an_on_track_key_result() -> None:
@@ -239,6 +289,19 @@ def test_blocking_upstream_leaves_other_statuses_alone(status: ProgressStatus) -
 )
 def test_score_is_progress_rounded_to_two_decimals(value: float, want: float) -> None:
     assert score(value) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"), [(0.695, 0.7), (0.125, 0.13), (0.285, 0.29), (0.145, 0.15), (1e-05, 0.0)]
+)
+def test_score_rounds_half_up_as_the_number_is_written(value: float, want: float) -> None:
+    # Each of these lies just below its half in binary: `round` gives the cent below.
+    assert round(value, 2) < want or want == 0.0
+    assert score(value) == want
+
+
+def test_a_score_of_0_695_is_strong_not_partial() -> None:
+    assert score_band(score(0.695)) == "STRONG"
 
 
 @pytest.mark.parametrize(

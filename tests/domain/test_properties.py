@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.model import KeyResultKind, Policy, ProgressStatus
@@ -18,6 +18,7 @@ from service.domain.progress import (
     pace_status,
     progress,
     reading,
+    score,
 )
 from service.domain.rollup import (
     STATUS_ORDER,
@@ -34,6 +35,7 @@ from tests.strategies import (
     PROPERTY,
     KeyResultSpec,
     Scope,
+    chained_scopes,
     check_ins,
     factors,
     instants,
@@ -169,9 +171,16 @@ def test_expected_progress_stays_in_range_and_grows_with_time(a: datetime, b: da
     instants,
     st.floats(0, 1),
     st.floats(0, 1),
+    st.none() | instants,
 )
 def test_full_progress_is_achieved_whatever_else_holds(
-    value: float, checked_in: bool, expected: float, now: datetime, on: float, risk: float
+    value: float,
+    checked_in: bool,
+    expected: float,
+    now: datetime,
+    on: float,
+    risk: float,
+    created_at: datetime | None,
 ) -> None:
     status, _ = pace_status(
         progress_value=value,
@@ -179,6 +188,7 @@ def test_full_progress_is_achieved_whatever_else_holds(
         expected=expected,
         now=now,
         starts_at=CYCLE.starts_at,
+        created_at=created_at,
         policy=Policy(on_track_ratio=max(on, risk), at_risk_ratio=min(on, risk)),
     )
     assert status is ProgressStatus.ACHIEVED
@@ -270,3 +280,131 @@ def test_a_key_result_alone_is_paced_as_in_its_evaluation(scope: Scope) -> None:
         evaluated = result.key_result_progress[k.id]
         if not evaluated.blocked_by:
             assert alone == evaluated
+
+
+def half_up_cents(thousandths: int) -> float:
+    """n/1000 rounded to cents half-up, in integers: what a person writes down."""
+    return (thousandths + 5) // 10 / 100
+
+
+@PROPERTY
+@given(st.integers(min_value=0, max_value=1000))
+def test_a_score_rounds_every_three_decimal_progress_half_up(thousandths: int) -> None:
+    assert score(thousandths / 1000) == half_up_cents(thousandths)
+
+
+def test_a_score_rounds_each_of_the_1001_three_decimal_progress_values_half_up() -> None:
+    wrong = [n for n in range(1001) if score(n / 1000) != half_up_cents(n)]
+    assert wrong == []
+
+
+@PROPERTY
+@given(st.floats(min_value=0, max_value=1))
+def test_a_score_is_within_half_a_cent_of_its_progress(value: float) -> None:
+    assert abs(score(value) - value) <= 0.005 + 1e-12
+
+
+@PROPERTY
+@given(scopes(), st.integers(min_value=1, max_value=60))
+def test_silence_is_pending_only_inside_the_grace_period_then_paced_at_its_value(
+    scope: Scope, stale_after_days: int
+) -> None:
+    """Without a check-in a key result is PENDING exactly while less than `staleAfterDays`
+    have passed since its cycle started or it was created, whichever is later (unless ACHIEVED
+    or NOT_STARTED first); afterwards its status is the one a check-in at its value would give."""
+    policy = Policy(stale_after_days=stale_after_days)
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=policy,
+        now=scope.now,
+    )
+    for k in scope.key_results:
+        given_reading = scope.readings[k.id]
+        if given_reading.checked_in:
+            continue
+        alone = evaluate_key_result(k, given_reading, scope.cycle, now=scope.now, policy=policy)
+        assert alone.value is not None
+        since = max(scope.cycle.starts_at, k.created_at or scope.cycle.starts_at)
+        excused = scope.now - since < timedelta(days=stale_after_days)
+        if alone.value >= 1 or scope.now < scope.cycle.starts_at:
+            assert alone.status is not ProgressStatus.PENDING
+            continue
+        assert (alone.status is ProgressStatus.PENDING) == excused
+        if not excused:
+            as_if_checked_in = evaluate_key_result(
+                k,
+                replace(given_reading, checked_in=True),
+                scope.cycle,
+                now=scope.now,
+                policy=policy,
+            )
+            assert alone.status is as_if_checked_in.status
+            assert alone.explanation.status_reason.startswith("no check-in since ")
+        assert result.key_result_progress[k.id].value == alone.value
+
+
+LATE = (ProgressStatus.AT_RISK, ProgressStatus.OFF_TRACK)
+
+
+# Chains long enough to pass lateness on are a small share of what is drawn: draw more.
+CHAINS = settings(PROPERTY, max_examples=300)
+
+
+@CHAINS
+@given(chained_scopes() | chained_scopes(loops=True) | scopes())
+def test_a_key_result_is_held_back_iff_on_track_by_pace_with_a_late_direct_upstream(
+    scope: Scope,
+) -> None:
+    """Step 5 (DOMAIN.md §3.3): AT_RISK by dependency exactly when it would be ON_TRACK by pace
+    and a direct upstream's final status is AT_RISK or OFF_TRACK; `blockedBy` names those."""
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    final = result.key_result_progress
+    for k in scope.key_results:
+        by_pace = evaluate_key_result(
+            k, scope.readings[k.id], scope.cycle, now=scope.now, policy=Policy()
+        ).status
+        late_upstream = tuple(u for u in k.depends_on if u in final and final[u].status in LATE)
+        got = final[k.id]
+        if by_pace is ProgressStatus.ON_TRACK and late_upstream:
+            assert (got.status, got.blocked_by) == (ProgressStatus.AT_RISK, late_upstream), k.id
+        else:
+            assert (got.status, got.blocked_by) == (by_pace, ()), k.id
+
+
+@CHAINS
+@given(chained_scopes(loops=True))
+def test_lateness_held_back_always_comes_from_a_key_result_late_by_its_own_pace(
+    scope: Scope,
+) -> None:
+    """Only lateness flows: following `blockedBy` up from any held-back key result reaches one
+    that is late by its own pace, so a loop of on-track key results holds nothing back."""
+    result = evaluate(
+        key_results=scope.key_results,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    final = result.key_result_progress
+    for kid, p in final.items():
+        seen = {kid}
+        frontier = list(p.blocked_by)
+        reached = False
+        while frontier and not reached:
+            up = frontier.pop()
+            reached = not final[up].blocked_by  # late, and not by being held back
+            if up not in seen:
+                seen.add(up)
+                frontier += final[up].blocked_by
+        assert reached or not p.blocked_by, kid

@@ -15,7 +15,7 @@ from service.domain.progress import Point, Reading, reading
 from service.domain.rollup import (
     STATUS_ORDER,
     Evaluation,
-    Progress,
+    Standing,
     Weighted,
     combine,
     evaluate,
@@ -196,11 +196,42 @@ def test_achieved_key_result_is_achieved_regardless_of_pace() -> None:
     assert evaluation.objective_progress["o"].status is ProgressStatus.ACHIEVED
 
 
-def test_key_result_without_check_in_is_pending() -> None:
-    result = run([key_result("k")], [objective("o")]).key_result_progress["k"]
+def test_key_result_without_check_in_is_pending_inside_its_grace_period() -> None:
+    result = run([key_result("k")], [objective("o")], now=at(1, 10)).key_result_progress["k"]
     assert result.status is ProgressStatus.PENDING
     assert result.current == 0
     assert result.value == 0
+
+
+def test_silence_past_the_grace_period_is_late_and_says_since_when() -> None:
+    # "Launch the new pricing page": no check-in for 45 days is not PENDING but OFF_TRACK, and
+    # its objective with it: a silent key result no longer hides behind PENDING.
+    evaluation = run(
+        [key_result("pricing"), key_result("posts"), key_result("new", created_at=at(2, 10))],
+        [objective("o")],
+        {"posts": points((at(2, 14), 50))},
+    )
+    pricing = evaluation.key_result_progress["pricing"]
+    assert pricing.status is ProgressStatus.OFF_TRACK
+    assert pricing.explanation.status_reason == (
+        "no check-in since 2027-01-01, paced at the start value: progress 0 < 0.5 x expected 0.5"
+    )
+    new = evaluation.key_result_progress["new"]
+    assert new.status is ProgressStatus.PENDING
+    assert "pending until 2027-02-24" in new.explanation.status_reason
+    assert evaluation.objective_progress["o"].status is ProgressStatus.OFF_TRACK
+
+
+def test_a_check_in_made_after_the_instant_asked_leaves_the_key_result_silent() -> None:
+    history = {"k": points((at(3, 1), 50))}
+    before = run([key_result("k")], [objective("o")], history).key_result_progress["k"]
+    assert before.status is ProgressStatus.OFF_TRACK
+    assert before.explanation.status_reason.startswith("no check-in since 2027-01-01")
+    after = run([key_result("k")], [objective("o")], history, now=at(3, 2))
+    assert after.key_result_progress["k"].status is ProgressStatus.ON_TRACK
+    assert after.key_result_progress["k"].explanation.status_reason == (
+        "progress 0.5 >= 0.75 x expected 0.666667"
+    )
 
 
 def test_tree_rolls_up_child_objectives_with_their_weights() -> None:
@@ -358,13 +389,13 @@ def test_progress_compares_hashes_prints_and_copies_as_a_value() -> None:
         ),
         evaluated.blocked_by,
     )
-    same = Progress(*fields, current=evaluated.current)
+    same = Standing(*fields, current=evaluated.current)
     assert same == evaluated
     assert hash(same) == hash(evaluated)
     assert repr(same) == repr(evaluated)
-    assert repr(same).startswith("Progress(value=0.5, attainment=0.5, expected=0.5, status=")
-    assert Progress(*fields, current=None) != evaluated
-    assert evaluated != "Progress"
+    assert repr(same).startswith("Standing(value=0.5, attainment=0.5, expected=0.5, status=")
+    assert Standing(*fields, current=None) != evaluated
+    assert evaluated != "Standing"
     assert copy.copy(evaluated) == evaluated
     assert pickle.loads(pickle.dumps(evaluated)) == evaluated
     with pytest.raises(AttributeError):

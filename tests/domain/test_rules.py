@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -30,10 +31,11 @@ from service.domain.rules import (
     ratio,
     same_year,
     single_global_objective,
+    team_limit_cycles,
     text,
     weight,
 )
-from tests.domain.builders import objective, quarter_cycle, year_cycle
+from tests.domain.builders import month_cycle, objective, quarter_cycle, year_cycle
 
 # mql → ads → budget; deals → mql and deals → web → budget (a diamond into budget).
 DIAMOND: dict[str, list[str]] = {
@@ -181,6 +183,32 @@ def test_objective_limit_follows_the_policy() -> None:
     objective_limit(6, Policy(max_objectives_per_team=7))
     with pytest.raises(RuleViolation):
         objective_limit(2, Policy(max_objectives_per_team=2))
+
+
+CALENDAR = [
+    year_cycle(),
+    quarter_cycle(),
+    quarter_cycle("q2", 2),
+    month_cycle("m1", 1),
+    month_cycle("m2", 2),
+    replace(month_cycle("m4", 4), parent_id="q2"),
+]
+
+
+def test_the_objective_limit_counts_a_quarter_with_the_months_inside_it() -> None:
+    assert team_limit_cycles(CALENDAR[1], CALENDAR) == ["q1", "m1", "m2"]
+    assert team_limit_cycles(CALENDAR[4], CALENDAR) == ["q1", "m1", "m2"]
+    assert team_limit_cycles(CALENDAR[2], CALENDAR) == ["q2", "m4"]
+
+
+def test_a_month_not_yet_among_the_cycles_still_counts_itself() -> None:
+    assert team_limit_cycles(month_cycle("m3", 3), CALENDAR[:3]) == ["q1", "m3"]
+
+
+def test_the_objective_limit_counts_nothing_for_a_year_and_a_month_alone_for_itself() -> None:
+    assert team_limit_cycles(CALENDAR[0], CALENDAR) == []
+    orphan = replace(month_cycle("m9", 9), parent_id=None)
+    assert team_limit_cycles(orphan, CALENDAR) == ["m9"]
 
 
 def test_first_global_objective_of_a_year_is_accepted() -> None:

@@ -1,14 +1,13 @@
-"""The contract suite runs on both buses; Redis is the shared one at 127.0.0.1:6379, or a private
-redis-server for the session when that one does not answer (never a skip)."""
+"""Redis is the shared one at 127.0.0.1:6379, or a private redis-server for the session when that
+one does not answer (never a skip)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from uuid import uuid4
 
 import pytest
 
-from service.events import EventBus, MemoryBus, RedisBus
 from tests.events.servers import RedisServer, answers, free_port
 
 SHARED_REDIS_PORT = 6379
@@ -26,25 +25,6 @@ def redis_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
-
-
-@pytest.fixture(params=["memory", "redis"])
-def bus_kind(request: pytest.FixtureRequest) -> tuple[str, str | None]:
-    """Which bus, and the Redis URL it needs (None in process)."""
-    kind: str = request.param
-    return kind, request.getfixturevalue("redis_url") if kind == "redis" else None
-
-
-@pytest.fixture
-async def bus(bus_kind: tuple[str, str | None]) -> AsyncIterator[EventBus]:
-    """A started bus, closed after the test."""
-    _, url = bus_kind
-    made: EventBus = MemoryBus() if url is None else RedisBus(url)
-    await made.start()
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 @pytest.fixture

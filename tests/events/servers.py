@@ -43,6 +43,12 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self._process is not None, "the server is not running"
+        return self._process.pid
+
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers."""
         self._process = subprocess.Popen(
@@ -60,6 +66,6 @@ class RedisServer:
     def stop(self) -> None:
         """Kill the server (as a crash would) and reap it."""
         if self._process is not None:
-            self._process.kill()
+            self._process.kill()  # a stopped (SIGSTOP) process dies of SIGKILL too
             self._process.wait()
             self._process = None

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import ProgressStatus
-from service.domain.rollup import Progress
+from service.domain.rollup import Standing
 from service.events.event import SCOPE_KINDS, Event, ScopeChange, progress_to_plain
 
 numbers = st.floats(allow_nan=False, allow_infinity=False)
@@ -33,7 +33,7 @@ explanations = st.builds(
 )
 
 progresses = st.builds(
-    Progress,
+    Standing,
     value=maybe_numbers,
     attainment=maybe_numbers,
     expected=numbers,

@@ -10,15 +10,15 @@ from hypothesis import given
 
 from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import ProgressStatus
-from service.domain.rollup import Progress
+from service.domain.rollup import Standing
 from service.events import Event, ScopeChange
 from service.events.event import progress_from_plain, progress_to_plain
-from service.okrs.common import ProgressChange, Scope, ScopeKind
+from service.readmodel.scopes import Scope, ScopeKind, ScopeProgress
 from tests.events.strategies import events, progresses
 from tests.strategies import PROPERTY
 
 AT = datetime(2027, 2, 1, 9, 30, tzinfo=UTC)
-BEFORE = Progress(
+BEFORE = Standing(
     value=0.25,
     attainment=0.25,
     expected=0.4,
@@ -31,7 +31,7 @@ BEFORE = Progress(
         status_reason="behind pace",
     ),
 )
-AFTER = Progress(
+AFTER = Standing(
     value=0.5,
     attainment=0.5,
     expected=0.4,
@@ -50,17 +50,17 @@ def test_an_event_survives_json_exactly(event: Event) -> None:
 
 @PROPERTY
 @given(progresses)
-def test_a_progress_survives_its_plain_form_and_json(progress: Progress) -> None:
+def test_a_progress_survives_its_plain_form_and_json(progress: Standing) -> None:
     plain = progress_to_plain(progress)
     assert progress_from_plain(plain) == progress
     assert progress_from_plain(json.loads(json.dumps(plain))) == progress
 
 
-def test_an_event_carries_a_use_cases_changes() -> None:
+def test_an_event_carries_the_scopes_a_change_moved() -> None:
     changes = (
-        ProgressChange(Scope(ScopeKind.KEY_RESULT, "kr-1"), BEFORE, AFTER),
-        ProgressChange(Scope(ScopeKind.DEPARTMENT, "dep-1", "q1"), None, AFTER),
-        ProgressChange(Scope(ScopeKind.DEPARTMENT, "dep-1", "y2027"), BEFORE, None),
+        ScopeProgress(Scope(ScopeKind.KEY_RESULT, "kr-1"), BEFORE, AFTER),
+        ScopeProgress(Scope(ScopeKind.DEPARTMENT, "dep-1", "q1"), None, AFTER),
+        ScopeProgress(Scope(ScopeKind.DEPARTMENT, "dep-1", "y2027"), BEFORE, None),
     )
     found = Event.from_changes(
         org_id="org-1",
@@ -130,14 +130,14 @@ def test_a_changes_explanations_are_written_out_only_when_the_event_leaves_the_p
         written.append("department")
         return Explanation(formula="department: ... = 0.5", status_reason="behind pace")
 
-    lazy = Progress(
+    lazy = Standing(
         value=0.5,
         attainment=None,
         expected=0.4,
         status=ProgressStatus.ON_TRACK,
         explanation=Explanation.later(write),
     )
-    change = ProgressChange(Scope(ScopeKind.DEPARTMENT, "dep-1", "q1"), None, lazy)
+    change = ScopeProgress(Scope(ScopeKind.DEPARTMENT, "dep-1", "q1"), None, lazy)
     found = Event.from_changes(
         org_id="org-1", sequence=1, at=AT, key_result_id="kr-1", changes=(change,)
     )

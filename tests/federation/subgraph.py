@@ -12,17 +12,22 @@ from mongomock_motor import AsyncMongoMockClient
 from schema.api import build_schema
 from schema.context import build_context
 from schema.ids import to_global_id
+from service.okrs.commit import Writer
 from service.okrs.demo import seed_demo
+from service.readmodel import ReadModel
 from service.store.mongo import MongoStore
 
 
 async def main() -> None:
     store = MongoStore(AsyncMongoMockClient()["federation"])
     await store.ensure_indexes()
-    seeded = await seed_demo(store=store, today=date(2027, 5, 10))
+    reads = ReadModel(store)
+    seeded = await seed_demo(writer=Writer(store, reads), today=date(2027, 5, 10))
     assert seeded.organization is not None
     org = seeded.organization.id
-    departments = await store.list_departments(org)
+    held = await reads.snapshot(org)
+    assert held is not None
+    departments = held.department_list()
     subgraph = build_schema(federation=True)
     sdl = await subgraph.execute("{ _service { sdl } }", context_value=build_context(store))
     representations = [

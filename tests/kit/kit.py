@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 from mongomock_motor import AsyncMongoMockClient
 
+from service.okrs.commit import Writer
 from service.okrs.demo import seed_demo
 from service.persisted import sha256_hex
+from service.readmodel import ReadModel
+from service.store.interface import Store
 from service.store.mongo import MongoStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,11 +37,21 @@ def memory_store(name: str = "okrgraph_kit") -> MongoStore:
     return MongoStore(AsyncMongoMockClient(tz_aware=True)[name])
 
 
+def reads(store: Store) -> ReadModel:
+    """A read model of the store, for one test."""
+    return ReadModel(store)
+
+
+def writer(store: Store) -> Writer:
+    """A writer into the store, for one test."""
+    return Writer(store, ReadModel(store))
+
+
 async def demo_store(name: str = "okrgraph_kit") -> MongoStore:
     """A fresh in-process store holding the demo organization as of TODAY."""
     store = memory_store(name)
     await store.ensure_indexes()
-    seeded = await seed_demo(store=store, today=TODAY)
+    seeded = await seed_demo(writer=Writer(store, ReadModel(store)), today=TODAY)
     assert seeded.organization is not None
     return store
 

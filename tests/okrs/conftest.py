@@ -4,7 +4,7 @@ suite proves the same store on nx-27017 and real MongoDB."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ from service.domain.model import (
     Organization,
 )
 from service.okrs import cycles, key_results, objectives, organizations
+from service.okrs.commit import Writer
+from service.readmodel import ReadModel, Snapshot
 from service.store.mongo import MongoStore
 
 NOW = datetime(2027, 2, 15, tzinfo=UTC)
@@ -28,10 +30,23 @@ NOW = datetime(2027, 2, 15, tzinfo=UTC)
 
 @dataclass
 class Backend:
-    """The store and the raw database under it, to prove what a rejection did not write."""
+    """The store, the raw database under it (to prove what a rejection did not write), and a
+    writer with its read model, as a server has them."""
 
     store: MongoStore
     database: Any
+    reads: ReadModel = field(init=False)
+    writer: Writer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadModel(self.store)
+        self.writer = Writer(self.store, self.reads)
+
+    async def snapshot_of(self, org_id: str) -> Snapshot:
+        """The organization as its log stands."""
+        found = await self.reads.snapshot(org_id)
+        assert found is not None
+        return found
 
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every document of every collection, in a stable order."""
@@ -78,13 +93,17 @@ class World:
     deals: KeyResult
 
 
-async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
-    org = await organizations.create_organization(store=store, name="Acme", slug=slug)
-    marketing = await organizations.create_department(store=store, org_id=org.id, name="Marketing")
-    sales = await organizations.create_department(store=store, org_id=org.id, name="Sales")
-    year, *quarters = await cycles.create_year(store=store, org_id=org.id, year=2027)
+async def build_world(writer: Writer, *, slug: str = "acme") -> World:
+    org = await organizations.create_organization(writer=writer, name="Acme", slug=slug, now=NOW)
+    marketing = await organizations.create_department(
+        writer=writer, org_id=org.id, name="Marketing", now=NOW
+    )
+    sales = await organizations.create_department(
+        writer=writer, org_id=org.id, name="Sales", now=NOW
+    )
+    year, *quarters = await cycles.create_year(writer=writer, org_id=org.id, year=2027, now=NOW)
     made = await objectives.create_objective(
-        store=store,
+        writer=writer,
         org_id=org.id,
         cycle_id=year.id,
         title="Increase the sales close rate by 20%",
@@ -92,7 +111,7 @@ async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
     )
     assert made.objective is not None
     q1 = await objectives.create_objective(
-        store=store,
+        writer=writer,
         org_id=org.id,
         cycle_id=quarters[0].id,
         title="Fill the funnel",
@@ -101,7 +120,7 @@ async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
     )
     assert q1.objective is not None
     mql = await key_results.create_key_result(
-        store=store,
+        writer=writer,
         org_id=org.id,
         objective_id=q1.objective.id,
         title="Obtain 1,000 MQLs",
@@ -112,7 +131,7 @@ async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
         now=NOW,
     )
     deals = await key_results.create_key_result(
-        store=store,
+        writer=writer,
         org_id=org.id,
         objective_id=q1.objective.id,
         title="Increase closed sales by 25%",
@@ -125,7 +144,7 @@ async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
     assert mql.key_result is not None
     assert deals.key_result is not None
     linked = await key_results.add_dependency(
-        store=store,
+        writer=writer,
         org_id=org.id,
         key_result_id=deals.key_result.id,
         depends_on_id=mql.key_result.id,
@@ -147,4 +166,4 @@ async def build_world(store: MongoStore, *, slug: str = "acme") -> World:
 
 @pytest.fixture
 async def world(backend: Backend) -> World:
-    return await build_world(backend.store)
+    return await build_world(backend.writer)

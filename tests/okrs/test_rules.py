@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+from functools import partial
 
 import pytest
 
-from service.domain.errors import ErrorCode
+from service.domain.errors import DomainError, ErrorCode
 from service.domain.model import KeyResultKind
 from service.okrs import cycles, key_results, objectives, organizations
 from service.okrs.common import new_id
@@ -18,7 +20,7 @@ async def test_target_equal_to_start_is_not_measurable(backend: Backend, world: 
     await backend.rejects(
         ErrorCode.NOT_MEASURABLE,
         lambda: key_results.create_key_result(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             objective_id=world.q1.id,
             title="Flat",
@@ -33,7 +35,7 @@ async def test_an_increase_that_goes_down_is_not_measurable(backend: Backend, wo
     await backend.rejects(
         ErrorCode.NOT_MEASURABLE,
         lambda: key_results.create_key_result(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             objective_id=world.q1.id,
             title="Wrong way",
@@ -47,7 +49,7 @@ async def test_an_increase_that_goes_down_is_not_measurable(backend: Backend, wo
 
 async def test_without_a_kind_the_direction_picks_decrease(backend: Backend, world: World) -> None:
     made = await key_results.create_key_result(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         objective_id=world.q1.id,
         title="Cost per lead",
@@ -66,7 +68,7 @@ async def test_a_weight_must_be_finite_and_positive(
     await backend.rejects(
         ErrorCode.INVALID_VALUE,
         lambda: key_results.create_key_result(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             objective_id=world.q1.id,
             title="Weighted",
@@ -85,7 +87,7 @@ async def test_titles_are_neither_empty_nor_over_500_characters(
     await backend.rejects(
         ErrorCode.INVALID_TEXT,
         lambda: objectives.create_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             cycle_id=world.quarters[0].id,
             title=title,
@@ -99,7 +101,7 @@ async def test_a_sixth_team_objective_in_a_quarter_is_refused(
 ) -> None:
     for n in range(5):
         await objectives.create_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             cycle_id=world.quarters[0].id,
             title=f"Team objective {n}",
@@ -109,7 +111,7 @@ async def test_a_sixth_team_objective_in_a_quarter_is_refused(
     await backend.rejects(
         ErrorCode.TOO_MANY_OBJECTIVES,
         lambda: objectives.create_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             cycle_id=world.quarters[0].id,
             title="One too many",
@@ -119,7 +121,7 @@ async def test_a_sixth_team_objective_in_a_quarter_is_refused(
     )
     # Another team, or another quarter, still has room.
     await objectives.create_objective(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         cycle_id=world.quarters[1].id,
         title="Next quarter",
@@ -128,14 +130,103 @@ async def test_a_sixth_team_objective_in_a_quarter_is_refused(
     )
 
 
+async def create_team_objective(
+    backend: Backend, world: World, cycle_id: str, title: str
+) -> objectives.ObjectiveChanged:
+    return await objectives.create_objective(
+        writer=backend.writer,
+        org_id=world.org.id,
+        cycle_id=cycle_id,
+        title=title,
+        department_id=world.marketing.id,
+        now=NOW,
+    )
+
+
+async def test_the_objective_limit_counts_the_months_inside_the_quarter(
+    backend: Backend, world: World
+) -> None:
+    # Five in 2027-Q1 leave no room in January, February or March: months add no five each.
+    writer, org = backend.writer, world.org.id
+    january = await cycles.create_month(writer=writer, org_id=org, year=2027, month=1, now=NOW)
+    march = await cycles.create_month(writer=writer, org_id=org, year=2027, month=3, now=NOW)
+    for n in range(3):
+        await create_team_objective(backend, world, world.quarters[0].id, f"Quarter {n}")
+    await create_team_objective(backend, world, january.id, "January")
+    await create_team_objective(backend, world, march.id, "March")
+    for cycle_id in (world.quarters[0].id, january.id, march.id):
+        refused = await backend.rejects(
+            ErrorCode.TOO_MANY_OBJECTIVES,
+            partial(create_team_objective, backend, world, cycle_id, "Sixth"),
+        )
+        assert "5 objectives in the quarter and its months" in refused.message
+    # A month of the next quarter counts with that quarter only.
+    april = await cycles.create_month(writer=writer, org_id=org, year=2027, month=4, now=NOW)
+    await create_team_objective(backend, world, april.id, "April")
+
+
+async def test_moving_an_objective_to_a_team_counts_the_months_too(
+    backend: Backend, world: World
+) -> None:
+    february = await cycles.create_month(
+        writer=backend.writer, org_id=world.org.id, year=2027, month=2, now=NOW
+    )
+    for n in range(5):
+        await create_team_objective(backend, world, world.quarters[0].id, f"Quarter {n}")
+    free = await objectives.create_objective(
+        writer=backend.writer,
+        org_id=world.org.id,
+        cycle_id=february.id,
+        title="Nobody's yet",
+        now=NOW,
+    )
+    assert free.objective is not None
+    objective_id = free.objective.id
+    await backend.rejects(
+        ErrorCode.TOO_MANY_OBJECTIVES,
+        lambda: objectives.update_objective(
+            writer=backend.writer,
+            org_id=world.org.id,
+            objective_id=objective_id,
+            department_id=world.marketing.id,
+            now=NOW,
+        ),
+    )
+
+
+async def test_concurrent_creates_in_a_quarter_and_its_month_keep_the_limit(
+    backend: Backend, world: World
+) -> None:
+    may = await cycles.create_month(
+        writer=backend.writer, org_id=world.org.id, year=2027, month=5, now=NOW
+    )
+    for n in range(4):
+        await create_team_objective(backend, world, world.quarters[1].id, f"Quarter {n}")
+    outcomes = await asyncio.gather(
+        create_team_objective(backend, world, world.quarters[1].id, "Fifth in the quarter"),
+        create_team_objective(backend, world, may.id, "Fifth in May"),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert [e.code for e in refused] == [ErrorCode.TOO_MANY_OBJECTIVES]
+    held = await backend.snapshot_of(world.org.id)
+    kept = [
+        o
+        for o in held.objectives.values()
+        if o.cycle_id in (world.quarters[1].id, may.id) and o.department_id == world.marketing.id
+    ]
+    assert len(kept) == 5
+
+
 async def test_the_objective_limit_is_a_policy_setting(backend: Backend, world: World) -> None:
     await organizations.update_organization(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         policy=PolicyChange(max_objectives_per_team=1, min_objectives_per_team=1),
+        now=NOW,
     )
     await objectives.create_objective(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         cycle_id=world.quarters[0].id,
         title="Only one",
@@ -145,7 +236,7 @@ async def test_the_objective_limit_is_a_policy_setting(backend: Backend, world: 
     await backend.rejects(
         ErrorCode.TOO_MANY_OBJECTIVES,
         lambda: objectives.create_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             cycle_id=world.quarters[0].id,
             title="Second",
@@ -161,7 +252,7 @@ async def test_a_second_global_objective_in_a_year_is_refused(
     await backend.rejects(
         ErrorCode.DUPLICATE_GLOBAL_OBJECTIVE,
         lambda: objectives.create_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             cycle_id=world.year.id,
             title="Another",
@@ -173,11 +264,13 @@ async def test_a_second_global_objective_in_a_year_is_refused(
 async def test_a_parent_from_another_year_is_a_cycle_mismatch(
     backend: Backend, world: World
 ) -> None:
-    next_year = await cycles.create_year(store=backend.store, org_id=world.org.id, year=2028)
+    next_year = await cycles.create_year(
+        writer=backend.writer, org_id=world.org.id, year=2028, now=NOW
+    )
     await backend.rejects(
         ErrorCode.CYCLE_MISMATCH,
         lambda: objectives.create_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             cycle_id=next_year[1].id,
             title="Orphan",
@@ -191,7 +284,7 @@ async def test_a_dependency_loop_is_refused(backend: Backend, world: World) -> N
     error = await backend.rejects(
         ErrorCode.DEPENDENCY_CYCLE,
         lambda: key_results.add_dependency(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             key_result_id=world.mql.id,
             depends_on_id=world.deals.id,
@@ -205,7 +298,7 @@ async def test_a_key_result_cannot_depend_on_itself(backend: Backend, world: Wor
     await backend.rejects(
         ErrorCode.DEPENDENCY_CYCLE,
         lambda: key_results.add_dependency(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             key_result_id=world.mql.id,
             depends_on_id=world.mql.id,
@@ -216,7 +309,7 @@ async def test_a_key_result_cannot_depend_on_itself(backend: Backend, world: Wor
 
 async def test_a_longer_dependency_loop_is_refused(backend: Backend, world: World) -> None:
     third = await key_results.create_key_result(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         objective_id=world.q1.id,
         title="Renewals",
@@ -226,7 +319,7 @@ async def test_a_longer_dependency_loop_is_refused(backend: Backend, world: Worl
     )
     assert third.key_result is not None
     await key_results.add_dependency(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         key_result_id=third.key_result.id,
         depends_on_id=world.deals.id,
@@ -235,7 +328,7 @@ async def test_a_longer_dependency_loop_is_refused(backend: Backend, world: Worl
     await backend.rejects(
         ErrorCode.DEPENDENCY_CYCLE,
         lambda: key_results.add_dependency(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             key_result_id=world.mql.id,
             depends_on_id=third.key_result.id if third.key_result else "",
@@ -250,7 +343,7 @@ async def test_moving_an_objective_under_its_own_child_is_refused(
     await backend.rejects(
         ErrorCode.INVALID_PARENT,
         lambda: objectives.update_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             objective_id=world.global_objective.id,
             parent_id=world.q1.id,
@@ -265,7 +358,7 @@ async def test_deleting_an_objective_with_children_is_refused(
     await backend.rejects(
         ErrorCode.HAS_CHILDREN,
         lambda: objectives.delete_objective(
-            store=backend.store,
+            writer=backend.writer,
             org_id=world.org.id,
             objective_id=world.global_objective.id,
             now=NOW,
@@ -276,7 +369,9 @@ async def test_deleting_an_objective_with_children_is_refused(
 async def test_a_taken_slug_is_a_duplicate(backend: Backend, world: World) -> None:
     await backend.rejects(
         ErrorCode.DUPLICATE,
-        lambda: organizations.create_organization(store=backend.store, name="Other", slug="acme"),
+        lambda: organizations.create_organization(
+            writer=backend.writer, name="Other", slug="acme", now=NOW
+        ),
     )
 
 
@@ -284,7 +379,9 @@ async def test_a_taken_slug_is_a_duplicate(backend: Backend, world: World) -> No
 async def test_a_malformed_slug_is_refused(backend: Backend, slug: str) -> None:
     await backend.rejects(
         ErrorCode.INVALID_TEXT,
-        lambda: organizations.create_organization(store=backend.store, name="Org", slug=slug),
+        lambda: organizations.create_organization(
+            writer=backend.writer, name="Org", slug=slug, now=NOW
+        ),
     )
 
 
@@ -294,7 +391,7 @@ async def test_a_second_department_of_the_same_name_is_a_duplicate(
     await backend.rejects(
         ErrorCode.DUPLICATE,
         lambda: organizations.create_department(
-            store=backend.store, org_id=world.org.id, name="Marketing"
+            writer=backend.writer, org_id=world.org.id, name="Marketing", now=NOW
         ),
     )
 
@@ -302,7 +399,7 @@ async def test_a_second_department_of_the_same_name_is_a_duplicate(
 async def test_creating_a_year_twice_is_a_duplicate(backend: Backend, world: World) -> None:
     await backend.rejects(
         ErrorCode.DUPLICATE,
-        lambda: cycles.create_year(store=backend.store, org_id=world.org.id, year=2027),
+        lambda: cycles.create_year(writer=backend.writer, org_id=world.org.id, year=2027, now=NOW),
     )
 
 
@@ -323,7 +420,7 @@ async def test_an_inconsistent_policy_is_refused(
     await backend.rejects(
         ErrorCode.INVALID_VALUE,
         lambda: organizations.update_organization(
-            store=backend.store, org_id=world.org.id, policy=change
+            writer=backend.writer, org_id=world.org.id, policy=change, now=NOW
         ),
     )
 

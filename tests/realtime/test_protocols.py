@@ -26,7 +26,7 @@ from service import app as app_module
 from service.app import create_app
 from service.auth import Role, mint
 from service.config import Settings
-from service.events import EventBus, create_bus
+from service.events import EventStream as ChangeEvents
 from tests.app.test_app import listening, memory_store
 from tests.realtime.wire import (
     WAIT,
@@ -53,20 +53,21 @@ class Served:
     http: httpx.AsyncClient
     gql: GraphQL
     world: World
-    bus: EventBus
+    bus: ChangeEvents
 
 
 @pytest.fixture
 async def served(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served]:
-    buses: list[EventBus] = []
+    buses: list[ChangeEvents] = []
 
-    def recorded(url: str | None) -> EventBus:
-        # The app's bus, kept so that a test can end every subscription as a shutdown would.
-        bus = create_bus(url)
-        buses.append(bus)
-        return bus
+    class Recorded(ChangeEvents):
+        # The app's event stream, kept so that a test can end every subscription as a
+        # shutdown would.
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            buses.append(self)
 
-    monkeypatch.setattr(app_module, "create_bus", recorded)
+    monkeypatch.setattr(app_module, "EventStream", Recorded)
     app = create_app(Settings(demo=False, auth="disabled", redis_url=None), store=memory_store())
     async with (
         listening(app) as address,

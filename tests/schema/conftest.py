@@ -4,19 +4,23 @@ fixed clock and a small world built through the API's own mutations."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn, cast
 
 import pytest
+import strawberry
 from graphql import GraphQLError
 from mongomock_motor import AsyncMongoMockClient
 from strawberry.types import ExecutionResult
 
-from schema.api import schema
-from schema.context import build_context
+from schema.api import build_schema, schema
+from schema.context import Context, build_context
 from schema.ids import parse_global_id, to_global_id
+from service.okrs.commit import Writer
+from service.readmodel import ReadModel
 from service.store.interface import Store
 from service.store.mongo import MongoStore
 from tests.schema.operations import (
@@ -34,24 +38,12 @@ from tests.schema.operations import (
 NOW = datetime(2027, 2, 15, tzinfo=UTC)
 CHECKED_AT = "2027-02-10T12:00:00+00:00"
 
-WRITES = (
-    "insert_",
-    "update_",
-    "delete_",
-    "append_",
-    "add_",
-    "remove_",
-    "link_",
-    "unlink_",
-    "set_",
-    "close_",
-    "next_",  # next_sequence takes a number: it writes the counter
-)
+WRITES = ("append_change", "apply", "prune_changes")
 
 
 def is_write(name: str) -> bool:
-    """Whether a Store method changes stored data (by the Protocol's naming)."""
-    return name.startswith(WRITES)
+    """Whether a Store method changes stored data."""
+    return name in WRITES
 
 
 @dataclass
@@ -107,17 +99,54 @@ class Failing:
         return cast(Store, self)
 
 
+MODES = ("shared", "fresh")
+"""How a client's requests read: through one read model kept warm across requests (as a
+server runs, with the dashboard fast path on), or through a read model of each request's own
+(nothing kept between requests, with the fast path off). Every test of this suite runs in
+both (`read_mode`)."""
+_MODE = [MODES[0]]
+
+
+@pytest.fixture(autouse=True, params=MODES)
+def read_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The mode of every client the test makes."""
+    _MODE[0] = request.param
+    yield request.param
+    _MODE[0] = MODES[0]
+
+
 @dataclass
 class Client:
-    """Runs operations against `schema` as one request each, at `now`."""
+    """Runs operations against the schema as one request each, at `now`; `mode` is one of
+    MODES."""
 
     store: Store
     now: datetime = NOW
+    mode: str = field(default_factory=lambda: _MODE[0])
+    reads: ReadModel = field(init=False)
+    writer: Writer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadModel(self.store)
+        self.writer = Writer(self.store, self.reads)
+
+    @property
+    def schema(self) -> strawberry.Schema:
+        return schema if self.mode == "shared" else schema_without_fast_path()
+
+    def context(self) -> Context:
+        """A request's context in this client's mode."""
+        if self.mode == "shared":
+            return build_context(
+                self.store, reads=self.reads, writer=self.writer, clock=lambda: self.now
+            )
+        return build_context(self.store, clock=lambda: self.now)
 
     async def raw(self, query: str, /, **variables: Any) -> ExecutionResult:
         """The whole result, errors included."""
-        context = build_context(self.store, clock=lambda: self.now)
-        return await schema.execute(query, variable_values=variables, context_value=context)
+        return await self.schema.execute(
+            query, variable_values=variables, context_value=self.context()
+        )
 
     async def __call__(self, query: str, /, **variables: Any) -> dict[str, Any]:
         """The data; any top-level error fails the test."""
@@ -132,6 +161,13 @@ class Client:
         (payload,) = data.values()
         assert payload["userErrors"] == [], payload["userErrors"]
         return cast(dict[str, Any], payload)
+
+
+@functools.cache
+def schema_without_fast_path() -> strawberry.Schema:
+    """The service's schema with every resolver wrapped by strawberry, as built without the
+    dashboard fast path."""
+    return build_schema(fast=False)
 
 
 @pytest.fixture

@@ -122,6 +122,12 @@ VALUE_ROWS = [
         "INVALID_VALUE",
         "input.recordedAt",
     ),
+    (
+        "checkInCreate",
+        at("input.recordedAt", "2026-12-31T23:59:59.999Z"),
+        "INVALID_VALUE",
+        "input.recordedAt",
+    ),
     ("actionStepUpdate", at("input.position", -1), "INVALID_VALUE", "input.position"),
     ("initiativeCreate", at("input.cost", -1), "INVALID_VALUE", "input.cost"),
     # Not measurable: target equal to start, no target, the wrong way for the kind.

@@ -99,7 +99,7 @@ def built(*, short: bool, extensions: list[type[SchemaExtension]] | None = None)
         execution_context_class=Executor if short else None,
     )
     if short:
-        install(made, {})
+        install(made)
     return made
 
 
@@ -216,7 +216,7 @@ async def test_a_streamed_list_is_streamed_as_graphql_core_streams_it() -> None:
             execution_context_class=Executor if short else None,
         )
         if short:
-            install(made, {})
+            install(made)
         result = await made.execute(document)
         assert isinstance(result, ExperimentalIncrementalExecutionResults)
         seen = [result.initial_result.formatted]

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, GraphQLResolveInfo
 from strawberry.permission import BasePermission
 
 from schema.api import NODE_TYPES, OkrSchema, schema
 from schema.context import Info, build_context
 from schema.execution import Attribute
-from schema.fastpath import HOT, install
+from schema.fastpath import hot, install
 from schema.mutations import Mutation
 from schema.nodes import Node
 from schema.queries import Query
@@ -79,48 +79,71 @@ class Window:
 
 
 @strawberry.type
-class Thing:
-    name: str
-
+class Guarded:
     @strawberry.field(permission_classes=[Nobody])  # type: ignore[untyped-decorator]
+    @hot
     def guarded(self) -> str:
-        return self.name
-
-    @strawberry.field
-    def windowed(self, info: Info, window: Window) -> str:
-        return self.name
-
-    @strawberry.field
-    def plain(self, info: Info, times: int = 1) -> str:
-        return self.name * times
+        return "no"
 
 
 @strawberry.type
-class Things:
+class Windowed:
     @strawberry.field
-    def thing(self) -> Thing:
-        return Thing(name="x")
+    @hot
+    def windowed(self, info: GraphQLResolveInfo[Any], window: Window) -> str:
+        return "no"
 
 
-@pytest.mark.parametrize(("field", "why"), [("guarded", "wrapper"), ("windowed", "scalar")])
-def test_a_field_that_needs_the_wrapper_is_refused(field: str, why: str) -> None:
+@strawberry.type
+class Plain:
+    name: str
+
+    @strawberry.field
+    @hot
+    def plain(self, info: GraphQLResolveInfo[Any], times: int = 1) -> str:
+        assert not hasattr(info, "_raw_info")  # graphql-core's info, never strawberry's
+        return self.name * times
+
+
+@pytest.mark.parametrize(("kind", "why"), [(Guarded, "wrapper"), (Windowed, "scalar")])
+def test_a_hot_field_that_needs_the_wrapper_is_refused(kind: type, why: str) -> None:
     with pytest.raises(TypeError, match=why):
-        install(strawberry.Schema(query=Things), {"Thing": (field,)})
+        install(strawberry.Schema(query=kind))
+
+
+def test_a_hot_resolver_must_take_graphql_cores_info() -> None:
+    with pytest.raises(TypeError, match="GraphQLResolveInfo"):
+
+        @hot
+        def typed_as_strawberrys(self: Any, info: Info) -> str:
+            return ""
 
 
 async def test_an_unwrapped_field_takes_its_arguments_by_their_python_names() -> None:
-    small = strawberry.Schema(query=Things)
-    install(small, {"Thing": ("plain",)})
+    @strawberry.type
+    class Only:
+        @strawberry.field
+        def thing(self) -> Plain:
+            return Plain(name="x")
+
+    small = strawberry.Schema(query=Only)
+    install(small)
     result = await small.execute("{ thing { name a: plain b: plain(times: 3) } }")
     assert result.errors is None
     assert result.data == {"thing": {"name": "x", "a": "x", "b": "xxx"}}
     # A plain attribute reads it directly (not through strawberry's default resolver).
-    thing = small._schema.get_type("Thing")
+    thing = small._schema.get_type("Plain")
     assert isinstance(thing, GraphQLObjectType)
     assert isinstance(thing.fields["name"].resolve, Attribute)
 
 
-def test_the_hot_fields_are_those_of_a_dashboards_items() -> None:
-    assert set(HOT) == {"KeyResult", "Objective", "Cycle", "Progress"}
-    with pytest.raises(TypeError, match="object type"):
-        install(strawberry.Schema(query=Things), {"Nope": ("name",)})
+async def test_a_hot_field_runs_the_same_through_strawberry() -> None:
+    @strawberry.type
+    class Only:
+        @strawberry.field
+        def thing(self) -> Plain:
+            return Plain(name="x")
+
+    result = await strawberry.Schema(query=Only).execute("{ thing { b: plain(times: 2) } }")
+    assert result.errors is None
+    assert result.data == {"thing": {"b": "xx"}}

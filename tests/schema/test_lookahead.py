@@ -7,13 +7,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from schema import types
-from schema.loaders import answer
+from schema import standings
+from schema.loaders import Loaders
 from schema.lookahead import below
-from tests.schema.conftest import Client, World
+from tests.schema.conftest import Client, World, org_of
 
 ITEM = """title department { name } progress { value status expected }
   keyResults { title currentValue progress { value status blockedBy { id } } }"""
@@ -50,20 +49,29 @@ async def test_a_pages_items_answer_without_waiting(
     gql: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waited: list[str] = []
+    answer = Loaders.answer
+    from_evaluation = standings.from_evaluation
 
-    def counted(loader: Any, key: Any, then: Any) -> Any:
-        found = answer(loader, key, then)
+    def counted(loaders: Loaders, org_id: str, then: Any) -> Any:
+        found = answer(loaders, org_id, then)
         if asyncio.iscoroutine(found):
-            waited.append(then.__name__)
+            waited.append("snapshot")
         return found
 
-    monkeypatch.setattr(types, "answer", counted)
+    def evaluated(*args: Any) -> Any:
+        found = from_evaluation(*args)
+        if asyncio.iscoroutine(found):
+            waited.append("evaluation")
+        return found
+
+    monkeypatch.setattr(Loaders, "answer", counted)
+    monkeypatch.setattr(standings, "from_evaluation", evaluated)
     page = (await gql(PAGE, q1=world.quarters[0]))["node"]["objectives"]
     assert any(item["keyResults"] for item in page["nodes"])
     assert waited == []
-    # Without the page (one objective alone), its fields wait for their loads.
+    # Without the page (one objective alone), its progress waits for its year's evaluation.
     await gql(ALONE, id=page["nodes"][0]["id"])
-    assert "_key_results" in waited
+    assert "evaluation" in waited
 
 
 def field(name: str, *children: Any, **arguments: Any) -> SelectedField:
@@ -90,24 +98,12 @@ def test_below_reads_through_fragments_and_collects_every_selection_of_a_name() 
     assert below([nodes], "edges", "node") == {}
 
 
-async def test_an_answer_is_at_once_when_loaded_and_waits_otherwise() -> None:
-    calls: list[list[int]] = []
-
-    async def load(keys: list[int]) -> list[int]:
-        calls.append(list(keys))
-        if 13 in keys:
-            raise ValueError("unlucky")
-        return [k * 2 for k in keys]
-
-    loader: DataLoader[int, int] = DataLoader(load_fn=load)
-    later = answer(loader, 1, str)
+async def test_an_answer_is_at_once_when_the_snapshot_is_held_and_waits_otherwise(
+    gql: Client, world: World
+) -> None:
+    loaders = gql.context().loaders
+    org = org_of(world.org)
+    later = loaders.answer(org, lambda held: held.organization.name)
     assert asyncio.iscoroutine(later)
-    assert await later == "2"
-    assert answer(loader, 1, str) == "2"  # loaded: no waiting
-    assert calls == [[1]]
-    with pytest.raises(ValueError, match="unlucky"):
-        await loader.load(13)
-    failed = answer(loader, 13, str)  # a failed load is reported where it is asked for
-    assert asyncio.iscoroutine(failed)
-    with pytest.raises(ValueError, match="unlucky"):
-        await failed
+    assert await later == "Acme Inc."
+    assert loaders.answer(org, lambda held: held.organization.name) == "Acme Inc."

@@ -219,7 +219,7 @@ SECRET = "mongodb://admin:hunter2@db.internal:27017 exploded in reads.py line 42
 
 
 async def test_an_unexpected_exception_in_a_query_is_masked(backend: Backend, world: World) -> None:
-    broken = Failing(backend.store, lambda name: name == "get_organizations", RuntimeError(SECRET))
+    broken = Failing(backend.store, lambda name: name == "load_organization", RuntimeError(SECRET))
     result = await Client(broken.as_store()).raw(ORGANIZATION, id=world.org)
     assert result.data == {"organization": None}
     assert result.errors is not None

@@ -18,6 +18,7 @@ from tests.schema.operations import (
     CYCLE_CREATE,
     DEPARTMENT_CREATE,
     DEPENDENCY_ADD,
+    DEPENDENCY_REMOVE,
     KEY_RESULT_CREATE,
     KEY_RESULT_UPDATE,
     OBJECTIVE_CREATE,
@@ -90,6 +91,12 @@ async def invalid_parent(gql: Client, w: World) -> dict[str, Any]:
     return {"id": w.global_objective, "input": {"parentId": w.funnel}}
 
 
+async def idempotency_key_reused(gql: Client, w: World) -> dict[str, Any]:
+    sent = {"keyResultId": w.mql, "value": 450, "idempotencyKey": "weekly-1"}
+    await gql.mutate(CHECK_IN_CREATE, input=sent)
+    return {"input": {**sent, "value": 460}}
+
+
 # code -> (the mutation, how to provoke it, the field at fault)
 PROVOKED: dict[str, tuple[str, Setup, list[str]]] = {
     "NOT_MEASURABLE": (KEY_RESULT_CREATE, not_measurable, ["input", "targetValue"]),
@@ -109,6 +116,11 @@ PROVOKED: dict[str, tuple[str, Setup, list[str]]] = {
     "CYCLE_CLOSED": (CHECK_IN_CREATE, cycle_closed, ["input", "keyResultId"]),
     "HAS_CHILDREN": (OBJECTIVE_DELETE, has_children, ["id"]),
     "INVALID_PARENT": (OBJECTIVE_UPDATE, invalid_parent, ["input", "parentId"]),
+    "IDEMPOTENCY_KEY_REUSED": (
+        CHECK_IN_CREATE,
+        idempotency_key_reused,
+        ["input", "idempotencyKey"],
+    ),
 }
 
 
@@ -133,3 +145,26 @@ async def test_each_user_error_code_is_reachable_through_a_mutation(
     error = await refused(backend, gql, document, variables)
     assert error["code"] == code
     assert error["field"] == field
+
+
+async def test_the_objective_limit_counts_the_months_of_the_quarter(
+    gql: Client, backend: Backend, world: World
+) -> None:
+    january = await gql.mutate(
+        CYCLE_CREATE, input={"organizationId": world.org, "year": 2027, "month": 1}
+    )
+    variables = await too_many_objectives(gql, world)
+    variables["input"]["cycleId"] = january["cycle"]["id"]
+    error = await refused(backend, gql, OBJECTIVE_CREATE, variables)
+    assert (error["code"], error["field"]) == ("TOO_MANY_OBJECTIVES", ["input", "departmentId"])
+    assert "in the quarter and its months" in error["message"]
+
+
+@pytest.mark.parametrize("upstream", ["deals", "mql"])
+async def test_removing_a_dependency_that_does_not_exist_is_not_found(
+    gql: Client, backend: Backend, world: World, upstream: str
+) -> None:
+    # Deals wait on the MQLs; the MQLs wait on nothing.
+    variables = {"input": {"keyResultId": world.mql, "dependsOnId": getattr(world, upstream)}}
+    error = await refused(backend, gql, DEPENDENCY_REMOVE, variables)
+    assert (error["code"], error["field"]) == ("NOT_FOUND", ["input", "dependsOnId"])

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -17,9 +18,12 @@ from mongomock_motor import AsyncMongoMockClient
 from pymongo import AsyncMongoClient
 
 from service.domain.model import Cycle, KeyResult, Objective, Organization
+from service.readmodel.snapshot import doc_of
 from service.store.embedded import NxServer
 from service.store.interface import Store
 from service.store.mongo import MongoStore
+from service.store.reads import CYCLES, KEY_RESULTS, OBJECTIVES, ORGS
+from service.store.records import Change, Op, Put
 from tests.store import factory
 
 REAL_MONGODB = os.environ.get("OKRGRAPH_TEST_MONGODB_URI")
@@ -71,7 +75,8 @@ async def store(backend: tuple[str, str | None]) -> AsyncIterator[Store]:
 @dataclass(frozen=True)
 class World:
     """An organization with its 2027 year and quarters, the global objective, a Q1 objective
-    under it and one key result of that objective (0 -> 1000)."""
+    under it and one key result of that objective (0 -> 1000): the first change of its log,
+    applied."""
 
     org: Organization
     cycles: list[Cycle]
@@ -88,16 +93,41 @@ class World:
         return self.cycles[1:]
 
 
+async def write(store: Store, org_id: str, *ops: Op, kind: str = "test", **fields: Any) -> Change:
+    """Append the next change of the organization's log with `ops`, and apply it."""
+    last = await store.last_change(org_id)
+    change = Change(
+        org_id=org_id,
+        sequence=(last.sequence if last else 0) + 1,
+        at=factory.T0,
+        kind=kind,
+        ops=ops,
+        **fields,
+    )
+    await store.append_change(change)
+    await store.apply(change)
+    return change
+
+
+def created(collection: str, entity: Any) -> Put:
+    """Create an entity."""
+    return Put(collection, doc_of(collection, entity))
+
+
 @pytest.fixture
 async def world(store: Store) -> World:
     org = factory.organization()
-    await store.insert_organization(org)
     cycles = factory.year_cycles(org.id)
-    await store.insert_cycles(cycles)
     top = factory.objective(cycles[0])
     q1 = factory.objective(cycles[1], title="Fill the funnel", parent_id=top.id)
     kr = factory.key_result(q1)
-    await store.insert_objective(top)
-    await store.insert_objective(q1)
-    await store.insert_key_result(kr)
+    await write(
+        store,
+        org.id,
+        created(ORGS, org),
+        *(created(CYCLES, c) for c in cycles),
+        created(OBJECTIVES, top),
+        created(OBJECTIVES, q1),
+        created(KEY_RESULTS, kr),
+    )
     return World(org=org, cycles=cycles, global_objective=top, q1=q1, kr=kr)

@@ -14,7 +14,9 @@ import pytest
 
 from service.store import embedded
 from service.store.embedded import EmbeddedStartError, connect, embedded_mongo, open_store
+from service.store.reads import ORGS
 from tests.store import factory
+from tests.store.conftest import created, write
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +52,7 @@ async def test_in_memory_it_answers_and_stops_on_exit() -> None:
         async with connect(server.uri, "okrgraph_test") as store:
             await store.ping()
             org = factory.organization()
-            await store.insert_organization(org)
+            await write(store, org.id, created(ORGS, org))
             assert await store.get_organizations([org.id]) == [org]
     assert not running(server.pid)
 
@@ -59,7 +61,7 @@ async def test_data_survives_a_restart_with_the_same_directory(tmp_path: Path) -
     org = factory.organization()
     async with open_store(mongodb_uri=None, data_dir=tmp_path / "data") as store:
         await store.ensure_indexes()
-        await store.insert_organization(org)
+        await write(store, org.id, created(ORGS, org))
     async with open_store(mongodb_uri=None, data_dir=tmp_path / "data") as store:
         assert await store.get_organization_by_slug(org.slug) == org
     async with open_store(mongodb_uri=None, data_dir=None) as store:

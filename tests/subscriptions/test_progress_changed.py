@@ -12,7 +12,7 @@ import pytest
 from schema.api import schema
 from schema.context import Context, build_context
 from schema.ids import to_global_id
-from service.events import MemoryBus
+from service.events import EventStream
 from tests.okrs.conftest import NOW, Backend, World
 from tests.okrs.conftest import backend as backend  # the fixture, shared
 from tests.tracking.conftest import world as world  # the fixture, shared
@@ -25,19 +25,22 @@ CHECK_IN = """mutation($kr: ID!, $value: Float!, $at: DateTime) { checkInCreate(
 
 
 @pytest.fixture
-async def bus() -> AsyncIterator[MemoryBus]:
-    made = MemoryBus()
+async def bus(backend: Backend) -> AsyncIterator[EventStream]:
+    """The events of this instance: there is no other."""
+    made = EventStream(backend.reads, backend.store)
     await made.start()
     yield made
     await made.close()
 
 
-def context(backend: Backend, bus: MemoryBus) -> Context:
-    return build_context(backend.store, clock=lambda: NOW, events=bus)
+def context(backend: Backend, bus: EventStream) -> Context:
+    return build_context(
+        backend.store, reads=backend.reads, writer=backend.writer, clock=lambda: NOW, events=bus
+    )
 
 
 @asynccontextmanager
-async def watching(backend: Backend, bus: MemoryBus, scope: str) -> AsyncIterator[_Primed]:
+async def watching(backend: Backend, bus: EventStream, scope: str) -> AsyncIterator[_Primed]:
     """A started subscription (the bus subscription is open once this yields)."""
     stream = await schema.subscribe(
         WATCH, variable_values={"scope": scope}, context_value=context(backend, bus)
@@ -72,7 +75,7 @@ class _Primed:
         await self.rest.aclose()
 
 
-async def mutate(backend: Backend, bus: MemoryBus, query: str, **variables: Any) -> Any:
+async def mutate(backend: Backend, bus: EventStream, query: str, **variables: Any) -> Any:
     result = await schema.execute(
         query, variable_values=variables, context_value=context(backend, bus)
     )
@@ -85,7 +88,7 @@ def gid(kind: str, org: str, local: str) -> str:
 
 
 async def test_a_check_in_reaches_every_scope_that_holds_the_key_result(
-    backend: Backend, world: World, bus: MemoryBus
+    backend: Backend, world: World, bus: EventStream
 ) -> None:
     org = world.org.id
     scopes = {
@@ -120,10 +123,12 @@ async def test_a_check_in_reaches_every_scope_that_holds_the_key_result(
                 ("org", whole),
             )
         }
+    written = await backend.store.last_change(org)
+    assert written is not None
     for name, result in events.items():
         assert result.errors is None, result.errors
         event = result.data["progressChanged"]
-        assert event["sequence"] == 1
+        assert event["sequence"] == written.sequence  # the change's place in the log
         assert event["node"]["id"] == scopes[name]
         assert event["cause"] == {"value": 300.0, "keyResult": {"title": world.mql.title}}
     kr_event = events["kr"].data["progressChanged"]
@@ -135,7 +140,7 @@ async def test_a_check_in_reaches_every_scope_that_holds_the_key_result(
 
 
 async def test_an_unrelated_scope_hears_nothing_and_a_refused_write_sends_nothing(
-    backend: Backend, world: World, bus: MemoryBus
+    backend: Backend, world: World, bus: EventStream
 ) -> None:
     org = world.org.id
     mql, deals = gid("KeyResult", org, world.mql.id), gid("KeyResult", org, world.deals.id)
@@ -144,10 +149,12 @@ async def test_an_unrelated_scope_hears_nothing_and_a_refused_write_sends_nothin
             backend, bus, CHECK_IN, kr=deals, value=45.0, at="2030-01-01T00:00:00Z"
         )
         assert refused["checkInCreate"]["userErrors"] == [{"code": "INVALID_VALUE"}]
-        await mutate(backend, bus, CHECK_IN, kr=mql, value=100.0)  # sequence 1: not for deals
-        await mutate(backend, bus, CHECK_IN, kr=deals, value=45.0)  # sequence 2
+        await mutate(backend, bus, CHECK_IN, kr=mql, value=100.0)  # not for deals
+        await mutate(backend, bus, CHECK_IN, kr=deals, value=45.0)
         first = await anext(watcher)
-    assert first.data["progressChanged"]["sequence"] == 2
+    written = await backend.store.last_change(org)
+    assert written is not None
+    assert first.data["progressChanged"]["sequence"] == written.sequence
     assert first.data["progressChanged"]["cause"]["value"] == 45.0
 
 
@@ -156,7 +163,7 @@ async def test_an_unrelated_scope_hears_nothing_and_a_refused_write_sends_nothin
     [("nonsense", "INVALID_ID"), ("CheckIn", "INVALID_ID"), ("KeyResult", "NOT_FOUND")],
 )
 async def test_subscribing_to_a_bad_scope_is_an_error_not_silence(
-    backend: Backend, world: World, bus: MemoryBus, scope: str, code: str
+    backend: Backend, world: World, bus: EventStream, scope: str, code: str
 ) -> None:
     value = "nonsense" if scope == "nonsense" else gid(scope, world.org.id, "0" * 32)
     stream = await schema.subscribe(
@@ -169,7 +176,7 @@ async def test_subscribing_to_a_bad_scope_is_an_error_not_silence(
 
 
 async def test_one_connection_holds_at_most_fifty_subscriptions(
-    backend: Backend, world: World, bus: MemoryBus
+    backend: Backend, world: World, bus: EventStream
 ) -> None:
     shared = context(backend, bus)
     shared.subscriptions = 50
@@ -185,17 +192,24 @@ async def test_one_connection_holds_at_most_fifty_subscriptions(
 
 
 async def test_another_organizations_scope_is_refused_exactly_like_an_unknown_one(
-    backend: Backend, world: World, bus: MemoryBus
+    backend: Backend, world: World, bus: EventStream
 ) -> None:
     from schema.context import signed_in_context
     from service.auth import Principal, Role
     from tests.okrs.conftest import build_world
 
-    other = await build_world(backend.store, slug="beta")
+    other = await build_world(backend.writer, slug="beta")
     viewer = Principal(subject="ana", organization="acme", role=Role.VIEWER)
 
     async def refusal(scope: str) -> list[tuple[str, Any]]:
-        context = await signed_in_context(backend.store, viewer, clock=lambda: NOW, events=bus)
+        context = await signed_in_context(
+            backend.store,
+            viewer,
+            reads=backend.reads,
+            writer=backend.writer,
+            clock=lambda: NOW,
+            events=bus,
+        )
         stream = await schema.subscribe(
             WATCH, variable_values={"scope": scope}, context_value=context
         )

@@ -19,7 +19,7 @@ Run = Callable[..., Awaitable[dict[str, Any]]]
 
 @pytest.fixture
 async def world(backend: Backend) -> World:
-    return await build_world(backend.store)
+    return await build_world(backend.writer)
 
 
 @pytest.fixture
@@ -27,7 +27,9 @@ def gql(backend: Backend) -> Run:
     """Execute a query at NOW (or `now=`), failing on any top-level error; returns the data."""
 
     async def run(query: str, *, now: datetime = NOW, **variables: Any) -> dict[str, Any]:
-        context = build_context(backend.store, clock=lambda: now)
+        context = build_context(
+            backend.store, reads=backend.reads, writer=backend.writer, clock=lambda: now
+        )
         result = await schema.execute(query, variable_values=variables, context_value=context)
         assert result.errors is None, result.errors
         assert result.data is not None

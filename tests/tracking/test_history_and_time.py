@@ -17,7 +17,7 @@ KR_PROGRESS = """query($id: ID!, $asOf: DateTime) { node(id: $id) { ... on KeyRe
 
 async def record(backend: Backend, world: World, value: float, at: datetime) -> None:
     await check_ins.record_check_in(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         key_result_id=world.mql.id,
         value=value,
@@ -120,3 +120,25 @@ async def test_series_for_every_kind_of_scope(world: World, gql: Run) -> None:
     for scope in (data["organization"], data["cycle"], data["objective"], data["team"]):
         assert len(scope["progressSeries"]) == 3
     assert data["team"]["progressSeries"][0]["status"] == "PENDING"
+
+
+async def test_a_check_in_dated_ahead_is_live_exactly_when_as_of_counts_it(
+    backend: Backend, world: World, gql: Run
+) -> None:
+    await record(backend, world, 100.0, datetime(2027, 2, 10, tzinfo=UTC))
+    ahead = NOW + timedelta(minutes=4)
+    await check_ins.record_check_in(
+        writer=backend.writer,
+        org_id=world.org.id,
+        key_result_id=world.mql.id,
+        value=900.0,
+        recorded_at=ahead,
+        now=NOW,
+    )
+    kr = gid("KeyResult", world.org.id, world.mql.id)
+    for instant, value in [(NOW, 100.0), (ahead - timedelta(seconds=1), 100.0), (ahead, 900.0)]:
+        live = (await gql(KR_PROGRESS, id=kr, now=instant))["node"]
+        then = (await gql(KR_PROGRESS, id=kr, now=instant, asOf=instant.isoformat()))["node"]
+        assert live["currentValue"] == value
+        assert live["progress"] == then["progress"]
+        assert live["progress"]["value"] == value / 1000

@@ -22,7 +22,7 @@ FORECAST = """query($id: ID!) { node(id: $id) { ... on KeyResult {
 
 async def check_in(backend: Backend, world: World, kr: str, value: float, at: datetime) -> None:
     await check_ins.record_check_in(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         key_result_id=kr,
         value=value,
@@ -56,7 +56,7 @@ async def test_check_ins_on_a_perfect_line_project_exactly_onto_the_cycle_end(
     backend: Backend, world: World, gql: Run, per_day: float, days: list[int]
 ) -> None:
     made = await key_results.create_key_result(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         objective_id=world.q1.id,
         title="Line",
@@ -84,7 +84,7 @@ async def test_the_critical_path_lists_every_late_key_result_upstream_however_fa
     backend: Backend, world: World, gql: Run
 ) -> None:
     made = await key_results.create_key_result(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         objective_id=world.q1.id,
         title="Revenue",
@@ -95,7 +95,7 @@ async def test_the_critical_path_lists_every_late_key_result_upstream_however_fa
     assert made.key_result is not None
     revenue = made.key_result.id
     await key_results.add_dependency(
-        store=backend.store,
+        writer=backend.writer,
         org_id=world.org.id,
         key_result_id=revenue,
         depends_on_id=world.deals.id,
@@ -245,13 +245,18 @@ async def test_the_health_report_points_at_each_node_concerned(world: World, gql
     org = gid("Organization", world.org.id, world.org.id)
     query = """query($org: ID!, $q: ID!) { organization(id: $org) { health(cycleId: $q) {
       findings { code node { id } } } } }"""
-    found = await gql(query, org=org, q=gid("Cycle", world.org.id, world.quarters[0].id))
+    q1 = gid("Cycle", world.org.id, world.quarters[0].id)
+    found = await gql(query, org=org, q=q1, now=datetime(2027, 3, 10, tzinfo=UTC))
     findings = {(f["code"], f["node"]["id"]) for f in found["organization"]["health"]["findings"]}
     marketing = gid("Department", world.org.id, world.marketing.id)
     mql = gid("KeyResult", world.org.id, world.mql.id)
     assert ("TOO_FEW_OBJECTIVES", marketing) in findings  # no team objective at all
     assert ("KEY_RESULT_WITHOUT_OWNER", mql) in findings
-    assert ("STALE_KEY_RESULT", mql) in findings  # 45 days into Q1, never checked in
+    assert ("STALE_KEY_RESULT", mql) in findings  # made on 15 Feb, never checked in
+    # On the day it was made its grace period has only begun: not stale yet.
+    fresh = await gql(query, org=org, q=q1)
+    codes = {(f["code"], f["node"]["id"]) for f in fresh["organization"]["health"]["findings"]}
+    assert ("STALE_KEY_RESULT", mql) not in codes
 
 
 async def test_path_to_mission_goes_from_a_key_result_up_to_the_global_objective(
@@ -288,7 +293,9 @@ async def test_a_bad_series_range_is_a_clear_error(
     result = await schema.execute(
         query,
         variable_values={"id": gid("KeyResult", world.org.id, world.mql.id)},
-        context_value=build_context(backend.store, clock=lambda: NOW),
+        context_value=build_context(
+            backend.store, reads=backend.reads, writer=backend.writer, clock=lambda: NOW
+        ),
     )
     assert result.errors is not None
     error: Any = result.errors[0]

@@ -7,6 +7,7 @@ const ENDPOINT = "/graphql";
 const TOKEN_KEY = "okrgraph.token";
 const MAX_SCOPES = 50; // the server's limit of subscriptions per connection
 const REFRESH_AFTER = 400; // ms: events come in bursts (one per scope), refetch once after them
+const SHOW_WHY = new Set(["AT_RISK", "OFF_TRACK", "PENDING"]); // a key result says why in words
 
 const STATUS_TEXT = {
   ACHIEVED: "✓ Achieved",
@@ -15,6 +16,20 @@ const STATUS_TEXT = {
   OFF_TRACK: "✕ Off track",
   PENDING: "○ Pending",
   NOT_STARTED: "◌ Not started",
+};
+
+// The health report's finding codes, in words.
+const FINDING_TEXT = {
+  TOO_MANY_OBJECTIVES: "Too many objectives",
+  TOO_FEW_OBJECTIVES: "Too few objectives",
+  OBJECTIVE_WITHOUT_KEY_RESULTS: "Nothing measured",
+  UNALIGNED_OBJECTIVE: "Unaligned",
+  KEY_RESULT_WITHOUT_OWNER: "No owner",
+  KEY_RESULT_WITHOUT_DEPARTMENT: "No department",
+  STALE_KEY_RESULT: "Stale",
+  DEPENDENCY_RISK: "Held back",
+  UNALIGNED_INITIATIVE: "Serves nothing",
+  LOW_ROI_INITIATIVE: "Low return",
 };
 
 const PROGRESS = `fragment P on Progress {
@@ -28,6 +43,7 @@ fragment O on Objective {
   id title cycle { id } department { name } progress { ...P } keyResults { ...KR } }
 query DashboardTree($org: ID!, $cycle: ID!, $year: Int!) { organization(id: $org) {
   departments { id name progress(cycleId: $cycle) { ...P } }
+  health(cycleId: $cycle) { findings { code message } }
   globalObjective(year: $year) { ...O children { ...O children { ...O children { ...O } } } } } }`;
 const CHART = `query DashboardChart($id: ID!) { node(id: $id) { ... on KeyResult {
   id title unit kind startValue targetValue cycle { startsOn endsOn }
@@ -215,7 +231,7 @@ function row(kind, item, title) {
   const line = el(
     "div",
     { class: "row", "data-kind": kind, "data-scope": item.id },
-    el("div", { class: "label" }, title, el("span", { class: "meta" })),
+    el("div", { class: "label" }, title, el("span", { class: "meta" }), el("span", { class: "why" })),
     bar(),
     el("span", { class: "pct" }),
     el("span", { class: "status" }),
@@ -239,7 +255,12 @@ function paintProgress(line, progress) {
     `${percent(progress.value)}, expected ${percent(progress.expected)} by now: ${status.slice(2)}`,
   );
   const blocked = progress.blockedBy.map((kr) => kr.title).join(", ");
-  line.title = progress.explanation.statusReason + (blocked ? `; blocked by ${blocked}` : "");
+  const reason = progress.explanation.statusReason;
+  line.title = reason + (blocked ? `; blocked by ${blocked}` : "");
+  // Why a key result is late, or still waiting for its first check-in, in visible words.
+  const why = line.dataset.kind === "KeyResult" && SHOW_WHY.has(progress.status) ? reason : "";
+  line.querySelector(".why").textContent = why;
+  line.querySelector(".why").hidden = !why;
 }
 
 function paintRow(line, item) {
@@ -299,6 +320,24 @@ function renderDepartments(departments) {
   );
 }
 
+function renderHealth(findings) {
+  if (!findings.length) {
+    $("#health").replaceChildren(el("li", { class: "finding" }, "Nothing to point at in this cycle."));
+    return;
+  }
+  $("#health").replaceChildren(
+    ...findings.map((f) =>
+      el(
+        "li",
+        { class: "finding", "data-code": f.code },
+        el("span", { class: "finding-kind" }, FINDING_TEXT[f.code] || f.code),
+        " ",
+        f.message,
+      ),
+    ),
+  );
+}
+
 async function loadBoard() {
   const org = state.orgs.find((o) => o.id === state.org);
   const cycle = org && org.cycles.find((c) => c.id === state.cycle);
@@ -310,6 +349,7 @@ async function loadBoard() {
   const root = data.organization.globalObjective;
   const entries = root ? flatten(root, cyclesInside(org.cycles, cycle.id)) : [];
   const departments = data.organization.departments;
+  renderHealth(data.organization.health.findings);
   const signature = [...entries.map((e) => e.item.id), ...departments.map((d) => d.id)].join();
   if (signature === state.signature) {
     for (const { item } of [...entries, ...departments.map((d) => ({ item: d }))]) {

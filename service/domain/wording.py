@@ -1,18 +1,19 @@
-"""How an evaluation's numbers explain themselves, written when first read (`Progress.later`).
+"""How an evaluation's numbers explain themselves, written when first read (`Standing.later`).
 
 One recipe serves every key result of an evaluation and one every objective; each progress keeps
-only what is its own: a key result its `KeyResult`, an objective its position in the evaluation.
+only what is its own: its position in the evaluation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.domain.evaluated import Progress
 from service.domain.explain import Explanation, ExplanationInput, fmt
-from service.domain.model import KeyResult, Policy, ProgressStatus
-from service.domain.progress import key_result_explanation, pace_reason
+from service.domain.model import Policy, ProgressStatus
+from service.domain.plan import Plan
+from service.domain.progress import key_result_explanation, pace_reason, silent_since
+from service.domain.standing import Standing
 
 WEIGHTED_MEAN = "sum(w_i * p_i) / sum(w_i)"
 
@@ -38,23 +39,35 @@ def rollup_explanation(
 
 @dataclass(frozen=True, slots=True)
 class KeyResultRecipe:
-    """The explanation of any key result of an evaluation, from its progress: a held-back key
-    result was ON_TRACK by pace (only those are held back)."""
+    """The explanation of any key result of an evaluation, from its progress and its position
+    in the evaluation's plan: a held-back key result was ON_TRACK by pace (only those are held
+    back), and one without a check-in says since when it has been silent."""
 
     policy: Policy
-    key_results: Mapping[str, KeyResult]  # to name the upstream key results holding one back
+    plan: Plan
+    checked_in: bytearray  # the evaluation's readings: checked in or not, by position
 
-    def __call__(self, result: Progress, kr: KeyResult) -> Explanation:
+    def __call__(self, result: Standing, at: int) -> Explanation:
+        plan = self.plan
+        kr = plan.key_result_list[at]
         blockers = result.blocked_by
         status = ProgressStatus.ON_TRACK if blockers else result.status
         # A key result's progress always has a value and a current value.
         assert result.value is not None
         assert result.current is not None
+        since = None
+        if not self.checked_in[at]:
+            cycle = plan.shape.cycles[plan.shape.key_result_cycle[at]]
+            since = silent_since(cycle.starts_at, kr.created_at)
         reason = pace_reason(
-            status, progress_value=result.value, expected=result.expected, policy=self.policy
+            status,
+            progress_value=result.value,
+            expected=result.expected,
+            policy=self.policy,
+            silent_since=since,
         )
         if blockers:
-            names = ", ".join(self.key_results[b].title for b in blockers)
+            names = ", ".join(plan.key_results[b].title for b in blockers)
             reason = f"{reason}, but held back by upstream: {names}"
         return key_result_explanation(
             kind=kr.kind,
@@ -74,7 +87,7 @@ class ObjectiveRecipe:
     policy: tuple[tuple[str, float], ...]
     inputs_of: Callable[[int], tuple[ExplanationInput, ...]]
 
-    def __call__(self, result: Progress, at: int) -> Explanation:
+    def __call__(self, result: Standing, at: int) -> Explanation:
         return rollup_explanation(
             "objective", self.policy, self.inputs_of(at), result.value, result.status
         )

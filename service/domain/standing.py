@@ -1,9 +1,10 @@
-"""A computed progress (DOMAIN.md §3) as a value: its numbers, its status and its explanation.
+"""Where a node stands at an instant (DOMAIN.md §3): its progress, attainment, expected pace,
+status, what holds it back, and the explanation of each.
 
-An evaluation keeps its numbers in columns and makes one for a node when the node is read
-(`service.domain.evaluation`). Writing explanations out costs more than the arithmetic they
-explain and most reads never ask for them, so a progress may keep a recipe instead
-(`Progress.later`): one recipe serves a whole evaluation and each progress keeps only what is
+An evaluation keeps its numbers in columns and makes a `Standing` for a node when the node is
+read (`service.domain.evaluation`). Writing explanations out costs more than the arithmetic
+they explain and most reads never ask for them, so a standing may keep a recipe instead
+(`Standing.later`): one recipe serves a whole evaluation and each standing keeps only what is
 its own, so a node costs one object, not three.
 """
 
@@ -16,14 +17,14 @@ from service.domain.explain import Explanation
 from service.domain.model import ProgressStatus
 
 # Writes a progress's explanation from the progress and what it kept for the recipe.
-Recipe = Callable[["Progress", Any], Explanation]
+Recipe = Callable[["Standing", Any], Explanation]
 
 
-class Progress:
-    """A computed progress: value, attainment, expected pace, status and its explanation.
+class Standing:
+    """A node's computed progress (`value`), attainment, expected pace, status and explanation.
 
-    Immutable and compared by value, like the frozen dataclass it once was; written by hand so
-    that its explanation can stay a recipe inside it until read (`later`)."""
+    Immutable and compared by value; a class of its own rather than a frozen dataclass so that
+    its explanation can stay a recipe inside it until read (`later`)."""
 
     __slots__ = (
         "_attainment",
@@ -66,7 +67,7 @@ class Progress:
         status: ProgressStatus,
         blocked_by: tuple[str, ...] = (),
         current: float | None = None,
-    ) -> Progress:
+    ) -> Standing:
         """A progress whose explanation is `recipe(progress, kept)`, written when first read."""
         made = cls.__new__(cls)
         made._value = value
@@ -133,7 +134,7 @@ class Progress:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        assert isinstance(other, Progress)
+        assert isinstance(other, Standing)
         return self._fields() == other._fields()
 
     def __hash__(self) -> int:
@@ -141,11 +142,11 @@ class Progress:
 
     def __repr__(self) -> str:
         return (
-            f"Progress(value={self._value!r}, attainment={self._attainment!r}, "
+            f"Standing(value={self._value!r}, attainment={self._attainment!r}, "
             f"expected={self._expected!r}, status={self._status!r}, "
             f"explanation={self.explanation!r}, blocked_by={self._blocked_by!r}, "
             f"current={self._current!r})"
         )
 
-    def __reduce__(self) -> tuple[type[Progress], tuple[object, ...]]:
-        return (Progress, self._fields())
+    def __reduce__(self) -> tuple[type[Standing], tuple[object, ...]]:
+        return (Standing, self._fields())

@@ -1,0 +1,228 @@
+"""KeyResult: a measurable result of an objective, and what it depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from graphql import GraphQLResolveInfo
+
+from schema import standings, tracking
+from schema.connections import Connection, connection, window
+from schema.context import Context, Info
+from schema.enums import KeyResultKind, kind_of
+from schema.fastpath import hot
+from schema.nodes import Node, load_node
+from schema.tracking import Forecast, ProgressPoint
+from schema.types import check_in, cycle, department, initiative, objective
+from schema.types.common import After, AsOf, First, From, Step, To, gid, key, snapshot_of
+from schema.types.progress import Progress
+from service.domain import model
+from service.readmodel import Snapshot
+
+if TYPE_CHECKING:
+    from schema.types.check_in import CheckIn
+    from schema.types.cycle import Cycle
+    from schema.types.department import Department
+    from schema.types.initiative import Initiative
+    from schema.types.objective import Objective, PathStep
+
+
+@strawberry.type(description="A measurable result of one objective.")
+class KeyResult(Node):
+    title: str = strawberry.field(description="The result, in words (≤ 500 characters).")
+    kind: KeyResultKind = strawberry.field(description="How its value becomes progress.")
+    unit: str | None = strawberry.field(description="What the numbers count: MQLs, €, %.")
+    start_value: float = strawberry.field(description="The value at the start of the cycle.")
+    target_value: float = strawberry.field(description="The value to reach.")
+    current_value: float = strawberry.field(
+        description="The newest check-in's value (by recordedAt), or the start value."
+    )
+    owner: str | None = strawberry.field(description="Who answers for it.")
+    weight: float = strawberry.field(description="Its weight in its objective's rollup (> 0).")
+    score: float | None = strawberry.field(
+        description="Frozen score in [0, 1] once closed: the progress at close rounded to 2 "
+        "decimals half-up as the number is written (0.695 is 0.70, 0.125 is 0.13)."
+    )
+    confidence: float | None = strawberry.field(
+        description="The newest check-in's confidence in reaching the target, in [0, 1]."
+    )
+    last_check_in_at: datetime | None = strawberry.field(
+        description="When the newest check-in was recorded; null before any."
+    )
+    domain: strawberry.Private[model.KeyResult]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> KeyResult | None:
+        """The entity a federation router asks for by `id` (Apollo Federation)."""
+        found = await load_node(info, id)
+        return found if isinstance(found, KeyResult) else None
+
+    @classmethod
+    def from_domain(cls, kr: model.KeyResult) -> KeyResult:
+        return cls(
+            id=gid("KeyResult", kr.org_id, kr.id),
+            title=kr.title,
+            kind=kind_of(kr.kind),
+            unit=kr.unit,
+            start_value=kr.start_value,
+            target_value=kr.target_value,
+            current_value=kr.current_value,
+            owner=kr.owner,
+            weight=kr.weight,
+            score=kr.score,
+            confidence=kr.confidence,
+            last_check_in_at=kr.last_check_in_at,
+            domain=kr,
+        )
+
+    @strawberry.field(
+        description="The objective it measures.",
+        graphql_type=Annotated["Objective", strawberry.lazy("schema.types.objective")],
+    )
+    def objective(self, info: Info) -> Objective | Awaitable[Objective]:
+        k = self.domain
+        return info.context.loaders.answer(
+            k.org_id, lambda s: objective.Objective.from_domain(s.objectives[k.objective_id])
+        )
+
+    @strawberry.field(
+        description="The cycle it is measured in (its objective's).",
+        graphql_type=Annotated["Cycle", strawberry.lazy("schema.types.cycle")],
+    )
+    def cycle(self, info: Info) -> Cycle | Awaitable[Cycle]:
+        k = self.domain
+        return info.context.loaders.answer(
+            k.org_id, lambda s: cycle.Cycle.from_domain(s.cycles[k.cycle_id])
+        )
+
+    @strawberry.field(
+        description="The department that owns it.",
+        graphql_type=Annotated["Department", strawberry.lazy("schema.types.department")] | None,
+    )
+    def department(self, info: Info) -> Department | Awaitable[Department | None] | None:
+        k = self.domain
+        if k.department_id is None:
+            return None
+
+        def found(snapshot: Snapshot) -> Department | None:
+            held = snapshot.departments.get(k.department_id or "")
+            return department.Department.from_domain(held) if held else None
+
+        return info.context.loaders.answer(k.org_id, found)
+
+    @strawberry.field(
+        graphql_type=Progress, description="Its progress, pace status and explanation."
+    )
+    @hot
+    def progress(self, info: GraphQLResolveInfo[Context], as_of: AsOf = None) -> standings.Answer:
+        k = self.domain
+        return standings.key_result_progress(info.context, k.org_id, k.year, k.id, as_of)
+
+    @strawberry.field(
+        description="The upstream key results it waits on.",
+        graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types.key_result")]],
+    )
+    def depends_on(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
+        k = self.domain
+        return info.context.loaders.answer(
+            k.org_id,
+            lambda s: [
+                KeyResult.from_domain(s.key_results[u]) for u in k.depends_on if u in s.key_results
+            ],
+        )
+
+    @strawberry.field(
+        description="The key results that wait on this one.",
+        graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types.key_result")]],
+    )
+    def dependents(self, info: Info) -> list[KeyResult] | Awaitable[list[KeyResult]]:
+        k = self.domain
+        return info.context.loaders.answer(
+            k.org_id, lambda s: [KeyResult.from_domain(d) for d in s.dependents(k.id)]
+        )
+
+    @strawberry.field(
+        description="Its check-ins, newest first (by recordedAt).",
+        graphql_type=Connection[Annotated["CheckIn", strawberry.lazy("schema.types.check_in")]],
+    )
+    async def check_ins(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[CheckIn]:
+        size, after_id = window(first, after)
+        page = await info.context.store.page_check_ins(
+            self.domain.org_id, self.domain.id, after=after_id, limit=size
+        )
+        return connection(page, check_in.CheckIn.from_domain, key, after=after)
+
+    @strawberry.field(
+        description="The initiatives that serve it.",
+        graphql_type=list[Annotated["Initiative", strawberry.lazy("schema.types.initiative")]],
+    )
+    def initiatives(self, info: Info) -> list[Initiative] | Awaitable[list[Initiative]]:
+        k = self.domain
+        return info.context.loaders.answer(
+            k.org_id,
+            lambda s: [initiative.Initiative.from_domain(i) for i in s.initiatives_of(k.id)],
+        )
+
+    @strawberry.field(
+        description="Where its check-ins in this cycle are heading; null with fewer than two "
+        "(see `noForecastReason`)."
+    )
+    async def forecast(self, info: Info) -> Forecast | None:
+        made = await tracking.forecast_of(info, self.domain)
+        return made if isinstance(made, Forecast) else None
+
+    @strawberry.field(description="Why `forecast` is null; null when there is a forecast.")
+    async def no_forecast_reason(self, info: Info) -> str | None:
+        made = await tracking.forecast_of(info, self.domain)
+        return made if isinstance(made, str) else None
+
+    @strawberry.field(
+        description="Every upstream key result, however far up, that is AT_RISK or OFF_TRACK: "
+        "what to unblock first, nearest first.",
+        graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types.key_result")]],
+    )
+    async def critical_path(self, info: Info) -> list[KeyResult]:
+        return [KeyResult.from_domain(k) for k in await tracking.critical_path(info, self.domain)]
+
+    @strawberry.field(
+        description="From this key result up to the global objective and mission.",
+        graphql_type=list[Annotated["PathStep", strawberry.lazy("schema.types.objective")]],
+    )
+    async def path_to_mission(self, info: Info) -> list[PathStep]:
+        first = objective.PathStep(
+            level=objective.PathLevel.KEY_RESULT,
+            title=self.domain.title,
+            node=KeyResult.from_domain(self.domain),
+        )
+        held = await snapshot_of(info, self.domain.org_id)
+        found = held.objectives.get(self.domain.objective_id)
+        return [first, *(objective.path_up(held, found) if found else [])]
+
+    @strawberry.field(description="Its progress at each instant from `from` to `to`.")
+    async def progress_series(
+        self, info: Info, from_: From, to: To, interval: Step
+    ) -> list[ProgressPoint]:
+        k = self.domain
+        return await tracking.series(
+            info, k.org_id, k.year, from_, to, interval, lambda _, d: d.key_result_progress[k.id]
+        )
+
+    @strawberry.field(
+        description="The key result it was carried over from, if any.",
+        graphql_type=Annotated["KeyResult", strawberry.lazy("schema.types.key_result")] | None,
+    )
+    def carried_over_from(self, info: Info) -> KeyResult | Awaitable[KeyResult | None] | None:
+        source = self.domain.carried_over_from
+        if source is None:
+            return None
+
+        def found(snapshot: Snapshot) -> KeyResult | None:
+            held = snapshot.key_results.get(source)
+            return KeyResult.from_domain(held) if held else None
+
+        return info.context.loaders.answer(self.domain.org_id, found)
