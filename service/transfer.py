@@ -110,7 +110,7 @@ async def read_holdings(*, reads: ReadModel, slug: str) -> Holdings:
         cycles=_by_id(held.cycles.values()),
         objectives=_by_id(held.objectives.values()),
         key_results=_by_id(held.key_results.values()),
-        check_ins=sorted(check_ins, key=lambda c: (c.recorded_at, c.sequence, c.id)),
+        check_ins=sorted(check_ins, key=_recorded),
         action_steps=_by_id(held.action_steps.values()),
         initiatives=_by_id(held.initiatives.values()),
     )
@@ -280,8 +280,14 @@ def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
             for k in source.key_results
         ],
         check_ins=[
-            replace(c, id=ids[c.id], org_id=org, key_result_id=ids[c.key_result_id], sequence=0)
-            for c in sorted(source.check_ins, key=lambda c: (c.recorded_at, c.sequence, c.id))
+            replace(
+                c,
+                id=_check_in_id(ids[c.key_result_id], c.idempotency_key) or ids[c.id],
+                org_id=org,
+                key_result_id=ids[c.key_result_id],
+                sequence=0,
+            )
+            for c in sorted(source.check_ins, key=_recorded)
         ],
         action_steps=[
             replace(s, id=ids[s.id], org_id=org, objective_id=ids[s.objective_id])
@@ -292,6 +298,19 @@ def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
             for i in source.initiatives
         ],
     )
+
+
+def _recorded(check_in: CheckIn) -> tuple[datetime, int, str, str]:
+    """Check-ins oldest first; at one instant in the order they were written, then by key
+    result (whose ids keep their order through an import), then by id."""
+    return (check_in.recorded_at, check_in.sequence, check_in.key_result_id, check_in.id)
+
+
+def _check_in_id(key_result_id: str, idempotency_key: str | None) -> str | None:
+    """A keyed check-in's id is made from its key (so a retry of the key finds it)."""
+    if idempotency_key is None:
+        return None
+    return documents.keyed_check_in_id(documents.idempotency_dedup(key_result_id, idempotency_key))
 
 
 def _check_references(snapshot: Holdings) -> None:

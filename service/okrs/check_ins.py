@@ -124,7 +124,7 @@ async def record_check_in(
                     )
                 return Unchanged(found)
         made = CheckIn(
-            id=new_id(),
+            id=d.keyed_check_in_id(dedup) if dedup else new_id(),
             org_id=org_id,
             key_result_id=target.id,
             value=checked_value,

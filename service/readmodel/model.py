@@ -33,6 +33,11 @@ PAGE = 500
 """Changes read from the log at once while catching up."""
 RELOAD_AFTER = 2000
 """An organization nobody follows that is further behind than this is loaded again instead."""
+STALE_AFTER = 3600.0
+"""Seconds after which an organization nobody follows, not read since, is loaded again instead
+of caught up. The log's retention keeps every change at least a day, so the changes after a
+position read within the hour are all still there; an older position may be followed by a
+pruned stretch, which reads as nothing new."""
 
 Listener = Callable[[Snapshot, Snapshot, Change], None]
 """Told of each change applied to a followed organization: the snapshot before, the snapshot
@@ -50,6 +55,8 @@ class _Entry:
     unapplied: set[int] = field(default_factory=set)
     writing: set[int] = field(default_factory=set)
     listeners: list[Listener] = field(default_factory=list)
+    checked: float = 0.0
+    """When the snapshot was last brought up to the log (the event loop's clock)."""
 
 
 class ReadModel:
@@ -203,16 +210,19 @@ class ReadModel:
     async def _catch_up(self, org_id: str, entry: _Entry) -> None:
         await self._apply_unapplied(entry)
         current = entry.snapshot
-        if current is None:
+        now = asyncio.get_running_loop().time()
+        if current is None or (not entry.listeners and now - entry.checked > STALE_AFTER):
             entry.snapshot = await self._load(org_id)
-            return
+        else:
+            await self._read_log(org_id, entry, current)
+        entry.checked = now
+
+    async def _read_log(self, org_id: str, entry: _Entry, current: Snapshot) -> None:
+        read = 0
         while True:
             found = await self.store.changes_after(org_id, current.position, limit=PAGE)
-            if (
-                len(found) == PAGE
-                and not entry.listeners
-                and (found[-1].sequence - current.position) >= RELOAD_AFTER
-            ):
+            read += len(found)
+            if len(found) == PAGE and not entry.listeners and read >= RELOAD_AFTER:
                 entry.snapshot = await self._load(org_id)
                 return
             for change in found:

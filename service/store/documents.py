@@ -81,6 +81,13 @@ def idempotency_dedup(key_result_id: str, idempotency_key: str) -> str:
     return "key:" + digest("checkIn", key_result_id, idempotency_key)
 
 
+def keyed_check_in_id(dedup: str) -> str:
+    """The id of a check-in sent with an idempotency key (`dedup` is its `idempotency_dedup`):
+    made from the key, so that a retry finds the first attempt by `_id`, the one lookup every
+    backend answers from its key (the embedded store scans the collection for any other)."""
+    return digest("checkInId", dedup)[:32]
+
+
 def dedup_key(check_in: CheckIn) -> str:
     """The unique key of a check-in: its key result and idempotency key when it has one, else
     its own id. A plain unique index on it behaves the same on every backend, where a partial

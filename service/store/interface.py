@@ -91,7 +91,9 @@ class Store(Protocol):
         request was written already); nothing is stored then."""
 
     async def changes_after(self, org_id: str, sequence: int, *, limit: int) -> list[Change]:
-        """The organization's changes after `sequence`, oldest first, at most `limit`."""
+        """The organization's changes from `sequence + 1` on, oldest first, at most `limit`, as
+        long as they follow each other: empty when the log holds no `sequence + 1`, because
+        nothing was written after it or because it was pruned (`first_sequence` tells which)."""
 
     async def last_change(self, org_id: str) -> Change | None:
         """The organization's newest change, if it has any."""

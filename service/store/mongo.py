@@ -8,6 +8,7 @@ Every request goes through `_call`, which counts it and translates driver errors
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -33,11 +34,21 @@ from service.store.reads import (
     Doc,
     MongoReads,
 )
-from service.store.records import Change, Delete, DeleteWhere, Put, change_doc, change_of
+from service.store.records import (
+    Change,
+    Delete,
+    DeleteWhere,
+    Put,
+    change_doc,
+    change_of,
+    record_id,
+)
 
 logger = logging.getLogger(__name__)
 
 TAKEN = "the change's sequence or request key is taken already"
+FIRST_WINDOW = 8
+"""Changes asked for at first when reading the log after a position."""
 
 
 class MongoStore(MongoReads):
@@ -59,13 +70,25 @@ class MongoStore(MongoReads):
         await self._insert(CHANGES, change_doc(change), TAKEN)
 
     async def changes_after(self, org_id: str, sequence: int, *, limit: int) -> list[Change]:
-        docs = await self._find(
-            CHANGES,
-            {"orgId": org_id, "seq": {"$gt": sequence}},
-            sort=[("seq", 1)],
-            limit=limit,
-        )
-        return [change_of(doc) for doc in docs]
+        # Asked by `_id` (organization and sequence), in windows that grow while they come back
+        # full: the usual answer, nothing new, is one lookup of a few ids, and the embedded
+        # store answers `_id` lookups from its key while it scans the collection for any
+        # other filter (7 ms at 20,000 changes, 0.4 ms by `_id`).
+        found: list[Change] = []
+        window = FIRST_WINDOW
+        while len(found) < limit:
+            start = found[-1].sequence if found else sequence
+            wanted = [
+                record_id(org_id, start + 1 + i) for i in range(min(window, limit - len(found)))
+            ]
+            docs = await self._find(CHANGES, {"_id": {"$in": wanted}})
+            by_id = {doc["_id"]: doc for doc in docs}
+            run = [by_id[i] for i in itertools.takewhile(by_id.__contains__, wanted)]
+            found += [change_of(doc) for doc in run]
+            if len(run) < len(wanted):
+                break
+            window *= 4
+        return found
 
     async def last_change(self, org_id: str) -> Change | None:
         docs = await self._find(CHANGES, {"orgId": org_id}, sort=[("seq", -1)], limit=1)

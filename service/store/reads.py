@@ -193,7 +193,8 @@ class MongoReads:
         return [d.check_in_of(doc) for doc in await self._by_ids(CHECK_INS, org_id, ids)]
 
     async def find_check_in(self, org_id: str, dedup_key: str) -> CheckIn | None:
-        docs = await self._find(CHECK_INS, {"dedupKey": dedup_key, "orgId": org_id}, limit=1)
+        query = {"_id": d.keyed_check_in_id(dedup_key), "orgId": org_id, "dedupKey": dedup_key}
+        docs = await self._find(CHECK_INS, query, limit=1)
         return d.check_in_of(docs[0]) if docs else None
 
     async def list_check_ins(

@@ -233,13 +233,13 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
 The dashboard of the large data set without HTTP, {IN_PROCESS_RUNS} runs of each line taken in
 turn: okrgraph/floor in-process is **{floor_ratio:.2f}**. The parts below the floor are run alone
 on the same data, to show what okrgraph does *not* pay on every dashboard: it parses and
-validates a document once per text, plans a year once per version (a check-in carries the plan
-to its version itself), evaluates the plan once per version and second (requests of the same
-second share the evaluation), and loads the organization only when the read model does not
-hold it (a write anywhere arrives as a change of the log, applied to the snapshot held). What
-remains is one store read per dashboard (the log after the position held) and GraphQL execution
-over the snapshot, where okrgraph's executor answers attribute leaves itself
-(schema/execution.py).
+validates a document once per text, plans a year once per snapshot (a change carries the
+plan to the next snapshot, one row replaced), evaluates the plan once per snapshot and second
+(requests of the same second share the evaluation), and loads the organization only when the
+read model does not hold it (a write anywhere arrives as a change of the log, applied to the
+snapshot held). What remains is one store read per dashboard (the log after the position
+held) and GraphQL execution over the snapshot, where okrgraph's executor answers attribute
+leaves itself (schema/execution.py).
 
 {table(["okrgraph's time by layer (profiled)", "share"], shares)}
 

@@ -1,6 +1,7 @@
 """The rollup math alone, in-process, over 10k and 100k key results: a year's plan evaluated at
 an instant (`evaluate_plan`, what the service does at each new second), beside planning the year
-(`Plan.of`, once per version) and both in one go (`evaluate`, from the key results themselves).
+(`Plan.of`, once per snapshot of a year) and both in one go (`evaluate`, from the key results
+themselves).
 Targets: 100k under 1 s, and 100k/10k ≤ 11 (linear)."""
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def evaluate_planned(made: Scope) -> Evaluation:
 
 
 def plan_of(made: Scope) -> Plan:
-    """The scope planned again: what the service does once per version of a year."""
+    """The scope planned again: what the service does once per snapshot of a year."""
     return Plan.of(made.key_results, made.objectives, made.cycles)
 
 
@@ -268,10 +269,10 @@ def test_rollup_math_alone(results: Results) -> None:
 One year: four key results per objective, objectives in teams of ten under a team objective,
 under the global objective; one key result in fifty depends on another, nine in ten were
 checked in. The timed line is what the service does at each new second a request asks for a
-year: `evaluate_plan` over the year's plan, which it keeps with the cached year (made on the
-year's first evaluation, carried by a check-in to the version it makes). Planning the year
+year: `evaluate_plan` over the year's plan, which it keeps with the year's snapshot (made on the
+year's first evaluation, carried by a change to the snapshot it makes). Planning the year
 (`Plan.of`: the key results' numbers into flat columns, who adds up into whom by position) is
-done once per version, and shown beside it with `evaluate`, which plans and evaluates in one go
+done once per snapshot, and shown beside it with `evaluate`, which plans and evaluates in one go
 (tools, tests, evaluations at a past instant). Explanations are written lazily, so none is
 here. The best of the runs counts, each after a full garbage collection, the two sizes taken in
 turn (both data sets in memory throughout), so that both sides of a ratio meet the machine in

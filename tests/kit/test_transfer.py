@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from service import cli
 from service.domain.model import CycleKind
 from service.domain.rollup import Evaluation, Standing
+from service.okrs import check_ins
 from service.okrs.demo import DEMO_SLUG
 from service.readmodel.scopes import department_progress, organization_progress
 from service.store.interface import Store
@@ -128,6 +130,31 @@ async def test_a_round_trip_to_another_store_leaves_every_number_identical() -> 
     # The rest comes back too: export the copy, and only ids, slug and stamp differ.
     again = await export_organization(reads=reads(target), slug="copy", now=NOW)
     assert _without_ids(again) == _without_ids(exported) | {"organization": _org(again)}
+
+
+async def test_an_imported_check_in_sent_again_with_its_key_is_found_not_stored_twice() -> None:
+    exported = await demo_export()
+    target = memory_store("transfer_retry")
+    await target.ensure_indexes()
+    into = writer(target)
+    imported = await import_organization(writer=into, document=exported, slug="retry", now=NOW)
+    *_, first = (c for c in exported["checkIns"] if c["idempotencyKey"])  # in an open cycle
+    again = await check_ins.record_check_in(
+        writer=into,
+        org_id=imported.organization.id,
+        key_result_id=imported.ids[first["keyResultId"]],
+        value=first["value"],
+        recorded_at=datetime.fromisoformat(first["recordedAt"]),
+        now=NOW,
+        confidence=first["confidence"],
+        note=first["note"],
+        author=first["author"],
+        idempotency_key=first["idempotencyKey"],
+    )
+    assert not again.created
+    assert again.check_in.value == first["value"]
+    held = await read_holdings(reads=reads(target), slug="retry")
+    assert len(held.check_ins) == len(exported["checkIns"])
 
 
 def _org(document: Mapping[str, Any]) -> dict[str, Any]:

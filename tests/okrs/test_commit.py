@@ -12,7 +12,7 @@ import pytest
 from service.domain.errors import ErrorCode, NotFound
 from service.okrs import check_ins, objectives, organizations
 from service.okrs.commit import Draft, Retention, Writer
-from service.readmodel import ReadModel, Snapshot
+from service.readmodel import ReadModel, Snapshot, model
 from service.store.records import Change
 from tests.okrs.conftest import NOW, Backend, World
 
@@ -128,3 +128,45 @@ async def test_the_log_is_pruned_in_the_background_as_retention_says(
     assert last is not None
     # The world's changes, made three days before, went; of the young ones none did.
     assert first == last.sequence - 3
+
+
+async def rename(writer: Writer, world: World, times: int) -> None:
+    for n in range(times):
+        await organizations.update_organization(
+            writer=writer, org_id=world.org.id, name=f"Acme {n}", now=NOW
+        )
+
+
+async def test_a_reader_far_behind_loads_the_organization_again_instead_of_every_change(
+    backend: Backend, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "PAGE", 4)
+    monkeypatch.setattr(model, "RELOAD_AFTER", 8)
+    reads = ReadModel(backend.store)
+    assert await reads.snapshot(world.org.id) is not None
+    await rename(Writer(backend.store, ReadModel(backend.store)), world, 13)
+    loads, applied = reads.loads, reads.applied
+    seen = await reads.snapshot(world.org.id)
+    assert seen is not None
+    assert seen.organization.name == "Acme 12"
+    assert reads.loads == loads + 1
+    assert reads.applied - applied == 4  # one page, then the load
+
+
+async def test_a_reader_not_asked_for_an_hour_loads_again_as_the_log_may_be_pruned_after_it(
+    backend: Backend, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = ReadModel(backend.store)
+    assert await reads.snapshot(world.org.id) is not None
+    writer = Writer(backend.store, ReadModel(backend.store))
+    await rename(writer, world, 3)
+    held = await backend.store.last_change(world.org.id)
+    assert held is not None
+    # Everything up to the newest change is pruned: reading on from the position held would
+    # find nothing and serve the old name for good.
+    await backend.store.prune_changes(world.org.id, keep_last=1, older_than=NOW + timedelta(1))
+    monkeypatch.setattr(model, "STALE_AFTER", 0.0)
+    seen = await reads.snapshot(world.org.id)
+    assert seen is not None
+    assert seen.organization.name == "Acme 2"
+    assert seen.position == held.sequence

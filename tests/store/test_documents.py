@@ -135,7 +135,8 @@ async def test_check_ins_read_newest_first_and_a_tie_goes_to_the_later_change(
 
 
 async def test_a_check_in_is_found_by_its_idempotency_key(store: Store, world: World) -> None:
-    keyed = factory.check_in(world.kr, 1.0, 1, idempotency_key="a\x00b")
+    made = factory.check_in(world.kr, 1.0, 1, idempotency_key="a\x00b")
+    keyed = replace(made, id=d.keyed_check_in_id(d.dedup_key(made)))
     await write(store, world.org.id, Put(CHECK_INS, d.check_in_doc(keyed)))
     found = await store.find_check_in(world.org.id, d.idempotency_dedup(world.kr.id, "a\x00b"))
     assert found is not None

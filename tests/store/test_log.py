@@ -109,6 +109,19 @@ async def test_the_log_reads_after_a_position_in_order_and_its_ends(
     assert await store.changes_after("nobody", 0, limit=5) == []
 
 
+async def test_a_long_log_is_read_whole_and_in_order_across_windows(
+    store: Store, world: World
+) -> None:
+    for n in range(2, 101):
+        await store.append_change(change(world, n))
+    everything = await store.changes_after(world.org.id, 0, limit=1000)
+    assert [c.sequence for c in everything] == list(range(1, 101))
+    assert [c.sequence for c in await store.changes_after(world.org.id, 10, limit=50)] == list(
+        range(11, 61)
+    )
+    assert await store.changes_after(world.org.id, 100, limit=10) == []
+
+
 async def test_the_audit_trail_pages_newest_first_and_filters(store: Store, world: World) -> None:
     later = factory.T0 + timedelta(days=1)
     await store.append_change(change(world, 2, actor="ana", kind="a", at=later))
@@ -151,4 +164,7 @@ async def test_retention_forgets_only_old_applied_changes_beyond_the_newest_ones
     assert await store.first_sequence(world.org.id) == 5
     # Young changes are kept however many there are.
     assert await store.prune_changes(world.org.id, keep_last=0, older_than=cutoff) == 1
-    assert [c.sequence for c in await store.changes_after(world.org.id, 0, limit=9)] == [6, 7]
+    assert [c.sequence for c in await store.changes_after(world.org.id, 5, limit=9)] == [6, 7]
+    # A position the log no longer follows reads as nothing after it; first_sequence says why.
+    assert await store.changes_after(world.org.id, 0, limit=9) == []
+    assert await store.first_sequence(world.org.id) == 6
