@@ -25,6 +25,7 @@ from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -56,6 +57,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self._wrapped = manager is not None and bool(manager.middlewares)
         self._streams: dict[int, tuple[Any, StreamUsage | None]] = {}
         self._fields: dict[tuple[int, str], tuple[Any, list[FieldNode], dict[str, Any] | None]] = {}
+
+    def build_per_event_executor(self, payload: Any) -> Executor:
+        """The executor of one subscription event, with memos of its own. Each event collects
+        its fields anew, and every memo keyed by a collected list keeps that list alive, so
+        memos shared with the subscription's executor (graphql-core copies it shallowly) would
+        grow by every event's fields for as long as the subscription lives."""
+        executor = cast(Executor, super().build_per_event_executor(payload))
+        executor._relevant_sub_fields = {}
+        executor._stream_usages = RefMap()
+        executor._fields = {}
+        executor._streams = {}
+        return executor
 
     def get_stream_usage(self, field_details_list: Any, path: Path) -> StreamUsage | None:
         """Whether a list is streamed (`@stream`), asked once per field of the document, not

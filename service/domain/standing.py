@@ -120,6 +120,22 @@ class Standing:
             explanation = self._explanation = self._recipe(self, explanation)
         return explanation
 
+    def detached(self) -> Standing:
+        """The same progress with its explanation written out, holding nothing of the
+        evaluation it came from (a recipe keeps the whole evaluation alive): for progress kept
+        longer than the evaluation, as an event is."""
+        if self._recipe is None:
+            return self
+        return Standing(
+            self._value,
+            self._attainment,
+            self._expected,
+            self._status,
+            self.explanation,
+            self._blocked_by,
+            self._current,
+        )
+
     def _fields(self) -> tuple[object, ...]:
         return (
             self._value,

@@ -170,8 +170,9 @@ class ScopeChange:
         self.kind = kind
         self.id = id
         self.cycle_id = cycle_id
-        self._previous, self._previous_plain = _split(previous)
-        self._current, self._current_plain = _split(current)
+        # Kept as long as the event is (for resuming subscribers): nothing of the evaluations.
+        self._previous, self._previous_plain = _split(_detached(previous))
+        self._current, self._current_plain = _split(_detached(current))
 
     @classmethod
     def from_change(cls, change: ChangeLike) -> ScopeChange:
@@ -221,6 +222,10 @@ class ScopeChange:
             f"ScopeChange(kind={self.kind!r}, id={self.id!r}, cycle_id={self.cycle_id!r}, "
             f"previous={self.previous!r}, current={self.current!r})"
         )
+
+
+def _detached(progress: PlainProgress | Standing | None) -> PlainProgress | Standing | None:
+    return progress.detached() if isinstance(progress, Standing) else progress
 
 
 def _split(

@@ -35,7 +35,7 @@ from service.store.records import Change
 
 logger = logging.getLogger(__name__)
 
-KEPT = 1000
+KEPT = 256
 """Changes whose events are kept in memory per followed organization, for resuming."""
 POLL = 5.0
 """Seconds between reads of the logs of followed organizations (a safety net for notices)."""

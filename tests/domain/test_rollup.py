@@ -400,3 +400,12 @@ def test_progress_compares_hashes_prints_and_copies_as_a_value() -> None:
     assert pickle.loads(pickle.dumps(evaluated)) == evaluated
     with pytest.raises(AttributeError):
         evaluated.value = 1.0  # type: ignore[misc]
+
+
+def test_a_detached_progress_equals_its_original_and_keeps_nothing_of_the_evaluation() -> None:
+    evaluated = seed().key_result_progress["deals"]
+    detached = evaluated.detached()
+    assert detached == evaluated
+    assert detached._recipe is None  # the evaluation it came from can go
+    assert isinstance(detached._explanation, Explanation)
+    assert detached.detached() is detached
