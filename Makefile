@@ -14,7 +14,7 @@ COMPILE = $(BIN)/uv pip compile --quiet --no-config --default-index $(LOCK_INDEX
 	--generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" \
 	$(LOCK_FLAGS)
 
-.PHONY: run test lint typecheck bench clean lock
+.PHONY: run test lint typecheck bench clean lock tools
 
 # Installs exactly the locked versions, each checked against its hashes; then the project itself.
 $(STAMP): pyproject.toml $(LOCKS)
@@ -34,12 +34,16 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/okrgraph serve --demo
 
+# redis-server, Node.js with npm, and Chromium: found, or installed, or named in one line each.
+tools:
+	.ci/tools
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: tools lint
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -m "not slow" -p no:cacheprovider --ignore=tests/bench
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider --no-cov --ignore=tests/bench
 
