@@ -5,15 +5,23 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-RUN python -m venv /opt/okrgraph
+# Every package is the locked version, checked against its hashes (`make lock` writes them): the
+# build tools into the builder's own Python, the service's dependencies into the venv.
+COPY requirements/build.txt requirements/main.txt ./requirements/
+RUN python -m pip install --require-hashes -r requirements/build.txt \
+    && python -m venv /opt/okrgraph \
+    && /opt/okrgraph/bin/pip install --require-hashes --no-deps -r requirements/main.txt
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY schema ./schema
 # A wheel rather than an editable install: the final image holds no source tree, only the venv.
-RUN /opt/okrgraph/bin/pip wheel --no-deps --wheel-dir /wheels . \
-    && /opt/okrgraph/bin/pip install /wheels/okrgraph-*.whl
+# No build isolation: the wheel is built with the locked setuptools, not whatever is newest.
+RUN python -m pip wheel --no-deps --no-build-isolation --wheel-dir /wheels . \
+    && /opt/okrgraph/bin/pip install --no-deps /wheels/okrgraph-*.whl \
+    && /opt/okrgraph/bin/pip check
 
 FROM ${PYTHON_IMAGE}
 RUN groupadd --system --gid 10001 okrgraph \

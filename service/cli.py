@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -275,6 +276,9 @@ def _import(settings: Settings, source: str, slug: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = argparse.ArgumentParser(prog="okrgraph", description=__doc__)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metadata.version('okrgraph')}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the GraphQL API and GraphiQL")
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1; env HOST)")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -55,6 +56,18 @@ def test_seed_without_demo_is_a_usage_error() -> None:
     result = okrgraph("seed")
     assert result.returncode == 2
     assert "--demo" in result.stderr
+
+
+def test_version_is_the_installed_release_as_pyproject_names_it() -> None:
+    """The console script that `pip install` made, as a user runs it."""
+    script = Path(sys.executable).with_name("okrgraph")
+    result = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    pyproject_toml = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    pyproject = tomllib.loads(pyproject_toml.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"okrgraph {pyproject['project']['version']}\n"
 
 
 # serve -----------------------------------------------------------------------------------------

@@ -3,12 +3,17 @@ autoscaler and the disruption budget agree with the image and with each other.""
 
 from __future__ import annotations
 
+import re
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.deploy.files import (
+    DEPLOY,
     K8S,
+    ROOT,
     SETTINGS,
     Stage,
     load_yaml,
@@ -81,6 +86,54 @@ def _pod_environment(
 def test_the_mongodb_uri_comes_from_the_secret(container: dict[str, Any]) -> None:
     (uri,) = [e for e in container["env"] if e["name"] == "OKRGRAPH_MONGODB_URI"]
     assert uri["valueFrom"]["secretKeyRef"]["name"] == "okrgraph-secrets"
+
+
+def _secret_keys_the_pod_reads(container: dict[str, Any], name: str) -> set[str]:
+    return {
+        entry["valueFrom"]["secretKeyRef"]["key"]
+        for entry in container["env"]
+        if entry.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == name
+    }
+
+
+def kubectl_created_secrets(text: str) -> dict[str, set[str]]:
+    """The keys each `kubectl create secret generic NAME --from-literal=KEY=...` command in a
+    text gives its Secret, by the Secret's name."""
+    secrets: dict[str, set[str]] = {}
+    joined = text.replace("\\\n", " ")
+    for line in joined.splitlines():
+        if not re.match(r"\s*kubectl create secret generic ", line):
+            continue
+        words = shlex.split(line)
+        keys = secrets.setdefault(words[4], set())
+        for word in words[5:]:
+            if word.startswith(("--from-literal=", "--from-file=")):
+                keys.add(word.split("=", 2)[1])
+    return secrets
+
+
+def test_kubectl_create_secret_reads_continued_lines_and_every_key() -> None:
+    command = (
+        "kubectl create secret generic s \\\n  --from-literal=a='x=y' \\\n"
+        "  --from-file=b=./b.pem --dry-run=client\nkubectl apply -f deploy/k8s/\n"
+    )
+    assert kubectl_created_secrets(command) == {"s": {"a", "b"}}
+
+
+@pytest.mark.parametrize("readme", [DEPLOY / "README.md", ROOT / "README.md"])
+def test_the_documented_secret_has_every_key_the_pod_reads(
+    container: dict[str, Any], readme: Path
+) -> None:
+    """The pods do not start while a secretKeyRef names a key the Secret lacks."""
+    example = load_yaml(K8S / "examples" / "secret.example.yaml")
+    name = example["metadata"]["name"]
+    needed = _secret_keys_the_pod_reads(container, name)
+    assert {"mongodb-uri", "jwt-secret"} <= needed
+    assert needed <= example["stringData"].keys()
+    created = kubectl_created_secrets(readme.read_text(encoding="utf-8"))
+    assert created.keys() == {name}, readme
+    missing = needed - created[name]
+    assert not missing, f"{readme}: kubectl create secret lacks {missing}"
 
 
 def test_liveness_and_startup_ask_healthz_and_readiness_asks_readyz(
