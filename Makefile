@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/okrgraph serve --demo
+	OKRGRAPH_AUTH=disabled $(BIN)/okrgraph serve --demo  # loopback only: see README, Security
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

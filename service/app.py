@@ -2,7 +2,8 @@
 
 The lifespan owns the store (and with it the embedded nx-27017); `/graphql` serves GraphQL over
 HTTP and WebSocket and GraphiQL for browsers, from files the service ships; `/healthz` says the
-process runs, `/readyz` that it can reach its store.
+process runs, `/readyz` that it can reach its store. Metrics are not served here: `okrgraph
+serve` runs `metrics_app(app.state.metrics)` on a listener of its own.
 """
 
 from __future__ import annotations
@@ -52,17 +53,19 @@ from schema.context import Context, build_context, signed_in_context, utc_now
 from schema.limits import Limits
 from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
-from service.domain.errors import StoreUnavailable
+from service.domain.errors import ErrorCode, StoreUnavailable
+from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.live import Feeds, live_handlers
-from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
+from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
 from service.pages import dashboard, graphiql_headers
 from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
+from service.readiness import StorePreparation
 from service.readmodel import ReadModel
 from service.request_json import decode_request_json
-from service.store.embedded import open_store
+from service.store.embedded import open_store, uri_hosts
 from service.store.interface import Store
 from service.store.mongo import MongoStore
 
@@ -71,11 +74,13 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 GRAPHIQL_PAGE = HERE / "graphiql.html"
+OPERATIONS_DIR = HERE.parent / "schema" / "operations"
 
 MAX_BODY_BYTES = 1 << 20
 READY_TIMEOUT = 1.5  # seconds; a readiness probe must answer before the prober gives up
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 AUTH_OFF_HEADER = "X-Okrgraph-Auth"
+STORE_UNAVAILABLE_MESSAGE = "the store is unavailable: retry later"
 
 
 @dataclass
@@ -88,6 +93,8 @@ class _Running:
     writer: Writer | None = None
     events: EventStream | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    preparation: StorePreparation | None = None
+    hosts: list[str] = field(default_factory=list)
 
     def require(self) -> tuple[Store, ReadModel, Writer]:
         if self.store is None or self.reads is None or self.writer is None:
@@ -182,6 +189,9 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         try:
             response = await self.run(request)
+        except StoreUnavailable:
+            # Signing in reads the organization before GraphQL runs.
+            response = store_unavailable()
         except HTTPException as exc:
             headers = {}
             if exc.status_code == 405:
@@ -246,6 +256,10 @@ class GraphQLApp(GraphQL[Context, None]):
         except AuthError as error:
             raise ConnectionRejectionError(
                 {"message": str(error), "code": "UNAUTHENTICATED"}
+            ) from error
+        except StoreUnavailable as error:
+            raise ConnectionRejectionError(
+                {"message": STORE_UNAVAILABLE_MESSAGE, "code": ErrorCode.STORE_UNAVAILABLE.value}
             ) from error
         return accepted
 
@@ -360,6 +374,22 @@ def unauthenticated(message: str) -> Response:
     )
 
 
+def store_unavailable() -> Response:
+    """503 with a GraphQL-shaped body coded STORE_UNAVAILABLE: the request may be retried."""
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": STORE_UNAVAILABLE_MESSAGE,
+                    "extensions": {"code": ErrorCode.STORE_UNAVAILABLE.value},
+                }
+            ]
+        },
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -372,7 +402,16 @@ def _readyz(running: _Running) -> Callable[[Request], Awaitable[Response]]:
                 raise StoreUnavailable("the app is not running")
             await asyncio.wait_for(store.ping(), timeout=READY_TIMEOUT)
         except (StoreUnavailable, TimeoutError):
-            return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "store": "unreachable", "hosts": running.hosts},
+                status_code=503,
+            )
+        if running.preparation is not None and not running.preparation.ready:
+            # It answers again, and its indexes are being made: not yet.
+            return JSONResponse(
+                {"status": "unavailable", "store": "preparing", "hosts": running.hosts},
+                status_code=503,
+            )
         # Without the bus, queries and mutations still work: the instance stays in rotation,
         # and says that live updates are degraded (they follow the log by polling meanwhile).
         bus = running.bus.health() if running.bus else None
@@ -397,7 +436,9 @@ def create_app(
     demo organization into an empty store. `schema` defaults to the service's schema; `clock`
     to the real UTC clock."""
     now = clock or utc_now
-    running = _Running()
+    persisted = PersistedQueries.configure(settings.trusted_documents)
+    running = _Running(metrics=Metrics(known_operations(persisted)))
+    running.hosts = store_hosts(settings) if store is None else []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -409,11 +450,11 @@ def create_app(
                         mongodb_uri=settings.mongodb_uri,
                         data_dir=None if settings.memory else settings.data_dir,
                         database=settings.database,
+                        selection_timeout=settings.mongodb_selection_timeout,
                     )
                 )
             if isinstance(opened, MongoStore):
                 opened.on_round_trip = running.metrics.round_trip
-            await opened.ensure_indexes()
             # Every store call named for the metrics and traced (spans when tracing is on).
             observed = cast(Store, ObservedStore(opened))
             bus = create_bus(settings.redis_url)
@@ -424,12 +465,21 @@ def create_app(
                 days=settings.log_retention_days, changes=settings.log_retention_changes
             )
             writer = Writer(observed, reads, notify=bus.announce, retention=retention)
-            if settings.demo:
-                instant = now().astimezone(UTC)
-                today = instant.date()
-                seeded = await seed_demo(writer=writer, today=today, now=instant)
-                if seeded.organization is not None:
-                    logger.info("seeded the demo organization for %s", today.isoformat())
+
+            async def prepare() -> None:
+                await opened.ensure_indexes()
+                if settings.demo:
+                    instant = now().astimezone(UTC)
+                    today = instant.date()
+                    seeded = await seed_demo(writer=writer, today=today, now=instant)
+                    if seeded.organization is not None:
+                        logger.info("seeded the demo organization for %s", today.isoformat())
+
+            # A store that does not answer yet is prepared once it does (service/readiness.py).
+            preparation = StorePreparation(prepare, running.hosts or ["the given store"])
+            await preparation.start()
+            owned.push_async_callback(preparation.close)
+            running.preparation = preparation
             events = EventStream(reads, observed, bus)
             await events.start()
             owned.push_async_callback(events.close)
@@ -452,9 +502,10 @@ def create_app(
         if schema is not None
         else build_schema(limits_of(settings), federation=settings.federation)
     )
-    persisted = PersistedQueries.configure(settings.trusted_documents)
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins, persisted)
+    drain = Drain()
     middleware = [
+        Middleware(DrainGate, drain=drain),
         Middleware(RequestIds),
         Middleware(
             CORSMiddleware,
@@ -466,20 +517,38 @@ def create_app(
     ]
     if verifier is None:
         middleware.append(Middleware(AuthOffHeader))
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", dashboard),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", _healthz),
             Route("/readyz", _readyz(running)),
-            Route("/metrics", metrics_endpoint(running.metrics)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
         middleware=middleware,
         max_body_size=MAX_BODY_BYTES,
     )
+    app.state.metrics = running.metrics
+    app.state.drain = drain
+    return app
+
+
+def known_operations(persisted: PersistedQueries) -> set[str]:
+    """The operation names metrics label by name: the kit's shipped operations and, with
+    trusted documents, theirs."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(OPERATIONS_DIR.glob("*.graphql"))]
+    if persisted.trusted is not None:
+        texts.extend(persisted.trusted.documents.values())
+    return operation_names(*texts)
+
+
+def store_hosts(settings: Settings) -> list[str]:
+    """The hosts the service's store is reached at, for messages (never credentials)."""
+    if settings.mongodb_uri:
+        return uri_hosts(settings.mongodb_uri)
+    return ["the embedded store"]
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -497,8 +566,8 @@ def _verifier(settings: Settings) -> Verifier | None:
     """The token verifier; ConfigurationError when authentication is on without a key."""
     if not settings.auth_enabled:
         logger.warning(
-            "authentication is OFF (demo mode or OKRGRAPH_AUTH=disabled): anyone who can reach "
-            "this port can read and change every organization"
+            "authentication is OFF (OKRGRAPH_AUTH=disabled): anyone who can reach this port "
+            "can read and change every organization"
         )
         return None
     verifier = Verifier.configure(
@@ -511,8 +580,8 @@ def _verifier(settings: Settings) -> Verifier | None:
     if verifier is None:
         raise ConfigurationError(
             "authentication is on but no key is configured: set OKRGRAPH_JWT_SECRET, "
-            "OKRGRAPH_JWT_PUBLIC_KEY or OKRGRAPH_JWT_JWKS_FILE (or serve the demo with --demo, "
-            "or set OKRGRAPH_AUTH=disabled for development)"
+            "OKRGRAPH_JWT_PUBLIC_KEY or OKRGRAPH_JWT_JWKS_FILE (or, for development on this "
+            "machine, OKRGRAPH_AUTH=disabled)"
         )
     return verifier
 

@@ -88,7 +88,12 @@ async def processes() -> AsyncIterator[Servers]:
         stack.callback(redis.stop)
         # Empty: the in-process bus even when the environment names a Redis.
         single = stack.enter_context(
-            serving("--mongodb-uri", store.uri, "--demo", env={"OKRGRAPH_REDIS_URL": ""})
+            serving(
+                "--mongodb-uri",
+                store.uri,
+                "--demo",
+                env={"OKRGRAPH_AUTH": "disabled", "OKRGRAPH_REDIS_URL": ""},
+            )
         )
         shared = {"OKRGRAPH_AUTH": "disabled", "OKRGRAPH_REDIS_URL": redis.url}
         a = stack.enter_context(serving("--mongodb-uri", store.uri, env=shared))
