@@ -53,13 +53,14 @@ from schema.context import Context, build_context, signed_in_context, utc_now
 from schema.limits import Limits
 from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
-from service.domain.errors import ErrorCode, StoreUnavailable
+from service.domain.errors import StoreUnavailable
 from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.live import Feeds, live_handlers
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
+from service.outage import outage_handlers, store_unavailable
 from service.pages import dashboard, graphiql_headers
 from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
 from service.readiness import StorePreparation
@@ -80,7 +81,6 @@ MAX_BODY_BYTES = 1 << 20
 READY_TIMEOUT = 1.5  # seconds; a readiness probe must answer before the prober gives up
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 AUTH_OFF_HEADER = "X-Okrgraph-Auth"
-STORE_UNAVAILABLE_MESSAGE = "the store is unavailable: retry later"
 
 
 @dataclass
@@ -165,7 +165,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # Over WebSockets, identical subscriptions share one rendering of each event.
         self.feeds = Feeds(schema, self.encode_json_string)
         self.graphql_transport_ws_handler_class, self.graphql_ws_handler_class = live_handlers(
-            self.feeds, transport_ws, legacy_ws
+            self.feeds, *outage_handlers(transport_ws, legacy_ws)
         )
 
     def encode_json(self, data: object) -> str:
@@ -257,10 +257,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError(
                 {"message": str(error), "code": "UNAUTHENTICATED"}
             ) from error
-        except StoreUnavailable as error:
-            raise ConnectionRejectionError(
-                {"message": STORE_UNAVAILABLE_MESSAGE, "code": ErrorCode.STORE_UNAVAILABLE.value}
-            ) from error
+        # StoreUnavailable goes through: the handlers refuse it with its code (service/outage.py).
         return accepted
 
     async def parse_http_body(
@@ -371,22 +368,6 @@ def unauthenticated(message: str) -> Response:
         {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer realm="okrgraph"'},
-    )
-
-
-def store_unavailable() -> Response:
-    """503 with a GraphQL-shaped body coded STORE_UNAVAILABLE: the request may be retried."""
-    return JSONResponse(
-        {
-            "errors": [
-                {
-                    "message": STORE_UNAVAILABLE_MESSAGE,
-                    "extensions": {"code": ErrorCode.STORE_UNAVAILABLE.value},
-                }
-            ]
-        },
-        status_code=503,
-        headers={"Retry-After": "1"},
     )
 
 

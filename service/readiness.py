@@ -28,11 +28,11 @@ class StorePreparation:
         prepare: Callable[[], Awaitable[None]],
         hosts: Sequence[str],
         *,
-        retry: float = RETRY_SECONDS,
+        retry: float | None = None,
     ) -> None:
         self._prepare = prepare
         self.hosts = list(hosts)
-        self._retry = retry
+        self._retry = RETRY_SECONDS if retry is None else retry
         self._task: asyncio.Task[None] | None = None
         self.ready = False
 
