@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from service.auth import Role, mint
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,12 @@ def drive(
         text=True,
         timeout=SCENARIO_TIMEOUT,
         check=False,
-        env={**os.environ, "CHROMIUM": str(CHROMIUM), "OKRGRAPH_TOKEN": token},
+        env={
+            **os.environ,
+            "CHROMIUM": str(CHROMIUM),
+            "OKRGRAPH_TOKEN": token,
+            "OKRGRAPH_METRICS_URL": metrics_of(base),
+        },
     )
     if done.returncode != 0:
         pytest.fail(f"the browser scenario {scenario!r} failed:\n{done.stderr[-4000:]}")
