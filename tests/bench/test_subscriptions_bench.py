@@ -44,7 +44,7 @@ from tests.bench.realtime_clients import (
 from tests.bench.realtime_floor import floor_server
 from tests.bench.realtime_inprocess import FanOut, fan_out
 from tests.bench.report import Results, percentile, table
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 from tests.events.servers import RedisServer, free_port
 
 SIZES = (1, 100, 1000)
@@ -106,7 +106,7 @@ def websocket(base: str, path: str) -> str:
 
 
 async def active_subscriptions(http: httpx.AsyncClient, base: str) -> int:
-    found = ACTIVE.search((await http.get(f"{base}/metrics")).text)
+    found = ACTIVE.search((await http.get(metrics_of(base))).text)  # its metrics listener
     assert found is not None, "no okrgraph_subscriptions_active in /metrics"
     return int(float(found.group(1)))
 

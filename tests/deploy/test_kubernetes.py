@@ -52,7 +52,8 @@ def test_the_pod_listens_on_the_exposed_port_behind_the_service(
     # The Service routes the API only: metrics are scraped from the pods, never exposed.
     service = manifests["Service"]["spec"]
     assert [container_port(container, p["targetPort"]) for p in service["ports"]] == [port]
-    assert settings.metrics and settings.metrics_host == "0.0.0.0"
+    assert settings.metrics
+    assert settings.metrics_host == "0.0.0.0"
     labels = pod["metadata"]["labels"]
     assert service["selector"].items() <= labels.items()
     assert manifests["Deployment"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
