@@ -52,12 +52,13 @@ def written_name(
     field: str, flags: Collection[str] = (), environ: Mapping[str, str] | None = None
 ) -> str:
     """The setting as the user wrote it: the flag when one was given, else the environment
-    variable that is set (the settings read names case-insensitively), else the main name."""
+    variable that is set (the settings read names case-insensitively), else the name people
+    use most (`PORT` rather than `OKRGRAPH_PORT`)."""
     if field in flags and field in FLAGS:
         return FLAGS[field]
     names = environment_names(field)
     present = {name.upper() for name in (os.environ if environ is None else environ)}
-    return next((name for name in names if name.upper() in present), names[0])
+    return next((name for name in names if name.upper() in present), names[-1])
 
 
 def _field_of(location: object) -> str | None:

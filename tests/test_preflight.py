@@ -182,7 +182,7 @@ def test_a_port_in_use_is_one_line_before_the_store_starts(tmp_path: Path) -> No
         )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == (
-        f"okrgraph: cannot listen on 127.0.0.1:{port} (OKRGRAPH_HOST, --port): "
+        f"okrgraph: cannot listen on 127.0.0.1:{port} (HOST, --port): "
         "Address already in use"
     )
     assert list(data.iterdir()) == []  # the embedded store never started: nothing written
