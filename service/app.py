@@ -414,7 +414,9 @@ def create_app(
 ) -> Starlette:
     """The ASGI application. Its lifespan opens the store the settings name, unless `store` is
     given (then the caller owns it), creates the indexes and, with `settings.demo`, seeds the
-    demo organization into an empty store. `schema` defaults to the service's schema; `clock`
+    demo organization into an empty store, as soon as the store answers (at once, or in the
+    background while `/readyz` says 503). `app.state` holds the metrics (for the metrics
+    listener) and the drain (for a stop). `schema` defaults to the service's schema; `clock`
     to the real UTC clock."""
     now = clock or utc_now
     persisted = PersistedQueries.configure(settings.trusted_documents)

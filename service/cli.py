@@ -182,6 +182,26 @@ def _after_graceful_stop(signum: int, frame: FrameType | None) -> None:
     """Nothing: see `_serve`."""
 
 
+def _listeners(
+    settings: Settings, flags: frozenset[str]
+) -> tuple[socket.socket, socket.socket | None]:
+    """The API's socket and the metrics listener's (None when metrics are off), bound."""
+    host, port = written_name("host", flags), written_name("port", flags)
+    listener = bind(settings.host, settings.port, f"{host}, {port}")
+    if not settings.metrics:
+        return listener, None
+    try:
+        metrics = bind(
+            settings.metrics_host,
+            settings.metrics_port,
+            "OKRGRAPH_METRICS_HOST, OKRGRAPH_METRICS_PORT",
+        )
+    except StartError:
+        listener.close()
+        raise
+    return listener, metrics
+
+
 def _serve(settings: Settings, flags: frozenset[str] = frozenset()) -> int:
     # Imported here: only `serve` and `export-schema` need the GraphQL layer, whose import
     # (building the schema) takes half a second.
@@ -190,23 +210,20 @@ def _serve(settings: Settings, flags: frozenset[str] = frozenset()) -> int:
 
     check_store(settings, flags)
     check_exposure(settings, flags)
+    # Bound first, before the store starts or the demo is seeded: a port in use is one line.
+    listener, metrics_listener = _listeners(settings, flags)
     logging.config.dictConfig(_log_config())  # before the app: its start-up logs are JSON too
     configure_tracing()
     try:
         app = create_app(settings)
     except ConfigurationError as error:
+        for bound in (listener, metrics_listener):
+            if bound is not None:
+                bound.close()
         print(f"okrgraph: {error}", file=sys.stderr)
         return 2
-    # Bound now, before the store starts or the demo is seeded: a port in use is one line.
-    host, port = written_name("host", flags), written_name("port", flags)
-    listener = bind(settings.host, settings.port, f"{host}, {port}")
     metrics: tuple[uvicorn.Config, socket.socket] | None = None
-    if settings.metrics:
-        metrics_listener = bind(
-            settings.metrics_host,
-            settings.metrics_port,
-            "OKRGRAPH_METRICS_HOST, OKRGRAPH_METRICS_PORT",
-        )
+    if metrics_listener is not None:
         metrics_config = uvicorn.Config(
             metrics_app(app.state.metrics),
             host=settings.metrics_host,

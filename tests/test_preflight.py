@@ -182,7 +182,30 @@ def test_a_port_in_use_is_one_line_before_the_store_starts(tmp_path: Path) -> No
         )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == (
-        f"okrgraph: cannot listen on 127.0.0.1:{port} (HOST, --port): "
-        "Address already in use"
+        f"okrgraph: cannot listen on 127.0.0.1:{port} (HOST, --port): Address already in use"
     )
     assert list(data.iterdir()) == []  # the embedded store never started: nothing written
+
+
+def test_a_metrics_port_in_use_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OKRGRAPH_AUTH", "disabled")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("OKRGRAPH_METRICS_PORT", str(taken.getsockname()[1]))
+        assert cli.main(["serve", "--memory", "--port", "0"]) == 2
+    line = one_line(capsys)
+    assert "(OKRGRAPH_METRICS_HOST, OKRGRAPH_METRICS_PORT): Address already in use" in line
+
+
+def test_serve_refuses_a_weak_secret_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OKRGRAPH_JWT_SECRET", "change-me-local-compose-secret-0123456789")
+    monkeypatch.setenv("OKRGRAPH_METRICS", "false")
+    assert cli.main(["serve", "--memory", "--port", "0"]) == 2
+    line = one_line(capsys)
+    assert line.startswith("okrgraph: OKRGRAPH_JWT_SECRET holds a placeholder word")
+    assert "change-me-local" not in line
