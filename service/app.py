@@ -101,6 +101,12 @@ class _Running:
             raise RuntimeError("the app is not running: its lifespan has not started")
         return self.store, self.reads, self.writer
 
+    def require_prepared(self) -> None:
+        """StoreUnavailable while a store that did not answer at start has not been prepared
+        yet (service/readiness.py): nothing may write before its unique indexes exist."""
+        if self.preparation is not None and not self.preparation.ready:
+            raise StoreUnavailable("the store is not prepared yet")
+
 
 def accepts_graphql_response(accept: str) -> bool:
     """Whether an Accept header asks for `application/graphql-response+json` (q above 0)."""
@@ -188,6 +194,8 @@ class GraphQLApp(GraphQL[Context, None]):
             await refused(scope, receive, send)
             return
         try:
+            if not _wants_ide(request):
+                self._running.require_prepared()
             response = await self.run(request)
         except StoreUnavailable:
             # Signing in reads the organization before GraphQL runs.
@@ -244,6 +252,7 @@ class GraphQLApp(GraphQL[Context, None]):
         """A WebSocket authenticates in connection_init's payload (`Authorization: Bearer …`);
         a missing or bad token closes the connection with 4403."""
         accepted: UnsetType = UNSET
+        self._running.require_prepared()  # refused with its code: see below
         if self._verifier is None:
             return accepted
         params = context.connection_params or {}

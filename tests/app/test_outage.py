@@ -35,6 +35,7 @@ class SwitchableStore(MongoStore):
     def __init__(self, database: Any) -> None:
         super().__init__(database)
         self.down = False
+        self.indexes_fail = False  # it answers, but making the indexes fails (for now)
 
     async def _call(
         self, operation: Callable[[], Awaitable[T]], *, duplicate: str = DEFAULT_DUPLICATE
@@ -47,6 +48,11 @@ class SwitchableStore(MongoStore):
         if self.down:
             raise StoreUnavailable("the store is unavailable (injected)")
         await super().ping()
+
+    async def ensure_indexes(self) -> None:
+        if self.indexes_fail:
+            raise StoreUnavailable("the store is unavailable (injected)")
+        await super().ensure_indexes()
 
 
 def token(org: str = "acme") -> str:
@@ -101,7 +107,7 @@ async def test_a_store_down_at_start_is_prepared_once_it_answers(
     named), requests coded; once it answers, the indexes are made and the demo is seeded."""
     monkeypatch.setattr(readiness, "RETRY_SECONDS", 0.05)
     store = SwitchableStore(AsyncMongoMockClient(tz_aware=True)["outage_start"])
-    store.down = True
+    store.down = store.indexes_fail = True
     app = create_app(Settings(auth="disabled", demo=True), store=store)
     async with serving(app) as client:
         assert (await client.get("/healthz")).status_code == 200
@@ -110,7 +116,16 @@ async def test_a_store_down_at_start_is_prepared_once_it_answers(
         assert ready.json()["store"] == "unreachable"
         answer = await client.post("/graphql", json={"query": "{ organizations { totalCount } }"})
         assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["STORE_UNAVAILABLE"]
+        # Back, but not prepared yet: still refused, as nothing may write before the unique
+        # indexes exist; GraphiQL's page holds no data and is served.
         store.down = False
+        answer = await client.post("/graphql", json={"query": "{ organizations { totalCount } }"})
+        assert answer.status_code == 503
+        assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["STORE_UNAVAILABLE"]
+        page = await client.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200
+        assert (await client.get("/readyz")).json()["store"] == "preparing"
+        store.indexes_fail = False
         async with asyncio.timeout(10):
             while (await client.get("/readyz")).status_code != 200:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
