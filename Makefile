@@ -32,7 +32,7 @@ lock: $(STAMP)
 		--output-file requirements/dev.txt
 
 run: $(STAMP)
-	$(BIN)/okrgraph serve --demo
+	OKRGRAPH_AUTH=disabled $(BIN)/okrgraph serve --demo  # loopback only: see README, Security
 
 # redis-server, Node.js with npm, and Chromium: found, or installed, or named in one line each.
 tools:

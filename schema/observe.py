@@ -12,8 +12,6 @@ from strawberry.extensions import SchemaExtension
 
 from service.observability import tracer
 
-MAX_NAME = 64  # operation names are client-chosen: keep the label set bounded in size
-
 
 def _user_error_codes(data: Any) -> list[str]:
     """The codes of the userErrors a mutation's payloads carry (when the client asked)."""
@@ -29,8 +27,9 @@ def _user_error_codes(data: Any) -> list[str]:
 
 
 class Observe(SchemaExtension):
-    """Counts and times every operation by type and name, counts error codes, and wraps the
-    operation in a span."""
+    """Counts and times every operation by type and name (a name the server knows, else
+    `other`: see `Metrics.operation_label`), counts error codes, and wraps the operation in a
+    span."""
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -38,11 +37,12 @@ class Observe(SchemaExtension):
             yield
             context = self.execution_context
             metrics = getattr(context.context, "metrics", None)
-            kind, name = self._operation()
+            kind = self._operation_type()
             span.set_attribute("graphql.operation.type", kind)
-            span.set_attribute("graphql.operation.name", name)
             if metrics is None:
                 return
+            name = metrics.operation_label(context.operation_name)
+            span.set_attribute("graphql.operation.name", name)
             metrics.requests.labels(kind, name).inc()
             metrics.latency.labels(kind, name).observe(time.perf_counter() - started)
             result = context.result
@@ -52,9 +52,8 @@ class Observe(SchemaExtension):
             for code in _user_error_codes(result.data if result else None):
                 metrics.errors.labels(code).inc()
 
-    def _operation(self) -> tuple[str, str]:
+    def _operation_type(self) -> str:
         context = self.execution_context
-        name = (context.operation_name or "")[:MAX_NAME] or "anonymous"
         document = context.graphql_document
         for definition in document.definitions if document else ():
             named = getattr(getattr(definition, "name", None), "value", None)
@@ -62,5 +61,5 @@ class Observe(SchemaExtension):
                 None,
                 named,
             ):
-                return definition.operation.value, name
-        return "unknown", name
+                return definition.operation.value
+        return "unknown"

@@ -2,7 +2,8 @@
 
 The lifespan owns the store (and with it the embedded nx-27017); `/graphql` serves GraphQL over
 HTTP and WebSocket and GraphiQL for browsers, from files the service ships; `/healthz` says the
-process runs, `/readyz` that it can reach its store.
+process runs, `/readyz` that it can reach its store. Metrics are not served here: `okrgraph
+serve` runs `metrics_app(app.state.metrics)` on a listener of its own.
 """
 
 from __future__ import annotations
@@ -53,16 +54,19 @@ from schema.limits import Limits
 from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
+from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.live import Feeds, live_handlers
-from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
+from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
+from service.outage import outage_handlers, store_unavailable
 from service.pages import dashboard, graphiql_headers
 from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
+from service.readiness import StorePreparation
 from service.readmodel import ReadModel
 from service.request_json import decode_request_json
-from service.store.embedded import open_store
+from service.store.embedded import open_store, uri_hosts
 from service.store.interface import Store
 from service.store.mongo import MongoStore
 
@@ -71,6 +75,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 GRAPHIQL_PAGE = HERE / "graphiql.html"
+OPERATIONS_DIR = HERE.parent / "schema" / "operations"
 
 MAX_BODY_BYTES = 1 << 20
 READY_TIMEOUT = 1.5  # seconds; a readiness probe must answer before the prober gives up
@@ -88,11 +93,19 @@ class _Running:
     writer: Writer | None = None
     events: EventStream | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    preparation: StorePreparation | None = None
+    hosts: list[str] = field(default_factory=list)
 
     def require(self) -> tuple[Store, ReadModel, Writer]:
         if self.store is None or self.reads is None or self.writer is None:
             raise RuntimeError("the app is not running: its lifespan has not started")
         return self.store, self.reads, self.writer
+
+    def require_prepared(self) -> None:
+        """StoreUnavailable while a store that did not answer at start has not been prepared
+        yet (service/readiness.py): nothing may write before its unique indexes exist."""
+        if self.preparation is not None and not self.preparation.ready:
+            raise StoreUnavailable("the store is not prepared yet")
 
 
 def accepts_graphql_response(accept: str) -> bool:
@@ -158,7 +171,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # Over WebSockets, identical subscriptions share one rendering of each event.
         self.feeds = Feeds(schema, self.encode_json_string)
         self.graphql_transport_ws_handler_class, self.graphql_ws_handler_class = live_handlers(
-            self.feeds, transport_ws, legacy_ws
+            self.feeds, *outage_handlers(transport_ws, legacy_ws)
         )
 
     def encode_json(self, data: object) -> str:
@@ -181,7 +194,12 @@ class GraphQLApp(GraphQL[Context, None]):
             await refused(scope, receive, send)
             return
         try:
+            if not _wants_ide(request):
+                self._running.require_prepared()
             response = await self.run(request)
+        except StoreUnavailable:
+            # Signing in reads the organization before GraphQL runs.
+            response = store_unavailable()
         except HTTPException as exc:
             headers = {}
             if exc.status_code == 405:
@@ -234,6 +252,7 @@ class GraphQLApp(GraphQL[Context, None]):
         """A WebSocket authenticates in connection_init's payload (`Authorization: Bearer …`);
         a missing or bad token closes the connection with 4403."""
         accepted: UnsetType = UNSET
+        self._running.require_prepared()  # refused with its code: see below
         if self._verifier is None:
             return accepted
         params = context.connection_params or {}
@@ -247,6 +266,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError(
                 {"message": str(error), "code": "UNAUTHENTICATED"}
             ) from error
+        # StoreUnavailable goes through: the handlers refuse it with its code (service/outage.py).
         return accepted
 
     async def parse_http_body(
@@ -372,7 +392,16 @@ def _readyz(running: _Running) -> Callable[[Request], Awaitable[Response]]:
                 raise StoreUnavailable("the app is not running")
             await asyncio.wait_for(store.ping(), timeout=READY_TIMEOUT)
         except (StoreUnavailable, TimeoutError):
-            return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "store": "unreachable", "hosts": running.hosts},
+                status_code=503,
+            )
+        if running.preparation is not None and not running.preparation.ready:
+            # It answers again, and its indexes are being made: not yet.
+            return JSONResponse(
+                {"status": "unavailable", "store": "preparing", "hosts": running.hosts},
+                status_code=503,
+            )
         # Without the bus, queries and mutations still work: the instance stays in rotation,
         # and says that live updates are degraded (they follow the log by polling meanwhile).
         bus = running.bus.health() if running.bus else None
@@ -394,10 +423,14 @@ def create_app(
 ) -> Starlette:
     """The ASGI application. Its lifespan opens the store the settings name, unless `store` is
     given (then the caller owns it), creates the indexes and, with `settings.demo`, seeds the
-    demo organization into an empty store. `schema` defaults to the service's schema; `clock`
+    demo organization into an empty store, as soon as the store answers (at once, or in the
+    background while `/readyz` says 503). `app.state` holds the metrics (for the metrics
+    listener) and the drain (for a stop). `schema` defaults to the service's schema; `clock`
     to the real UTC clock."""
     now = clock or utc_now
-    running = _Running()
+    persisted = PersistedQueries.configure(settings.trusted_documents)
+    running = _Running(metrics=Metrics(known_operations(persisted)))
+    running.hosts = store_hosts(settings) if store is None else []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -409,11 +442,11 @@ def create_app(
                         mongodb_uri=settings.mongodb_uri,
                         data_dir=None if settings.memory else settings.data_dir,
                         database=settings.database,
+                        selection_timeout=settings.mongodb_selection_timeout,
                     )
                 )
             if isinstance(opened, MongoStore):
                 opened.on_round_trip = running.metrics.round_trip
-            await opened.ensure_indexes()
             # Every store call named for the metrics and traced (spans when tracing is on).
             observed = cast(Store, ObservedStore(opened))
             bus = create_bus(settings.redis_url)
@@ -424,12 +457,21 @@ def create_app(
                 days=settings.log_retention_days, changes=settings.log_retention_changes
             )
             writer = Writer(observed, reads, notify=bus.announce, retention=retention)
-            if settings.demo:
-                instant = now().astimezone(UTC)
-                today = instant.date()
-                seeded = await seed_demo(writer=writer, today=today, now=instant)
-                if seeded.organization is not None:
-                    logger.info("seeded the demo organization for %s", today.isoformat())
+
+            async def prepare() -> None:
+                await opened.ensure_indexes()
+                if settings.demo:
+                    instant = now().astimezone(UTC)
+                    today = instant.date()
+                    seeded = await seed_demo(writer=writer, today=today, now=instant)
+                    if seeded.organization is not None:
+                        logger.info("seeded the demo organization for %s", today.isoformat())
+
+            # A store that does not answer yet is prepared once it does (service/readiness.py).
+            preparation = StorePreparation(prepare, running.hosts or ["the given store"])
+            await preparation.start()
+            owned.push_async_callback(preparation.close)
+            running.preparation = preparation
             events = EventStream(reads, observed, bus)
             await events.start()
             owned.push_async_callback(events.close)
@@ -452,9 +494,10 @@ def create_app(
         if schema is not None
         else build_schema(limits_of(settings), federation=settings.federation)
     )
-    persisted = PersistedQueries.configure(settings.trusted_documents)
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins, persisted)
+    drain = Drain()
     middleware = [
+        Middleware(DrainGate, drain=drain),
         Middleware(RequestIds),
         Middleware(
             CORSMiddleware,
@@ -466,20 +509,38 @@ def create_app(
     ]
     if verifier is None:
         middleware.append(Middleware(AuthOffHeader))
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", dashboard),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", _healthz),
             Route("/readyz", _readyz(running)),
-            Route("/metrics", metrics_endpoint(running.metrics)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
         middleware=middleware,
         max_body_size=MAX_BODY_BYTES,
     )
+    app.state.metrics = running.metrics
+    app.state.drain = drain
+    return app
+
+
+def known_operations(persisted: PersistedQueries) -> set[str]:
+    """The operation names metrics label by name: the kit's shipped operations and, with
+    trusted documents, theirs."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(OPERATIONS_DIR.glob("*.graphql"))]
+    if persisted.trusted is not None:
+        texts.extend(persisted.trusted.documents.values())
+    return operation_names(*texts)
+
+
+def store_hosts(settings: Settings) -> list[str]:
+    """The hosts the service's store is reached at, for messages (never credentials)."""
+    if settings.mongodb_uri:
+        return uri_hosts(settings.mongodb_uri)
+    return ["the embedded store"]
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -497,8 +558,8 @@ def _verifier(settings: Settings) -> Verifier | None:
     """The token verifier; ConfigurationError when authentication is on without a key."""
     if not settings.auth_enabled:
         logger.warning(
-            "authentication is OFF (demo mode or OKRGRAPH_AUTH=disabled): anyone who can reach "
-            "this port can read and change every organization"
+            "authentication is OFF (OKRGRAPH_AUTH=disabled): anyone who can reach this port "
+            "can read and change every organization"
         )
         return None
     verifier = Verifier.configure(
@@ -511,8 +572,8 @@ def _verifier(settings: Settings) -> Verifier | None:
     if verifier is None:
         raise ConfigurationError(
             "authentication is on but no key is configured: set OKRGRAPH_JWT_SECRET, "
-            "OKRGRAPH_JWT_PUBLIC_KEY or OKRGRAPH_JWT_JWKS_FILE (or serve the demo with --demo, "
-            "or set OKRGRAPH_AUTH=disabled for development)"
+            "OKRGRAPH_JWT_PUBLIC_KEY or OKRGRAPH_JWT_JWKS_FILE (or, for development on this "
+            "machine, OKRGRAPH_AUTH=disabled)"
         )
     return verifier
 

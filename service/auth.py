@@ -50,6 +50,43 @@ class ConfigurationError(Exception):
     """The authentication settings cannot work (say, a key that does not parse)."""
 
 
+MIN_SECRET_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 8
+# Words of the values people copy from examples; a random secret holds none of them.
+PLACEHOLDERS = (
+    "changeme",
+    "secret",
+    "example",
+    "placeholder",
+    "password",
+    "replaceme",
+    "default",
+    "dummy",
+    "yourkey",
+    "insecure",
+)
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why an HS256 secret must be refused (too short, too few distinct characters, or a
+    placeholder copied from an example), in one line that does not repeat it; None if fine."""
+    advice = "make one with `openssl rand -hex 32`"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"OKRGRAPH_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters: {advice}"
+    if len(set(secret)) < MIN_DISTINCT_CHARACTERS:
+        return (
+            f"OKRGRAPH_JWT_SECRET has fewer than {MIN_DISTINCT_CHARACTERS} distinct characters: "
+            f"{advice}"
+        )
+    folded = "".join(c for c in secret.lower() if c.isalnum())
+    if any(word in folded for word in PLACEHOLDERS):
+        return (
+            "OKRGRAPH_JWT_SECRET holds a placeholder word (such as changeme, secret or example), "
+            f"as copied from an example: {advice}"
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Verifier:
     """Checks tokens against one configured key (or key set)."""
@@ -77,8 +114,9 @@ class Verifier:
                 "OKRGRAPH_JWT_JWKS_FILE"
             )
         if secret:
-            if len(secret) < 32:
-                raise ConfigurationError("OKRGRAPH_JWT_SECRET must be at least 32 characters")
+            problem = weak_secret(secret)
+            if problem is not None:
+                raise ConfigurationError(problem)
             return cls("HS256", secret, issuer, audience)
         try:
             if public_key:

@@ -13,20 +13,29 @@ import logging.config
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from service.auth import ConfigurationError, Role, mint
+from service.auth import ConfigurationError, Role, mint, weak_secret
 from service.config import Settings
+from service.draining import Drain
 from service.okrs.commit import Writer
 from service.okrs.demo import seed_demo
+from service.preflight import (
+    StartError,
+    bind,
+    check_exposure,
+    check_store,
+    load_settings,
+    written_name,
+)
 from service.readmodel import ReadModel
 from service.store.embedded import open_store
 from service.store.interface import Store
@@ -40,9 +49,16 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--mongodb-uri", help="a real MongoDB instead of the embedded store")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    """The environment's settings with the flags on top: a store flag replaces whatever store
-    the environment names."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose mistakes are one line (the usage is one `--help` away), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _settings(args: argparse.Namespace) -> tuple[Settings, frozenset[str]]:
+    """The environment's settings with the flags on top (a store flag replaces whatever store
+    the environment names), and the settings that came from flags (for messages)."""
     overrides: dict[str, object] = {}
     for name in ("data_dir", "mongodb_uri", "host", "port"):
         value = getattr(args, name, None)
@@ -54,7 +70,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides.update(memory=True, mongodb_uri=None)
     if getattr(args, "demo", False):
         overrides["demo"] = True
-    return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the values
+    flags = frozenset(name for name in overrides if getattr(args, name, None) not in (None, False))
+    return load_settings(overrides, flags), flags
 
 
 async def _seed(settings: Settings, today: date, now: datetime | None) -> str:
@@ -62,6 +79,7 @@ async def _seed(settings: Settings, today: date, now: datetime | None) -> str:
         mongodb_uri=settings.mongodb_uri,
         data_dir=None if settings.memory else settings.data_dir,
         database=settings.database,
+        selection_timeout=settings.mongodb_selection_timeout,
     ) as store:
         await store.ensure_indexes()
         seeded = await seed_demo(writer=Writer(store, ReadModel(store)), today=today, now=now)
@@ -70,19 +88,70 @@ async def _seed(settings: Settings, today: date, now: datetime | None) -> str:
     return f"seeded the demo organization {seeded.organization.name!r} for {today.isoformat()}"
 
 
+def _address(host: str, listener: socket.socket) -> str:
+    port = listener.getsockname()[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class _Quiet(uvicorn.Server):
+    """A uvicorn server that leaves the signals to the main one: the metrics listener."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class _Server(uvicorn.Server):
-    """uvicorn's server, which says where GraphiQL is once it listens: with `--port 0`, on the
-    port the kernel chose."""
+    """uvicorn's server on sockets bound beforehand (service/preflight.py), which says where
+    GraphiQL is once it listens (with `--port 0`, on the port the kernel chose), runs the
+    metrics listener beside it, and drains for a moment at SIGTERM (service/draining.py)."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        drain: Drain,
+        metrics: tuple[uvicorn.Config, socket.socket] | None,
+    ) -> None:
+        super().__init__(config)
+        self._drain = drain
+        self._metrics = metrics
+        self._metrics_server: _Quiet | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        if self.started:
-            settle_heap()
-            port = self.servers[0].sockets[0].getsockname()[1]
-            host = self.config.host
-            if ":" in host:
-                host = f"[{host}]"
-            print(f"okrgraph: GraphiQL at http://{host}:{port}/graphql", flush=True)
+        if not self.started:
+            return
+        if self._metrics is not None:
+            config, listener = self._metrics
+            self._metrics_server = _Quiet(config)
+            serving = self._metrics_server.serve(sockets=[listener])
+            self._metrics_task = asyncio.create_task(serving, name="okrgraph-metrics")
+            where = _address(config.host, listener)
+            print(f"okrgraph: metrics at http://{where}/metrics", flush=True)
+        settle_heap()
+        where = _address(self.config.host, self.servers[0].sockets[0])
+        print(f"okrgraph: GraphiQL at http://{where}/graphql", flush=True)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """The first SIGTERM or SIGINT once serving starts the drain; the stop follows when it
+        is over (`on_tick`). Another signal stops at once, as uvicorn does."""
+        if self.started and not self._drain.draining:
+            self._drain.begin()
+            return
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._drain.over():
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._metrics_server is not None and self._metrics_task is not None:
+            self._metrics_server.should_exit = True
+            await self._metrics_task
+        await super().shutdown(sockets)
 
 
 def settle_heap() -> int:
@@ -114,19 +183,56 @@ def _after_graceful_stop(signum: int, frame: FrameType | None) -> None:
     """Nothing: see `_serve`."""
 
 
-def _serve(settings: Settings) -> int:
+def _listeners(
+    settings: Settings, flags: frozenset[str]
+) -> tuple[socket.socket, socket.socket | None]:
+    """The API's socket and the metrics listener's (None when metrics are off), bound."""
+    host, port = written_name("host", flags), written_name("port", flags)
+    listener = bind(settings.host, settings.port, f"{host}, {port}")
+    if not settings.metrics:
+        return listener, None
+    try:
+        metrics = bind(
+            settings.metrics_host,
+            settings.metrics_port,
+            "OKRGRAPH_METRICS_HOST, OKRGRAPH_METRICS_PORT",
+        )
+    except StartError:
+        listener.close()
+        raise
+    return listener, metrics
+
+
+def _serve(settings: Settings, flags: frozenset[str] = frozenset()) -> int:
     # Imported here: only `serve` and `export-schema` need the GraphQL layer, whose import
     # (building the schema) takes half a second.
-    from service.app import create_app
-    from service.observability import configure_tracing
+    from service.app import MAX_BODY_BYTES, create_app
+    from service.observability import configure_tracing, metrics_app
 
+    check_store(settings, flags)
+    check_exposure(settings, flags)
+    # Bound first, before the store starts or the demo is seeded: a port in use is one line.
+    listener, metrics_listener = _listeners(settings, flags)
     logging.config.dictConfig(_log_config())  # before the app: its start-up logs are JSON too
     configure_tracing()
     try:
         app = create_app(settings)
     except ConfigurationError as error:
+        for bound in (listener, metrics_listener):
+            if bound is not None:
+                bound.close()
         print(f"okrgraph: {error}", file=sys.stderr)
         return 2
+    metrics: tuple[uvicorn.Config, socket.socket] | None = None
+    if metrics_listener is not None:
+        metrics_config = uvicorn.Config(
+            metrics_app(app.state.metrics),
+            host=settings.metrics_host,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+        )
+        metrics = (metrics_config, metrics_listener)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -135,6 +241,8 @@ def _serve(settings: Settings) -> int:
         log_config=_log_config(),
         # Open WebSockets must not hold a stop (SIGTERM) for longer than this, in seconds.
         timeout_graceful_shutdown=10,
+        # A WebSocket frame may be as large as an HTTP body, no larger (close code 1009).
+        ws_max_size=MAX_BODY_BYTES,
     )
     # uvicorn stops gracefully on SIGINT and SIGTERM (the lifespan closes the store and stops
     # the embedded nx-27017), then raises the signal again for the handler it found installed.
@@ -142,7 +250,7 @@ def _serve(settings: Settings) -> int:
     stopping = (signal.SIGINT, signal.SIGTERM)
     previous = {signum: signal.signal(signum, _after_graceful_stop) for signum in stopping}
     try:
-        _Server(config).run()
+        _Server(config, drain=app.state.drain, metrics=metrics).run(sockets=[listener])
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -174,6 +282,10 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             "okrgraph: token needs OKRGRAPH_JWT_SECRET (the secret the server checks)",
             file=sys.stderr,
         )
+        return 2
+    problem = weak_secret(settings.jwt_secret)
+    if problem is not None:  # the server would refuse it: a token signed with it is no use
+        print(f"okrgraph: {problem}", file=sys.stderr)
         return 2
     print(
         mint(
@@ -222,6 +334,7 @@ def _opened(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]
         mongodb_uri=settings.mongodb_uri,
         data_dir=None if settings.memory else settings.data_dir,
         database=settings.database,
+        selection_timeout=settings.mongodb_selection_timeout,
     )
 
 
@@ -274,8 +387,17 @@ def _import(settings: Settings, source: str, slug: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="okrgraph", description=__doc__)
+    """Run the command line; returns the process exit status (2: a setting that cannot work,
+    said in one line)."""
+    try:
+        return _main(argv)
+    except StartError as error:
+        print(f"okrgraph: {error}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = _Parser(prog="okrgraph", description=__doc__)
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {metadata.version('okrgraph')}"
     )
@@ -335,12 +457,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema-check":
         return _schema_check(args.schema)
     if args.command == "token":
-        return _token(Settings(), args)
+        return _token(load_settings(), args)
     if args.command == "export-schema":
         return _export_schema(args.output, check=args.check)
-    settings = _settings(args)
+    settings, flags = _settings(args)
     if args.command == "serve":
-        return _serve(settings)
+        return _serve(settings, flags)
+    check_store(settings, flags)
     if args.command == "export":
         return _export(settings, args.org, args.output)
     if args.command == "import":

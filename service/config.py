@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         default=None,
         description="A real MongoDB to use instead of the embedded store.",
     )
+    mongodb_selection_timeout: float = Field(
+        default=1.5,
+        gt=0,
+        description="Seconds to wait for a reachable MongoDB before a request fails with "
+        "STORE_UNAVAILABLE (the URI's own serverSelectionTimeoutMS wins).",
+    )
     database: str = Field(default="okrgraph", description="The MongoDB database name.")
     data_dir: Path = Field(
         default=Path(".okrgraph-data"),
@@ -39,7 +45,10 @@ class Settings(BaseSettings):
     memory: bool = Field(
         default=False, description="Keep the embedded store in memory (nothing on disk)."
     )
-    demo: bool = Field(default=False, description="Seed the demo organization into an empty store.")
+    demo: bool = Field(
+        default=False,
+        description="Seed the demo organization into an empty store (authentication stays on).",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis for events between instances; none: in-process bus."
     )
@@ -56,7 +65,11 @@ class Settings(BaseSettings):
     )
     auth: Literal["enabled", "disabled"] = Field(
         default="enabled",
-        description="`disabled` serves without authentication (development only; also --demo).",
+        description="`disabled` serves without authentication (development only, loopback only).",
+    )
+    auth_disabled_anywhere: bool = Field(
+        default=False,
+        description="Allow OKRGRAPH_AUTH=disabled on a host other than loopback.",
     )
     jwt_secret: str | None = Field(
         default=None, description="HS256 secret (at least 32 characters) that signs tokens."
@@ -76,6 +89,18 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API (comma-separated or a JSON list).",
+    )
+    metrics: bool = Field(
+        default=True, description="Serve Prometheus metrics on their own listener."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Interface the metrics listener listens on."
+    )
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="TCP port of the metrics listener (0: any free port).",
     )
     federation: bool = Field(
         default=False, description="Serve the schema as an Apollo Federation 2 subgraph."
@@ -102,8 +127,8 @@ class Settings(BaseSettings):
 
     @property
     def auth_enabled(self) -> bool:
-        """Authentication is on unless explicitly disabled or serving the demo."""
-        return self.auth == "enabled" and not self.demo
+        """Authentication is on unless explicitly disabled (the demo does not turn it off)."""
+        return self.auth == "enabled"
 
     @property
     def introspection_allowed(self) -> bool:

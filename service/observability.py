@@ -1,7 +1,7 @@
 """What the service tells its operators: Prometheus metrics, JSON logs that carry a request id,
 and OpenTelemetry traces when an OTLP endpoint is configured.
 
-Nothing here knows GraphQL: `schema.observe` feeds the GraphQL numbers in.
+`schema.observe` feeds the GraphQL numbers in.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from opentelemetry import trace
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,9 +26,11 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.store.interface import Store
@@ -40,10 +43,18 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 tracer = trace.get_tracer("okrgraph")
 
 
-class Metrics:
-    """The service's Prometheus metrics, in a registry of their own (one per app)."""
+OTHER_OPERATION = "other"
 
-    def __init__(self) -> None:
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of their own (one per app).
+
+    Operation names are chosen by clients: only those of `known_operations` (the documents the
+    server ships or trusts) become labels, every other name is counted as `other`, so that the
+    label set stays bounded and no client learns another's operation names."""
+
+    def __init__(self, known_operations: Iterable[str] = ()) -> None:
+        self.known_operations = frozenset(known_operations)
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -85,6 +96,13 @@ class Metrics:
             registry=r,
         )
 
+    def operation_label(self, name: str | None) -> str:
+        """The label an operation is counted under: its name when the server knows it,
+        `anonymous` without a name, `other` for every other name."""
+        if not name:
+            return "anonymous"
+        return name if name in self.known_operations else OTHER_OPERATION
+
     def round_trip(self) -> None:
         """One request sent to the store, counted under the store operation that sent it."""
         self.round_trips.labels(current_operation()).inc()
@@ -98,6 +116,28 @@ def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return endpoint
+
+
+def metrics_app(metrics: Metrics) -> Starlette:
+    """The metrics listener's application: `/metrics` and nothing else. It runs on an address
+    of its own (OKRGRAPH_METRICS_HOST/PORT, loopback by default), never on the API's."""
+    return Starlette(routes=[Route("/metrics", metrics_endpoint(metrics), methods=["GET"])])
+
+
+def operation_names(*documents: str) -> set[str]:
+    """The names of the operations defined in GraphQL documents (unparsable ones name none)."""
+    names: set[str] = set()
+    for text in documents:
+        try:
+            parsed = parse(text)
+        except GraphQLError:
+            continue
+        names.update(
+            definition.name.value
+            for definition in parsed.definitions
+            if isinstance(definition, OperationDefinitionNode) and definition.name is not None
+        )
+    return names
 
 
 class ObservedStore:

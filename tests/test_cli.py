@@ -71,23 +71,26 @@ def test_version_is_the_installed_release_as_pyproject_names_it() -> None:
 
 
 # serve -----------------------------------------------------------------------------------------
-def read_address(server: subprocess.Popen[str], within: float = 60.0) -> str:
-    """The URL from the server's `GraphiQL at` line, read as soon as it is printed."""
+def read_addresses(server: subprocess.Popen[str], within: float = 60.0) -> dict[str, str]:
+    """The URLs of the server's `metrics at` and `GraphiQL at` lines, read as they are
+    printed (the metrics line comes first)."""
     assert server.stdout is not None
-    found: list[str] = []
+    found: dict[str, str] = {}
 
     def read() -> None:
         assert server.stdout is not None
         for line in server.stdout:
-            if line.startswith("okrgraph: GraphiQL at "):
-                found.append(line.split(" at ", 1)[1].strip())
-                return
+            if line.startswith("okrgraph: ") and " at " in line:
+                what, _, where = line.removeprefix("okrgraph: ").partition(" at ")
+                found[what] = where.strip()
+                if what == "GraphiQL":
+                    return
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     reader.join(within)
-    assert found, f"no address printed within {within:g} s"
-    return found[0]
+    assert "GraphiQL" in found, f"no address printed within {within:g} s"
+    return found
 
 
 @pytest.mark.slow
@@ -95,6 +98,7 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     with (tmp_path / "stderr").open("w") as stderr:
         server = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--memory", "--port", "0", "--demo"],
+            env={**os.environ, "OKRGRAPH_AUTH": "disabled", "OKRGRAPH_METRICS_PORT": "0"},
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -102,8 +106,10 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         )
     stores: set[int] = set()
     try:
-        graphiql = read_address(server)
+        addresses = read_addresses(server)
+        graphiql, metrics = addresses["GraphiQL"], addresses["metrics"]
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/graphql", graphiql), graphiql
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/metrics", metrics), metrics
         base = graphiql.removesuffix("/graphql")
         stores = children(server.pid)
         assert len(stores) == 1
@@ -113,7 +119,10 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "store": "ok", "bus": "ok"}
         answer = httpx.post(graphiql, json={"query": "{ __typename organizations { totalCount } }"})
         assert answer.json()["data"] == {"__typename": "Query", "organizations": {"totalCount": 1}}
-        assert answer.headers["x-okrgraph-auth"] == "disabled"  # --demo serves without auth
+        assert answer.headers["x-okrgraph-auth"] == "disabled"  # OKRGRAPH_AUTH=disabled
+        # Metrics on their own listener, with the operations counted; none on the API's.
+        assert "okrgraph_graphql_requests_total" in httpx.get(metrics).text
+        assert httpx.get(f"{base}/metrics").status_code == 404
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0, (tmp_path / "stderr").read_text()
         assert wait_gone(nx), f"nx-27017 ({nx}) outlived the server"
@@ -160,7 +169,7 @@ def test_serve_flags_override_the_environment(
         monkeypatch.setenv(name, value)
     served: list[Settings] = []
 
-    def serve(settings: Settings) -> int:
+    def serve(settings: Settings, flags: frozenset[str]) -> int:
         served.append(settings)
         return 0
 

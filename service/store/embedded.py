@@ -24,6 +24,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
@@ -32,11 +34,12 @@ from service.store.mongo import MongoStore
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
+RESEND_TERM = 0.5  # seconds between SIGTERMs while the child stops
 _LAUNCH = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
 _PR_SET_PDEATHSIG = 1
 
 
-SELECTION_TIMEOUT_MS = 1500
+SELECTION_TIMEOUT = 1.5  # seconds; the setting OKRGRAPH_MONGODB_SELECTION_TIMEOUT
 CONNECT_TIMEOUT_MS = 1000
 
 
@@ -176,14 +179,18 @@ class NxServer:
                 os.killpg(self.process.pid, signum)  # its own session: the group is its pid
 
     async def stop(self, grace: float = STOP_TIMEOUT) -> None:
-        """SIGTERM, wait up to `grace` seconds, then SIGKILL; the process is reaped either way,
-        even when this is cancelled while waiting."""
-        self._signal(signal.SIGTERM)
+        """SIGTERM, again every half second while it stops (one sent while it was still
+        setting up its handlers is lost), up to `grace` seconds, then SIGKILL; the process is
+        reaped either way, even when this is cancelled while waiting."""
         try:
             deadline = time.monotonic() + grace
+            resend = 0.0
             # Polling, not an Event: a child's exit is not awaitable without owning SIGCHLD.
-            while self.process.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+            while self.process.poll() is None and time.monotonic() < deadline:
+                if time.monotonic() >= resend:
+                    self._signal(signal.SIGTERM)
+                    resend = time.monotonic() + RESEND_TERM
+                await asyncio.sleep(0.02)
         finally:
             if self.process.poll() is None:
                 self._signal(signal.SIGKILL)
@@ -213,17 +220,35 @@ async def embedded_mongo(
             await server.stop()
 
 
+def uri_options(uri: str) -> set[str]:
+    """The names of the options a MongoDB URI sets, lower-cased (as the driver reads them)."""
+    query = uri.partition("?")[2]
+    return {name.lower() for name, _ in parse_qsl(query, keep_blank_values=True)}
+
+
+def uri_hosts(uri: str) -> list[str]:
+    """The hosts a MongoDB URI names (`host[:port]`), without its credentials or options."""
+    rest = uri.partition("://")[2]
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    return [host for host in hosts.split(",") if host]
+
+
 @contextlib.asynccontextmanager
-async def connect(uri: str, database: str = "okrgraph") -> AsyncIterator[MongoStore]:
-    """A MongoStore over a new client to `uri`; the client is closed when the block exits."""
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        uri,
-        tz_aware=True,
-        # Fail fast while the store is down (the driver's default waits 30 s): a request gets
-        # STORE_UNAVAILABLE in under 2 s, and the driver reconnects by itself when it is back.
-        serverSelectionTimeoutMS=SELECTION_TIMEOUT_MS,
-        connectTimeoutMS=CONNECT_TIMEOUT_MS,
-    )
+async def connect(
+    uri: str, database: str = "okrgraph", *, selection_timeout: float = SELECTION_TIMEOUT
+) -> AsyncIterator[MongoStore]:
+    """A MongoStore over a new client to `uri`; the client is closed when the block exits.
+
+    Fail fast while the store is down (the driver's default waits 30 s): a request gets
+    STORE_UNAVAILABLE within `selection_timeout` seconds, and the driver reconnects by itself
+    when it is back. The URI's own serverSelectionTimeoutMS and connectTimeoutMS win."""
+    given = uri_options(uri)
+    timeouts: dict[str, Any] = {}
+    if "serverselectiontimeoutms" not in given:
+        timeouts["serverSelectionTimeoutMS"] = int(selection_timeout * 1000)
+    if "connecttimeoutms" not in given:
+        timeouts["connectTimeoutMS"] = CONNECT_TIMEOUT_MS
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri, tz_aware=True, **timeouts)
     try:
         yield MongoStore(client[database])
     finally:
@@ -232,14 +257,21 @@ async def connect(uri: str, database: str = "okrgraph") -> AsyncIterator[MongoSt
 
 @contextlib.asynccontextmanager
 async def open_store(
-    *, mongodb_uri: str | None, data_dir: Path | None, database: str = "okrgraph"
+    *,
+    mongodb_uri: str | None,
+    data_dir: Path | None,
+    database: str = "okrgraph",
+    selection_timeout: float = SELECTION_TIMEOUT,
 ) -> AsyncIterator[MongoStore]:
     """The store the service runs on: the MongoDB at `mongodb_uri` when given (the setting
     OKRGRAPH_MONGODB_URI), else an embedded nx-27017 keeping its files in `data_dir` (None: in
     memory). Owns the client and the embedded server, and closes both on exit."""
     if mongodb_uri:
-        async with connect(mongodb_uri, database) as store:
+        async with connect(mongodb_uri, database, selection_timeout=selection_timeout) as store:
             yield store
         return
-    async with embedded_mongo(data_dir) as server, connect(server.uri, database) as store:
+    async with (
+        embedded_mongo(data_dir) as server,
+        connect(server.uri, database, selection_timeout=selection_timeout) as store,
+    ):
         yield store

@@ -109,7 +109,7 @@ async def test_readyz_is_503_when_the_store_is_unreachable() -> None:
     async with serving(create_app(Settings(demo=False, auth="disabled"), store=store)) as client:
         response = await client.get("/readyz")
         assert response.status_code == 503
-        assert response.json() == {"status": "unavailable", "store": "unreachable"}
+        assert response.json() == {"status": "unavailable", "store": "unreachable", "hosts": []}
         assert (await client.get("/healthz")).status_code == 200
 
 
@@ -121,7 +121,7 @@ async def test_readyz_is_503_when_the_store_does_not_answer_in_time(
     async with serving(create_app(Settings(demo=False, auth="disabled"), store=store)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "store": "unreachable"}
+    assert response.json() == {"status": "unavailable", "store": "unreachable", "hosts": []}
 
 
 # GraphiQL -------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ async def test_the_lifespan_seeds_the_demo_into_an_empty_store_once() -> None:
     clock = lambda: datetime(2027, 5, 10, 9, tzinfo=UTC)  # noqa: E731
     query = "{ organizations { totalCount nodes { slug cycles { year } } } }"
     for _ in range(2):
-        app = create_app(Settings(demo=True), store=store, clock=clock)
+        app = create_app(Settings(demo=True, auth="disabled"), store=store, clock=clock)
         async with serving(app) as client:
             response = await post(client, query)
         organizations = response.json()["data"]["organizations"]

@@ -19,7 +19,7 @@ from service.config import Settings
 from service.store.mongo import MongoStore
 from tests.app.test_app import listening, serving
 
-SECRET = "a-test-secret-that-is-long-enough-32"
+SECRET = "a-test-signing-key-that-is-long-enough-32"
 SETTINGS = Settings(jwt_secret=SECRET, demo=False)
 
 

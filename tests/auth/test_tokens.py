@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from service.auth import AuthError, ConfigurationError, Principal, Role, Verifier, bearer, mint
 
-SECRET = "a-test-secret-that-is-long-enough-32"
+SECRET = "a-test-signing-key-that-is-long-enough-32"
 
 
 def hs256(**settings: Any) -> Verifier:

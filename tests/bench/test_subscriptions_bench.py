@@ -44,7 +44,7 @@ from tests.bench.realtime_clients import (
 from tests.bench.realtime_floor import floor_server
 from tests.bench.realtime_inprocess import FanOut, fan_out
 from tests.bench.report import Results, percentile, table
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 from tests.events.servers import RedisServer, free_port
 
 SIZES = (1, 100, 1000)
@@ -88,7 +88,12 @@ async def processes() -> AsyncIterator[Servers]:
         stack.callback(redis.stop)
         # Empty: the in-process bus even when the environment names a Redis.
         single = stack.enter_context(
-            serving("--mongodb-uri", store.uri, "--demo", env={"OKRGRAPH_REDIS_URL": ""})
+            serving(
+                "--mongodb-uri",
+                store.uri,
+                "--demo",
+                env={"OKRGRAPH_AUTH": "disabled", "OKRGRAPH_REDIS_URL": ""},
+            )
         )
         shared = {"OKRGRAPH_AUTH": "disabled", "OKRGRAPH_REDIS_URL": redis.url}
         a = stack.enter_context(serving("--mongodb-uri", store.uri, env=shared))
@@ -101,7 +106,7 @@ def websocket(base: str, path: str) -> str:
 
 
 async def active_subscriptions(http: httpx.AsyncClient, base: str) -> int:
-    found = ACTIVE.search((await http.get(f"{base}/metrics")).text)
+    found = ACTIVE.search((await http.get(metrics_of(base))).text)  # its metrics listener
     assert found is not None, "no okrgraph_subscriptions_active in /metrics"
     return int(float(found.group(1)))
 

@@ -98,9 +98,10 @@ async function dashboard(page) {
   const findingsBefore = await findings();
   const chartPoints = await page.locator("#chart circle.check-in").count();
   await page.evaluate(() => (window.__sameDocument = true));
-  // The page subscribes once connected: wait until the server holds every subscription.
+  // The page subscribes once connected: wait until the server holds every subscription (its
+  // metrics listener, apart from the API, is at OKRGRAPH_METRICS_URL).
   const active = async () => {
-    const metrics = await (await page.request.get(`${base}/metrics`)).text();
+    const metrics = await (await page.request.get(process.env.OKRGRAPH_METRICS_URL)).text();
     return Number((metrics.match(/^okrgraph_subscriptions_active (\S+)$/m) || [])[1] || 0);
   };
   for (const deadline = Date.now() + TIMEOUT; (await active()) < subscribed; ) {

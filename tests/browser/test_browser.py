@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from service.auth import Role, mint
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +26,7 @@ ROOT = HERE.parents[1]
 SCREENSHOTS = HERE / "screenshots"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCENARIO_TIMEOUT = 60  # seconds; each scenario takes a few
-SECRET = "a-browser-test-secret-long-enough-32"
+SECRET = "a-browser-test-signing-key-long-enough-32"
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +57,8 @@ def driver() -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[str]:
-    with serving("--demo", "--memory") as base:
+    # Authentication off (on loopback): the dashboard and GraphiQL as `make run` serves them.
+    with serving("--demo", "--memory", env={"OKRGRAPH_AUTH": "disabled"}) as base:
         yield base
 
 
@@ -72,7 +72,12 @@ def drive(
         text=True,
         timeout=SCENARIO_TIMEOUT,
         check=False,
-        env={**os.environ, "CHROMIUM": str(CHROMIUM), "OKRGRAPH_TOKEN": token},
+        env={
+            **os.environ,
+            "CHROMIUM": str(CHROMIUM),
+            "OKRGRAPH_TOKEN": token,
+            "OKRGRAPH_METRICS_URL": metrics_of(base),
+        },
     )
     if done.returncode != 0:
         pytest.fail(f"the browser scenario {scenario!r} failed:\n{done.stderr[-4000:]}")
@@ -162,15 +167,10 @@ def test_with_authentication_on_the_dashboard_asks_for_a_token_and_uses_it(
     driver: list[str], tmp_path: Path
 ) -> None:
     data = str(tmp_path / "data")
-    # `serve --demo` turns authentication off: seed first, then serve with it on.
-    subprocess.run(
-        [sys.executable, "-m", "service.cli", "seed", "--demo", "--data-dir", data],
-        check=True,
-        capture_output=True,
-        timeout=SCENARIO_TIMEOUT,
-    )
     token = mint(secret=SECRET, organization="acme-inbound", role=Role.VIEWER)
-    with serving("--data-dir", data, env={"OKRGRAPH_JWT_SECRET": SECRET}) as base:
+    # The demo is seeded and authentication stays on, as the key is configured.
+    env = {"OKRGRAPH_JWT_SECRET": SECRET}
+    with serving("--demo", "--data-dir", data, env=env) as base:
         seen = drive(driver, "token", base, token=token)
 
     assert "token" in seen["asked"]

@@ -105,7 +105,7 @@ async def test_graphiql_allows_its_inline_script_by_hash_and_no_other(
 
 
 async def test_with_authentication_on_the_dashboard_page_is_public_and_its_data_is_not() -> None:
-    settings = Settings(jwt_secret="a-test-secret-that-is-long-enough-32", demo=False)
+    settings = Settings(jwt_secret="a-test-signing-key-that-is-long-enough-32", demo=False)
     async with serving(create_app(settings, store=memory_store())) as client:
         page = await client.get("/", headers=BROWSER)
         data = await client.post("/graphql", json={"query": "{ organizations { totalCount } }"})

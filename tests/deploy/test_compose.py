@@ -94,7 +94,26 @@ def test_the_proxy_balances_both_replicas_at_the_exposed_port(
     assert {s.args[0] for s in upstream.find("server")} == {f"{r}:{port}" for r in replicas}
     (server,) = nginx.find("server")
     for location in server.find("location"):
+        if location.args == ["=", "/metrics"]:
+            continue
         assert [d.args for d in location.find("proxy_pass")] == [[f"http://{upstream.args[0]}"]]
+
+
+def test_the_proxy_refuses_metrics(nginx: Directive) -> None:
+    (server,) = nginx.find("server")
+    (metrics,) = [loc for loc in server.find("location") if loc.args == ["=", "/metrics"]]
+    assert [d.args for d in metrics.find("return")] == [["404"]]
+    assert metrics.find("proxy_pass") == []
+
+
+def test_the_replicas_require_a_jwt_secret_and_publish_none(
+    replicas: dict[str, dict[str, Any]],
+) -> None:
+    """Compose stops with the message when the variable is unset or empty (`:?`): no secret
+    written in the repository can ever verify a token."""
+    for name, service in replicas.items():
+        secret = compose_environment(service)["OKRGRAPH_JWT_SECRET"]
+        assert re.fullmatch(r"\$\{OKRGRAPH_JWT_SECRET:\?[^}$]+\}", secret), (name, secret)
 
 
 def test_the_proxy_passes_websockets_on_graphql(nginx: Directive) -> None:

@@ -51,13 +51,17 @@ def test_the_pod_listens_on_the_exposed_port_behind_the_service(
     port: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert [p["containerPort"] for p in container["ports"]] == [port]
+    settings = settings_from(_pod_environment(manifests, container, final), monkeypatch)
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"http": port, "metrics": settings.metrics_port}
+    # The Service routes the API only: metrics are scraped from the pods, never exposed.
     service = manifests["Service"]["spec"]
     assert [container_port(container, p["targetPort"]) for p in service["ports"]] == [port]
+    assert settings.metrics
+    assert settings.metrics_host == "0.0.0.0"
     labels = pod["metadata"]["labels"]
     assert service["selector"].items() <= labels.items()
     assert manifests["Deployment"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    settings = settings_from(_pod_environment(manifests, container, final), monkeypatch)
     assert (settings.host, settings.port) == ("0.0.0.0", port)
     assert settings.mongodb_uri is not None
     assert "replicaSet=" in settings.mongodb_uri

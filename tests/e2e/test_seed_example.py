@@ -19,7 +19,7 @@ from service.auth import Role, mint
 from service.domain.calendar import quarter_spans, year_span
 from tests.e2e.servers import serving
 
-SECRET = "e2e-secret-of-at-least-thirty-two-characters"
+SECRET = "e2e-signing-key-of-at-least-thirty-two-characters"
 SLUG = "acme-e2e"
 # The server reads the clock a moment after the test: 1e-4 of a quarter is about 13 minutes.
 CLOSE = 1e-4

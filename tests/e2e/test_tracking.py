@@ -17,7 +17,7 @@ from service.auth import Role, mint
 from service.domain.calendar import quarter_spans
 from tests.e2e.servers import serving
 
-SECRET = "e2e-tracking-secret-of-thirty-two-chars"
+SECRET = "e2e-tracking-signing-key-of-thirty-two-chars"
 SLUG = "acme-tracking"
 
 

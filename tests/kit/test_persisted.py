@@ -310,7 +310,9 @@ async def test_the_registered_subscription_delivers_a_check_in_in_trusted_mode()
             "variables": {"scopeId": kr["id"]},
         }
         await ws.send(json.dumps({"id": "live", "type": "subscribe", "payload": payload}))
-        await until_active(client, 1)  # a check-in before the subscription is live is unheard
+        await until_active(
+            app.state.metrics, 1
+        )  # a check-in before the subscription is live is unheard
         check_in = {"input": {"keyResultId": kr["id"], "value": kr["targetValue"]}}
         made = data_of(await by_hash(client, "CheckInCreate", check_in))["checkInCreate"]
         assert made["userErrors"] == []

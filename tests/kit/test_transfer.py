@@ -302,7 +302,11 @@ def test_export_and_import_run_from_the_command_line_with_the_store_flags(
 
     @asynccontextmanager
     async def open_store(
-        *, mongodb_uri: str | None, data_dir: Path | None, database: str = "okrgraph"
+        *,
+        mongodb_uri: str | None,
+        data_dir: Path | None,
+        database: str = "okrgraph",
+        selection_timeout: float = 1.5,
     ) -> AsyncIterator[MongoStore]:
         assert mongodb_uri is not None
         yield stores[mongodb_uri]

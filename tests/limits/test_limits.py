@@ -90,7 +90,7 @@ async def test_introspection_is_off_unless_configured_or_in_demo_mode(
     refused = codes(await ask(client, "{ __schema { queryType { name } } }"))
     assert set(refused) == {"INTROSPECTION_DISABLED"}
     assert codes(await ask(client, "{ __typename }")) == []
-    async with serving(create_app(Settings(demo=True), store=store)) as demo:
+    async with serving(create_app(Settings(demo=True, auth="disabled"), store=store)) as demo:
         assert codes(await ask(demo, "{ __schema { queryType { name } } }")) == []
     assert Settings(auth="disabled").introspection_allowed is False
 

@@ -23,13 +23,13 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from service.auth import Role, mint
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 from tests.processes import children
 from tests.realtime.test_protocols import SSE, EventStream
 from tests.realtime.wire import WAIT, init, receive, subscribe, until_active
 from tests.realtime.world import GraphQL, World, build
 
-SECRET = "memory-e2e-secret-of-at-least-thirty-two-chars"
+SECRET = "memory-e2e-signing-key-of-at-least-thirty-two-chars"
 SLUG = "acme-memory"
 EVENTS = 1500
 WARM_UP = 300  # fills what is bounded (the events kept for resuming, the allocator's pools)
@@ -99,7 +99,7 @@ async def subscribers(
         asyncio.create_task(count_sse(http, scope, on_sse)),
     ]
     try:
-        await until_active(http, 2)
+        await until_active(metrics_of(base), 2)
         yield on_ws, on_sse
     finally:
         for task in tasks:

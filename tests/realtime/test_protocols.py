@@ -27,6 +27,7 @@ from service.app import create_app
 from service.auth import Role, mint
 from service.config import Settings
 from service.events import EventStream as ChangeEvents
+from service.observability import Metrics
 from tests.app.test_app import listening, memory_store
 from tests.realtime.wire import (
     WAIT,
@@ -42,7 +43,7 @@ from tests.realtime.world import WATCH, GraphQL, World, build
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
-SECRET = "realtime-secret-of-at-least-thirty-two-characters"
+SECRET = "realtime-signing-key-of-at-least-thirty-two-characters"
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Served:
     gql: GraphQL
     world: World
     bus: ChangeEvents
+    metrics: Metrics
 
 
 @pytest.fixture
@@ -76,7 +78,9 @@ async def served(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served]:
         gql = GraphQL(http)
         world = await build(gql, slug="realtime")
         [bus] = buses
-        yield Served(address=address, http=http, gql=gql, world=world, bus=bus)
+        yield Served(
+            address=address, http=http, gql=gql, world=world, bus=bus, metrics=app.state.metrics
+        )
 
 
 def websocket(address: str, protocol: str = TRANSPORT_WS) -> connect:
@@ -100,7 +104,7 @@ async def test_a_subscriber_receives_the_check_in_and_complete_stops_its_events(
         assert ws.subprotocol == TRANSPORT_WS
         assert await init(ws) == {"type": "connection_ack"}
         await subscribe(ws, "1", WATCH, scope=world.mql)
-        await until_active(served.http, 1)
+        await until_active(served.metrics, 1)
 
         check_in = await gql.check_in(world.mql, 300)
         message = await receive(ws)
@@ -113,13 +117,13 @@ async def test_a_subscriber_receives_the_check_in_and_complete_stops_its_events(
         first = event["sequence"]
 
         await send(ws, {"id": "1", "type": "complete"})
-        await until_active(served.http, 0)  # the server let go of it
+        await until_active(served.metrics, 0)  # the server let go of it
         await gql.check_in(world.mql, 350)  # heard by nobody
 
         # The id is free again; a new subscription under it hears the next event, and the
         # 350 check-in never arrives: the first message after it is the 400 one.
         await subscribe(ws, "1", WATCH, scope=world.mql)
-        await until_active(served.http, 1)
+        await until_active(served.metrics, 1)
         later = await gql.check_in(world.mql, 400)
         event = event_of(await receive(ws), "1")
         assert event["cause"]["id"] == later
@@ -138,7 +142,7 @@ async def test_identical_subscriptions_on_two_connections_get_one_frame_under_th
             assert await init(socket) == {"type": "connection_ack"}
             await subscribe(socket, op, WATCH, scope=world.funnel)
         await subscribe(ws, "2", WATCH, scope=world.funnel)
-        await until_active(served.http, 3)
+        await until_active(served.metrics, 3)
         cause = await gql.check_in(world.mql, 300)
         frames = [await ws.recv(), await ws.recv(), await other.recv()]
         # Byte for byte as strawberry encodes a `next` message; ws's two in either order.
@@ -170,7 +174,7 @@ async def test_subscribing_before_the_connection_is_acknowledged_closes_with_440
     async with websocket(served.address) as ws:
         await subscribe(ws, "1", WATCH, scope=served.world.mql)
         assert await closed_with(ws) == (4401, "Unauthorized")
-    await until_active(served.http, 0)  # nothing was subscribed
+    await until_active(served.metrics, 0)  # nothing was subscribed
 
 
 async def test_a_second_subscription_under_a_used_id_closes_with_4409_and_ends_the_first(
@@ -179,10 +183,10 @@ async def test_a_second_subscription_under_a_used_id_closes_with_4409_and_ends_t
     async with websocket(served.address) as ws:
         assert await init(ws) == {"type": "connection_ack"}
         await subscribe(ws, "same", WATCH, scope=served.world.mql)
-        await until_active(served.http, 1)
+        await until_active(served.metrics, 1)
         await subscribe(ws, "same", WATCH, scope=served.world.funnel)
         assert await closed_with(ws) == (4409, "Subscriber for same already exists")
-    await until_active(served.http, 0)
+    await until_active(served.metrics, 0)
 
 
 async def test_a_connection_init_payload_that_is_not_an_object_closes_with_4400(
@@ -232,13 +236,13 @@ async def test_the_51st_subscription_on_a_connection_is_refused_and_the_50_keep_
     served: Served,
 ) -> None:
     assert MAX_PER_CONNECTION == 50  # the default
-    world, http = served.world, served.http
+    world = served.world
     ops = [f"s{n}" for n in range(MAX_PER_CONNECTION)]
     async with websocket(served.address) as ws, websocket(served.address) as other:
         assert await init(ws) == {"type": "connection_ack"}
         for op in ops:
             await subscribe(ws, op, WATCH, scope=world.mql)
-        await until_active(http, MAX_PER_CONNECTION)
+        await until_active(served.metrics, MAX_PER_CONNECTION)
 
         await subscribe(ws, "one-too-many", WATCH, scope=world.mql)
         refused = await receive(ws)
@@ -252,7 +256,7 @@ async def test_the_51st_subscription_on_a_connection_is_refused_and_the_50_keep_
         # The limit is per connection: another one may subscribe.
         assert await init(other) == {"type": "connection_ack"}
         await subscribe(other, "elsewhere", WATCH, scope=world.mql)
-        await until_active(http, MAX_PER_CONNECTION + 1)
+        await until_active(served.metrics, MAX_PER_CONNECTION + 1)
 
         cause = await served.gql.check_in(world.mql, 300)
         heard = [await receive(ws) for _ in ops]
@@ -262,9 +266,9 @@ async def test_the_51st_subscription_on_a_connection_is_refused_and_the_50_keep_
 
         # A completed subscription frees its place.
         await send(ws, {"id": "s0", "type": "complete"})
-        await until_active(http, MAX_PER_CONNECTION)
+        await until_active(served.metrics, MAX_PER_CONNECTION)
         await subscribe(ws, "s0-again", WATCH, scope=world.mql)
-        await until_active(http, MAX_PER_CONNECTION + 1)
+        await until_active(served.metrics, MAX_PER_CONNECTION + 1)
         await quiet(ws, 0.2)
 
 
@@ -298,7 +302,7 @@ async def test_the_legacy_protocol_acknowledges_keeps_alive_starts_and_stops(
 
         start = {"query": WATCH, "variables": {"scope": world.funnel}}
         await send(ws, {"id": "1", "type": "start", "payload": start})
-        await until_active(served.http, 1)
+        await until_active(served.metrics, 1)
         cause = await gql.check_in(world.mql, 300)
         data = await receive(ws)
         assert data["type"] == "data"
@@ -310,7 +314,7 @@ async def test_the_legacy_protocol_acknowledges_keeps_alive_starts_and_stops(
 
         await send(ws, {"id": "1", "type": "stop"})
         assert await receive(ws) == {"id": "1", "type": "complete"}
-        await until_active(served.http, 0)
+        await until_active(served.metrics, 0)
         await gql.check_in(world.mql, 400)
         await quiet(ws)
 
@@ -353,7 +357,7 @@ async def test_sse_streams_next_events_then_complete_when_the_server_ends_them(
         assert response.headers["content-type"] == "text/event-stream"
         assert response.headers["cache-control"] == "no-cache, no-transform"
         stream = EventStream(response)
-        await until_active(served.http, 1)
+        await until_active(served.metrics, 1)
 
         causes = [await gql.check_in(world.deals, 42), await gql.check_in(world.deals, 45)]
         for cause, value in zip(causes, (0.2, 0.5), strict=True):
@@ -369,7 +373,7 @@ async def test_sse_streams_next_events_then_complete_when_the_server_ends_them(
         await served.bus.close()  # as on shutdown: every subscription ends
         assert await asyncio.wait_for(stream.next(), WAIT) == ("complete", "")
         assert await asyncio.wait_for(stream.next(), WAIT) is None  # and the response ends
-    await until_active(served.http, 0)
+    await until_active(served.metrics, 0)
 
 
 async def test_sse_refuses_an_unknown_scope_with_an_error_event_then_complete(
@@ -392,6 +396,6 @@ async def test_a_client_leaving_an_sse_stream_releases_its_subscription(served: 
     body = {"query": WATCH, "variables": {"scope": served.world.org}}
     async with served.http.stream("POST", "/graphql", json=body, headers=SSE) as response:
         assert response.status_code == 200
-        await until_active(served.http, 1)
-    await until_active(served.http, 0)
+        await until_active(served.metrics, 1)
+    await until_active(served.metrics, 0)
     await served.gql.check_in(served.world.mql, 300)  # publishing to nobody is fine

@@ -24,12 +24,12 @@ from websockets.typing import Subprotocol
 
 from service.auth import Role, mint
 from service.store.embedded import NxServer
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 from tests.events.servers import RedisServer, free_port
 from tests.realtime.wire import WAIT, init, quiet, receive, send, subscribe, until, until_active
 from tests.realtime.world import WATCH, GraphQL, build, elapsed_share
 
-SECRET = "realtime-e2e-secret-of-at-least-thirty-two-chars"
+SECRET = "realtime-e2e-signing-key-of-at-least-thirty-two-chars"
 SLUG = "acme-realtime"
 CLOSE = 1e-4  # the server reads the clock a moment after the test: see test_seed_example.py
 
@@ -117,11 +117,11 @@ async def test_events_cross_instances_reach_only_their_scopes_and_survive_a_redi
             await watch(ws, token, kr=world.mql, funnel=world.funnel, quitter=world.mql)
             await watch(sales, token, sales=world.sales)  # holds nothing of the MQL key result
             await watch(victim, token, org=world.org)
-            await until_active(on_a, 5)
+            await until_active(metrics_of(cluster.a), 5)
 
             # Completing a subscription stops its events: "quitter" hears none of what follows.
             await send(ws, {"id": "quitter", "type": "complete"})
-            await until_active(on_a, 4)
+            await until_active(metrics_of(cluster.a), 4)
 
             # A check-in on B: 300·e MQLs, progress 0.3·e < 0.5·e, OFF_TRACK. The objective:
             # (1 · 0.3e + 2 · 0) / 3 = 0.1e, the weakest status of its KRs (OFF_TRACK, PENDING).
@@ -153,7 +153,7 @@ async def test_events_cross_instances_reach_only_their_scopes_and_survive_a_redi
             assert heard["kr"]["previous"] == progress(0.3 * e, "OFF_TRACK")
             assert heard["kr"]["current"] == progress(0.2 * e, "OFF_TRACK")
             assert heard["funnel"]["current"] == progress(0.2 * e / 3, "OFF_TRACK")
-            await until_active(on_a, 3)
+            await until_active(metrics_of(cluster.a), 3)
 
             # Deals at 40 + 10·e: progress e, ON_TRACK. The Sales subscriber's first event is
             # this one: it heard nothing of the two MQL check-ins before.

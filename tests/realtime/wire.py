@@ -15,6 +15,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from service.observability import Metrics
+
 WAIT = 10.0  # seconds: how long anything expected may take on a busy 2-core machine
 ACTIVE = re.compile(r"^okrgraph_subscriptions_active (\S+)$", re.MULTILINE)
 
@@ -63,9 +65,13 @@ async def init(ws: ClientConnection, payload: dict[str, Any] | None = None) -> d
     return await receive(ws)
 
 
-async def active(http: httpx.AsyncClient) -> int:
-    """The subscriptions the server at `http` holds now (its /metrics gauge)."""
-    response = await http.get("/metrics")
+async def active(metrics: Metrics | str) -> int:
+    """The subscriptions a server holds now: its metrics gauge, read from an in-process app's
+    Metrics or from a running server's metrics listener (its `/metrics` URL)."""
+    if isinstance(metrics, Metrics):
+        return int(metrics.registry.get_sample_value("okrgraph_subscriptions_active") or 0)
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        response = await http.get(metrics)
     assert response.status_code == 200, response.text
     found = ACTIVE.search(response.text)
     assert found is not None, "okrgraph_subscriptions_active is missing from /metrics"
@@ -83,7 +89,7 @@ async def until(
         await asyncio.sleep(every)
 
 
-async def until_active(http: httpx.AsyncClient, count: int) -> None:
+async def until_active(metrics: Metrics | str, count: int) -> None:
     """Wait until the server holds exactly `count` subscriptions.
 
     On the in-process bus a subscription is attached to the bus before its resolver yields to
@@ -92,6 +98,6 @@ async def until_active(http: httpx.AsyncClient, count: int) -> None:
     """
 
     async def reached() -> bool:
-        return await active(http) == count
+        return await active(metrics) == count
 
     await until(reached, f"{count} active subscription(s)")

@@ -14,6 +14,7 @@ from schema.ids import parse_global_id, to_cursor, to_global_id
 from tests.security.documents import document_cases
 from tests.security.id_slots import ID_SLOTS
 from tests.security.model import Case, Env, Make, Refused, SameAs, Stored, gql
+from tests.security.settings import settings_cases
 from tests.security.slots import SCALAR_SLOTS, TEXT_SLOTS, Slot, put
 from tests.security.tokens import token_cases
 from tests.security.transport import transport_cases
@@ -197,4 +198,5 @@ CASES = [
     *token_cases(),
     *injection_cases(),
     *tenancy_cases(),
+    *settings_cases(),
 ]

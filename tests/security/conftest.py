@@ -39,6 +39,8 @@ async def corpus() -> AsyncIterator[Corpus]:
     apps = {
         "hs": create_app(Settings(jwt_secret=SECRET), store=store, clock=lambda: NOW),
         "rs": create_app(Settings(jwt_public_key=pem.decode()), store=store, clock=lambda: NOW),
+        # The demo seeded, with the key configured: authentication stays on.
+        "demo": create_app(Settings(jwt_secret=SECRET, demo=True), store=store, clock=lambda: NOW),
     }
     tokens = {
         "admin": mint(secret=SECRET, organization="alpha", role=Role.ADMIN),

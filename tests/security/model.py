@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 NEVER = "0" * 32  # a local id that no organization holds
-SECRET = "a-test-secret-that-is-long-enough-for-hs256"
+SECRET = "a-test-signing-key-that-is-long-enough-for-hs256"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Env:
 
 @dataclass(frozen=True)
 class Call:
-    """One HTTP request to /graphql."""
+    """One HTTP request, to /graphql unless `path` says otherwise."""
 
     method: str = "POST"
     body: bytes | None = None
@@ -53,8 +53,9 @@ class Call:
     token: str | None = "admin"  # a key of Env.tokens; None: no Authorization header
     authorization: str | bytes | None = None  # a literal header instead of a token
     headers: tuple[tuple[str, str], ...] = ()
-    app: str = "hs"  # "hs": HS256 secret; "rs": RS256 public key
+    app: str = "hs"  # "hs": HS256 secret; "rs": RS256 public key; "demo": HS256, --demo
     chunked: bool = False  # sent in 64 kB chunks without a Content-Length
+    path: str = "/graphql"
 
 
 Make: TypeAlias = Callable[[Env], Call]

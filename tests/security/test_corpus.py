@@ -53,7 +53,7 @@ async def send(corpus: Corpus, call: Call) -> httpx.Response:
     if call.chunked and call.body is not None:
         content = chunks(call.body)
     return await corpus.clients[call.app].request(
-        call.method, "/graphql", content=content, params=call.params, headers=headers
+        call.method, call.path, content=content, params=call.params, headers=headers
     )
 
 

@@ -156,3 +156,58 @@ def test_no_orphan_when_the_owner_is_signalled(signum: signal.Signals) -> None:
             owner.stdout.close()
         if nx_pid and running(nx_pid):  # a failed test leaves no orphan behind either
             os.kill(nx_pid, signal.SIGKILL)
+
+
+STUBBORN = """
+import signal, sys, time
+seen = []
+def on_term(signum, frame):
+    seen.append(signum)
+    if len(seen) >= 2:  # as nx-27017 can be, at times: the first SIGTERM goes unheeded
+        sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+while True:
+    time.sleep(0.01)
+"""
+
+
+async def test_stop_sends_sigterm_again_while_the_child_stops(tmp_path: Path) -> None:
+    """A child that ignores one SIGTERM stops at the second (0.5 s later), well within the
+    grace, by its own exit rather than SIGKILL."""
+    process = subprocess.Popen(  # noqa: ASYNC220 - NxServer holds a Popen, as launch makes it
+        [sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"ready\n"
+    server = embedded.NxServer(process=process, port=0, workdir=tmp_path)
+    started = time.monotonic()
+    await server.stop()
+    assert time.monotonic() - started < 1.5
+    assert process.returncode == 0  # not -SIGKILL
+    process.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("uri", "setting", "selection_ms", "connect_ms"),
+    [
+        ("mongodb://db.invalid/", 0.25, 250, embedded.CONNECT_TIMEOUT_MS),
+        ("mongodb://db.invalid/?serverSelectionTimeoutMS=7000", 0.25, 7000, 1000),
+        ("mongodb://db.invalid/?connectTimeoutMS=3000&serverselectiontimeoutms=9", 2, 9, 3000),
+    ],
+)
+async def test_the_selection_timeout_is_a_setting_the_uri_overrides(
+    uri: str, setting: float, selection_ms: int, connect_ms: int
+) -> None:
+    async with connect(uri, selection_timeout=setting) as store:
+        options = store._db.client.options
+        assert options.server_selection_timeout == selection_ms / 1000
+        assert options.pool_options.connect_timeout == connect_ms / 1000
+
+
+def test_the_hosts_of_a_uri_are_named_without_its_credentials() -> None:
+    uri = "mongodb://okr:hunter2@db1:27017,db2/?replicaSet=rs0&authSource=admin"
+    assert embedded.uri_hosts(uri) == ["db1:27017", "db2"]
+    assert embedded.uri_hosts("mongodb+srv://u:p@cluster.example.net/okr") == [
+        "cluster.example.net"
+    ]

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from service.auth import Role, mint
-from tests.e2e.servers import serving
+from tests.e2e.servers import metrics_of, serving
 from tests.realtime.wire import WAIT
 from tests.realtime.world import GraphQL, World, build
 
-SECRET = "realtime-conformance-secret-of-32-chars-or-more"
+SECRET = "realtime-conformance-signing-key-of-32-chars-or-more"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,7 @@ class Live:
     world: World
     http: httpx.AsyncClient
     gql: GraphQL
+    metrics: str  # the server's metrics URL
 
 
 @pytest.fixture
@@ -46,4 +47,6 @@ async def live(server: str) -> AsyncIterator[Live]:
         gql = GraphQL(http)
         world = await build(gql, slug=slug)
         url = server.replace("http://", "ws://", 1) + "/graphql"
-        yield Live(url=url, token=token, world=world, http=http, gql=gql)
+        yield Live(
+            url=url, token=token, world=world, http=http, gql=gql, metrics=metrics_of(server)
+        )

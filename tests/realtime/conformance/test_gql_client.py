@@ -28,7 +28,7 @@ async def test_the_gql_client_subscribes_receives_an_event_and_completes(live: L
         stream = session.subscribe(GraphQLRequest(WATCH, variable_values={"scope": world.mql}))
         first = asyncio.ensure_future(anext(stream))
         try:
-            await until_active(live.http, 1)
+            await until_active(live.metrics, 1)
             cause = await live.gql.check_in(world.mql, 250)
             result = await asyncio.wait_for(first, WAIT)
         finally:
@@ -39,5 +39,5 @@ async def test_the_gql_client_subscribes_receives_an_event_and_completes(live: L
         assert event["cause"] == {"id": cause, "value": 250, "keyResult": {"id": world.mql}}
         assert event["previous"] == {"value": 0, "status": "PENDING"}
         assert event["current"]["value"] == pytest.approx(0.25)
-        await until_active(live.http, 0)  # completed, while the connection is still open
+        await until_active(live.metrics, 0)  # completed, while the connection is still open
         assert transport.adapter.websocket is not None

@@ -79,7 +79,7 @@ async def test_the_official_graphql_ws_client_subscribes_receives_an_event_and_c
     script = Script(process)
     try:
         assert {(await script.step())["step"] for _ in range(2)} == {"subscribed", "connected"}
-        await until_active(live.http, 1)
+        await until_active(live.metrics, 1)
         cause = await live.gql.check_in(world.mql, 250)
 
         received = await script.step()
@@ -91,7 +91,7 @@ async def test_the_official_graphql_ws_client_subscribes_receives_an_event_and_c
         assert event["previous"] == {"value": 0, "status": "PENDING"}
         assert event["current"]["value"] == pytest.approx(0.25)
         assert (await script.step())["step"] == "completed"
-        await until_active(live.http, 0)  # the server heard `complete`; the socket is still open
+        await until_active(live.metrics, 0)  # the server heard `complete`; the socket is still open
 
         assert process.stdin is not None
         process.stdin.close()  # the script disconnects
