@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -21,6 +21,7 @@ from typing import Any, cast
 import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -40,6 +41,7 @@ from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -57,6 +59,7 @@ from service.domain.errors import StoreUnavailable
 from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.live import Feeds, live_handlers
+from service.negotiation import NO_STREAM, is_subscription, stream_preferred
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
@@ -153,6 +156,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 GRAPHQL_TRANSPORT_WS_PROTOCOL,
                 GRAPHQL_WS_PROTOCOL,
                 GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,  # Apollo Client's HttpLink
             ),
             keep_alive=True,
             keep_alive_interval=15,
@@ -273,10 +277,20 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         try:
-            return await super().parse_http_body(request)
+            data = await super().parse_http_body(request)
         except AttributeError as error:
             # Strawberry calls `.get` on the decoded body: `null`, `1` or `"…"` would be a 500.
             raise HTTPException(400, "the request body must be a JSON object") from error
+        # Strawberry streams whenever the Accept header lists a stream anywhere; a query is
+        # answered as JSON unless the client prefers the stream (service/negotiation.py).
+        if (
+            isinstance(data, GraphQLRequestData)
+            and data.protocol != "http"
+            and not is_subscription(data.query, data.operation_name)
+            and not stream_preferred(request.headers.get("accept", ""), data.protocol)
+        ):
+            data = replace(data, protocol="http")
+        return data
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with a persisted query's hash (and no query) asks to run it, not for GraphiQL.
@@ -301,6 +315,16 @@ class GraphQLApp(GraphQL[Context, None]):
             sub_response.headers["cache-control"] = NO_CACHE
             self._running.metrics.errors.labels(refused.code.value).inc()
             return ExecutionResult(data=None, errors=[refused.as_graphql_error()])
+        if (
+            isinstance(request_data, GraphQLRequestData)
+            and request_data.protocol == "http"
+            and is_subscription(request_data.query, request_data.operation_name)
+        ):
+            # Answered as JSON, a subscription could say nothing but "internal error".
+            sub_response.status_code = 406
+            self._running.metrics.errors.labels("BAD_REQUEST").inc()
+            error = GraphQLError(NO_STREAM, extensions={"code": "BAD_REQUEST"})
+            return ExecutionResult(data=None, errors=[error])
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
@@ -475,6 +499,10 @@ def create_app(
             events = EventStream(reads, observed, bus)
             await events.start()
             owned.push_async_callback(events.close)
+            # At SIGTERM, open event streams (SSE, multipart, WebSocket subscriptions) end with
+            # their `complete` at once, rather than hold the stop and then be cut off.
+            drain.at_start.append(events.end_subscriptions)
+            owned.callback(drain.at_start.remove, events.end_subscriptions)
             running.store, running.bus, running.reads, running.writer, running.events = (
                 observed,
                 bus,

@@ -143,6 +143,7 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
     async def on_tick(self, counter: int) -> bool:
+        self._drain.start_ending()  # in the loop: the signal handler only marks the start
         if self._drain.over():
             self.should_exit = True
         return await super().on_tick(counter)

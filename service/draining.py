@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,10 +31,22 @@ _BODY = json.dumps(
 
 
 class Drain:
-    """Whether the server is stopping, and since when."""
+    """Whether the server is stopping, and since when; and what ends at once when it starts
+    (`at_start`: open event streams, which would otherwise hold the stop for uvicorn's grace
+    and then be cut off without their `complete`)."""
 
     def __init__(self) -> None:
         self.since: float | None = None
+        self.at_start: list[Callable[[], None]] = []
+        self._started = False
+
+    def start_ending(self) -> None:
+        """Run what ends when draining starts, once (called in the event loop)."""
+        if self.since is None or self._started:
+            return
+        self._started = True
+        for end in self.at_start:
+            end()
 
     @property
     def draining(self) -> bool:

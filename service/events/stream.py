@@ -92,6 +92,10 @@ class EventStream:
             self.bus.listen(self.noticed)
         self._poller = asyncio.create_task(self._poll(), name="okrgraph-event-poll")
 
+    def end_subscriptions(self) -> None:
+        """End every subscription (each gets its `complete`); the stream goes on."""
+        self._fanout.finish_all()
+
     async def close(self) -> None:
         """End every subscription and stop."""
         self._closed = True

@@ -20,6 +20,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from service.auth import Role, mint
+from service.okrs.demo import DEMO_SLUG
 from service.store.embedded import NxServer, free_port
 from tests.e2e.servers import serving
 from tests.processes import children
@@ -140,3 +142,37 @@ def test_at_sigterm_kept_alive_connections_get_503_and_close_and_the_store_stops
             server.kill()
             server.wait()
         server.stdout.close()
+
+
+SSE_SECRET = "sse-stop-signing-key-5b8e1d7c3a9f"
+
+
+@pytest.mark.slow
+async def test_at_sigterm_an_open_event_stream_gets_complete_at_once_and_the_server_stops(
+    tmp_path: Path,
+) -> None:
+    before = children(os.getpid())
+    env = {"OKRGRAPH_JWT_SECRET": SSE_SECRET}
+    with serving("--memory", "--demo", env=env) as base:
+        (pid,) = children(os.getpid()) - before
+        token = mint(secret=SSE_SECRET, organization=DEMO_SLUG, role=Role.VIEWER, subject="sse")
+        auth = {"Authorization": f"Bearer {token}", "accept": "text/event-stream"}
+        async with httpx.AsyncClient(base_url=base, headers=auth, timeout=10) as http:
+            org = await http.post("/graphql", json={"query": "{ viewer { organization { id } } }"})
+            scope = org.text.split('"id":"', 1)[1].split('"', 1)[0]
+            body = {
+                "query": "subscription($s: ID!) { progressChanged(scopeId: $s) { sequence } }",
+                "variables": {"s": scope},
+            }
+            async with http.stream("POST", "/graphql", json=body) as response:
+                assert response.status_code == 200
+                lines = response.aiter_lines()
+                await asyncio.sleep(0.3)  # subscribed
+                os.kill(pid, signal.SIGTERM)
+                stopped = time.monotonic()
+                seen: list[str] = []
+                async for line in lines:
+                    seen.append(line)
+                ended = time.monotonic() - stopped
+        assert "event: complete" in seen
+        assert ended < 2.0, f"the stream ended {ended:.1f} s after SIGTERM"

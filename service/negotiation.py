@@ -1,0 +1,116 @@
+"""Which answer a request over HTTP gets, from its `Accept` header and its operation.
+
+Clients list several media types: urql's default is `application/graphql-response+json,
+application/graphql+json, application/json, text/event-stream, multipart/mixed` for every
+request. A query or mutation is answered as JSON unless the client prefers an event stream (a
+higher q-value, or an equal one listed first); a subscription is streamed (Server-Sent Events or
+Apollo's multipart protocol) whenever the client accepts a stream at all, and refused with a
+coded error naming the transports that carry subscriptions when it accepts only JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+
+JSON_TYPES = frozenset(
+    {
+        "application/graphql-response+json",
+        "application/graphql+json",
+        "application/json",
+        "application/*",
+        "*/*",
+    }
+)
+STREAM_TYPES = {"sse": "text/event-stream", "multipart-subscription": "multipart/mixed"}
+
+NO_STREAM = (
+    "a subscription is answered over a WebSocket (graphql-transport-ws or graphql-ws), as "
+    "Server-Sent Events (Accept: text/event-stream) or as multipart HTTP (Accept: "
+    'multipart/mixed;subscriptionSpec="1.0"); this request accepts none of them'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRange:
+    """One entry of an Accept header: its type, q-value and place in the list."""
+
+    media_type: str
+    q: float
+    position: int
+
+    def beats(self, other: MediaRange | None) -> bool:
+        """Preferred over `other`: a higher q-value, or the same one listed earlier."""
+        if other is None:
+            return True
+        return (self.q, -self.position) > (other.q, -other.position)
+
+
+def media_ranges(accept: str) -> list[MediaRange]:
+    """The entries of an Accept header (q=0 means "not acceptable" and is left out)."""
+    found: list[MediaRange] = []
+    for position, part in enumerate(accept.split(",")):
+        media_type, *params = (piece.strip() for piece in part.split(";"))
+        if not media_type:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            found.append(MediaRange(media_type.lower(), q, position))
+    return found
+
+
+def _best(ranges: list[MediaRange], types: frozenset[str] | set[str]) -> MediaRange | None:
+    best: MediaRange | None = None
+    for entry in ranges:
+        if entry.media_type in types and entry.beats(best):
+            best = entry
+    return best
+
+
+def stream_preferred(accept: str, protocol: str) -> bool:
+    """Whether the client prefers the stream of `protocol` ("sse" or "multipart-subscription")
+    to a JSON answer."""
+    ranges = media_ranges(accept)
+    stream = _best(ranges, {STREAM_TYPES[protocol]})
+    return stream is not None and stream.beats(_best(ranges, JSON_TYPES))
+
+
+@lru_cache(maxsize=512)
+def _operations(query: str) -> dict[str | None, OperationType] | None:
+    try:
+        document = parse(query, no_location=True, max_tokens=10_000)
+    except GraphQLError:
+        return None  # validation reports it, whichever way the answer goes
+    found: dict[str | None, OperationType] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            name = definition.name.value if definition.name else None
+            found[name] = definition.operation
+    return found
+
+
+def is_subscription(query: str | None, operation_name: str | None) -> bool:
+    """Whether the operation a request runs is a subscription (False when that cannot be told:
+    no document, a document that does not parse, or an operation it does not hold)."""
+    if not isinstance(query, str) or not isinstance(operation_name, (str, type(None))):
+        return False  # a malformed request, refused as such later
+    operations = _operations(query) if query else None
+    if not operations:
+        return False
+    if operation_name is None and len(operations) == 1:
+        (operation,) = operations.values()
+    else:
+        found = operations.get(operation_name)
+        if found is None:
+            return False
+        operation = found
+    return operation is OperationType.SUBSCRIPTION
