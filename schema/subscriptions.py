@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
@@ -17,8 +18,10 @@ from schema.ids import parse_global_id, to_global_id
 from schema.nodes import Node, load_global, load_node
 from schema.types import CheckIn
 from schema.types.progress import Progress
+from service.auth import Principal, TokenExpired
 from service.events import Event, ResumeTooOld, SubscriberTooSlow
 from service.events.event import ScopeChange
+from service.events.subscription import Subscription as EventSubscription
 from service.observability import Metrics
 
 SCOPES = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
@@ -120,6 +123,19 @@ def _active(metrics: Metrics | None) -> Iterator[None]:
         metrics.subscriptions.dec()
 
 
+EXPIRED = "the token has expired: subscribe again with a new one"
+
+
+def _expire_with_token(events: object, principal: Principal | None) -> asyncio.TimerHandle | None:
+    """End `events` with TokenExpired when the caller's token expires (a token is checked when
+    a request arrives; a subscription outlives its request). A subscription shared through a
+    WebSocket feed ends with its connection, which is closed then (service/expiry.py)."""
+    left = principal.seconds_left() if principal is not None else None
+    if left is None or not isinstance(events, EventSubscription):
+        return None
+    return asyncio.get_running_loop().call_later(max(left, 0), events.fail, TokenExpired(EXPIRED))
+
+
 @strawberry.type(description="Everything that can be watched.")
 class Subscription:
     @strawberry.subscription(
@@ -172,22 +188,29 @@ class Subscription:
             else:
                 source = relay.subscribe(gid.org_id)
             async with source as events:
-                with _active(context.metrics):
-                    async for event in events:
-                        for change in event.changes_of(gid.local_id)[:1]:
-                            made = _shared(
-                                change,
-                                gid.org_id,
-                                scope_id,
-                                event.sequence,
-                                event.at,
-                                event.cause_check_in_id,
-                            )
-                            if made is not None:
-                                context.refresh()  # the event's numbers are new: so is the rest
-                                if context.metrics is not None:
-                                    context.metrics.delivered.inc()
-                                yield made
+                expiry = _expire_with_token(events, context.principal)
+                try:
+                    with _active(context.metrics):
+                        async for event in events:
+                            for change in event.changes_of(gid.local_id)[:1]:
+                                made = _shared(
+                                    change,
+                                    gid.org_id,
+                                    scope_id,
+                                    event.sequence,
+                                    event.at,
+                                    event.cause_check_in_id,
+                                )
+                                if made is not None:
+                                    context.refresh()  # the event's numbers are new: so is the rest
+                                    if context.metrics is not None:
+                                        context.metrics.delivered.inc()
+                                    yield made
+                finally:
+                    if expiry is not None:
+                        expiry.cancel()
+        except TokenExpired as error:
+            raise GraphQLError(str(error), extensions={"code": "UNAUTHENTICATED"}) from error
         except SubscriberTooSlow as error:
             raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
         except ResumeTooOld as error:

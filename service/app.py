@@ -53,11 +53,19 @@ from strawberry.types.unset import UNSET, UnsetType
 from schema.api import build_schema
 from schema.context import Context, build_context, signed_in_context, utc_now
 from schema.limits import Limits
-from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
+from service.auth import (
+    AuthError,
+    ConfigurationError,
+    Principal,
+    TokenExpired,
+    Verifier,
+    bearer,
+)
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
 from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
+from service.expiry import expiry_handlers
 from service.live import Feeds, live_handlers
 from service.negotiation import NO_STREAM, is_subscription, stream_preferred
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
@@ -175,7 +183,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # Over WebSockets, identical subscriptions share one rendering of each event.
         self.feeds = Feeds(schema, self.encode_json_string)
         self.graphql_transport_ws_handler_class, self.graphql_ws_handler_class = live_handlers(
-            self.feeds, *outage_handlers(transport_ws, legacy_ws)
+            self.feeds, *expiry_handlers(*outage_handlers(transport_ws, legacy_ws))
         )
 
     def encode_json(self, data: object) -> str:
@@ -266,6 +274,8 @@ class GraphQLApp(GraphQL[Context, None]):
             if token is None:
                 raise AuthError('connection_init needs {"Authorization": "Bearer <token>"}')
             await context.sign_in(self._verifier.verify(token))
+        except TokenExpired:
+            raise  # closed with 4401, so that the client fetches a new token (service/expiry.py)
         except AuthError as error:
             raise ConnectionRejectionError(
                 {"message": str(error), "code": "UNAUTHENTICATED"}

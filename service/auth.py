@@ -35,15 +35,31 @@ class Role(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: who, for which organization (slug), and with which role."""
+    """An authenticated caller: who, for which organization (slug), and with which role; and
+    until when its token is good (`exp` and the clock skew allowed), if it says."""
 
     subject: str
     organization: str
     role: Role
+    expires_at: datetime | None = None
+
+    def seconds_left(self, now: datetime | None = None) -> float | None:
+        """Seconds until the token expires; None when it does not say."""
+        if self.expires_at is None:
+            return None
+        return (self.expires_at - (now or datetime.now(UTC))).total_seconds()
 
 
 class AuthError(Exception):
     """A missing, malformed, expired or wrongly signed token; the message says which."""
+
+
+class TokenExpired(AuthError):
+    """A token past its `exp` (and the clock skew allowed): the client should get a new one."""
+
+
+LEEWAY = 30
+"""Seconds of clock skew allowed between the token's issuer and this server."""
 
 
 class ConfigurationError(Exception):
@@ -142,16 +158,21 @@ class Verifier:
                     "require": ["exp", "sub", "org", "role"],
                     "verify_aud": bool(self.audience),
                 },
-                leeway=30,
+                leeway=LEEWAY,
             )
         except jwt.ExpiredSignatureError as error:
-            raise AuthError("the token has expired") from error
+            raise TokenExpired("the token has expired") from error
         except jwt.PyJWTError as error:
             raise AuthError(f"the token does not verify: {error}") from error
         subject, org = claims["sub"], claims["org"]
         if not isinstance(subject, str) or not isinstance(org, str) or not subject or not org:
             raise AuthError("the token's `sub` and `org` must be non-empty strings")
-        return Principal(subject=subject, organization=org, role=Role.named(claims["role"]))
+        return Principal(
+            subject=subject,
+            organization=org,
+            role=Role.named(claims["role"]),
+            expires_at=datetime.fromtimestamp(float(claims["exp"]) + LEEWAY, UTC),
+        )
 
     def _key_for(self, token: str) -> Any:
         if not isinstance(self.key, jwt.PyJWKSet):

@@ -51,7 +51,7 @@ class Subscription:
         self._wakeup = asyncio.Event()
         self._entered = False
         self._ended = False
-        self._too_slow: str | None = None
+        self._failure: Exception | None = None
 
     async def __aenter__(self) -> Subscription:
         if self._entered:
@@ -80,9 +80,9 @@ class Subscription:
         if not self._entered:
             raise RuntimeError("enter the subscription (`async with`) before iterating it")
         while True:
-            if self._too_slow is not None:
-                reason, self._too_slow = self._too_slow, None
-                raise SubscriberTooSlow(reason)
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
             found = self._next()
             if found is not None:
                 return found
@@ -129,11 +129,17 @@ class Subscription:
         if self._ended:
             return
         if len(self._queue) >= self.max_queued:
-            self._too_slow = too_slow(self.max_queued, self.org_id)
-            self.close()
+            self.fail(SubscriberTooSlow(too_slow(self.max_queued, self.org_id)))
             return
         self._queue.append(event)
         self._wakeup.set()
+
+    def fail(self, error: Exception) -> None:
+        """End this subscription with `error`, raised to its reader in place of the next
+        event (a subscriber too slow, a token that expired)."""
+        if not self._ended:
+            self._failure = error
+            self.close()
 
     def finish(self) -> None:
         """End iteration: queued events are dropped (the bus is going away)."""

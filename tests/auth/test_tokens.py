@@ -12,7 +12,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from service.auth import AuthError, ConfigurationError, Principal, Role, Verifier, bearer, mint
+from service.auth import (
+    LEEWAY,
+    AuthError,
+    ConfigurationError,
+    Principal,
+    Role,
+    Verifier,
+    bearer,
+    mint,
+)
 
 SECRET = "a-test-signing-key-that-is-long-enough-32"
 
@@ -35,8 +44,13 @@ def claims(**overrides: Any) -> dict[str, Any]:
 
 
 def test_a_minted_token_verifies_to_its_principal() -> None:
-    token = mint(secret=SECRET, organization="acme", role=Role.ADMIN, subject="ana")
-    assert hs256().verify(token) == Principal(subject="ana", organization="acme", role=Role.ADMIN)
+    now = datetime.now(UTC).replace(microsecond=0)
+    token = mint(secret=SECRET, organization="acme", role=Role.ADMIN, subject="ana", now=now)
+    # Good until `exp` (12 hours on) and the clock skew allowed.
+    until = now + timedelta(hours=12, seconds=LEEWAY)
+    assert hs256().verify(token) == Principal(
+        subject="ana", organization="acme", role=Role.ADMIN, expires_at=until
+    )
 
 
 @pytest.mark.parametrize(
