@@ -12,7 +12,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from schema import fastpath
-from schema.execution import Executor
+from schema.execution import with_deadline
 from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
@@ -113,7 +113,7 @@ def build_schema(
             types=NODE_TYPES,
             extensions=[Observe, codes, Masking, *limiting],
             schema_class=FederatedOkrSchema,
-            execution_context_class=Executor,
+            execution_context_class=with_deadline(chosen.timeout),
         )
     else:
         built = OkrSchema(
@@ -122,7 +122,7 @@ def build_schema(
             subscription=Subscription,
             types=[Node, *NODE_TYPES],
             extensions=[Observe, codes, Masking, *limiting],
-            execution_context_class=Executor,
+            execution_context_class=with_deadline(chosen.timeout),
         )
     if fast:
         fastpath.install(built)

@@ -62,6 +62,8 @@ class Limits:
     max_tokens: int = 5000
     max_cost: int = 10_000
     introspection: bool = True
+    timeout: float | None = 10.0
+    """Seconds an operation may execute before it is cancelled (None: no limit)."""
 
 
 def _is_list(kind: GraphQLOutputType) -> bool:

@@ -490,6 +490,7 @@ def limits_of(settings: Settings) -> Limits:
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
         introspection=settings.introspection_allowed,
+        timeout=settings.request_timeout,
     )
 
 

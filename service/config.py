@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     max_cost: int = Field(
         default=10_000, ge=1, description="The highest estimated query cost allowed."
     )
+    request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a GraphQL operation may run before it is stopped (error TIMEOUT).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
