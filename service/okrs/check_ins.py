@@ -84,7 +84,7 @@ async def record_check_in(
     """Record a value, possibly back-filled (to the millisecond: finer digits are dropped). A
     retry with the same idempotency key and the same check-in returns the first one and stores
     nothing; the key sent with a different check-in is refused (IDEMPOTENCY_KEY_REUSED)."""
-    checked_value = rules.finite(value, field="value")
+    checked_value = rules.amount(value, field="value")
     checked_confidence = rules.ratio(confidence, field="confidence")
     cleaned_note = rules.optional_text(note, field="note", limit=MAX_NOTE)
     key = rules.optional_text(idempotency_key, field="idempotencyKey", limit=MAX_IDEMPOTENCY_KEY)
