@@ -59,7 +59,7 @@ from service.observability import Metrics, ObservedStore, RequestIds, metrics_en
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
 from service.pages import dashboard, graphiql_headers
-from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
+from service.persisted import PersistedQueries, PersistedQueryError, websocket_handlers
 from service.readmodel import ReadModel
 from service.request_json import decode_request_json
 from service.store.embedded import open_store
@@ -174,6 +174,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        send = private(send)
         # As Strawberry's, plus the Allow header that HTTP requires of a 405.
         request = Request(scope, receive=receive)
         refused = self._authenticate(request)
@@ -278,7 +279,6 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             request_data = self._persisted.apply(request_data)
         except PersistedQueryError as refused:
-            sub_response.headers["cache-control"] = NO_CACHE
             self._running.metrics.errors.labels(refused.code.value).inc()
             return ExecutionResult(data=None, errors=[refused.as_graphql_error()])
         return await super().execute_operation(
@@ -340,6 +340,27 @@ class GraphQLApp(GraphQL[Context, None]):
         if sub_response.media_type:
             response.headers["content-type"] = sub_response.media_type
         return response
+
+
+NOT_STORED = "private, no-store"
+"""The Cache-Control of every /graphql answer: it depends on the caller's token (its
+organization and role), so no cache, shared or the browser's, may keep it or serve it to
+another caller."""
+
+
+def private(send: Send) -> Send:
+    """`send` with every response marked NOT_STORED and varying by Authorization (a stream of
+    server-sent events also asks proxies not to transform it)."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            streamed = headers.get("content-type", "").startswith("text/event-stream")
+            headers["cache-control"] = NOT_STORED + (", no-transform" if streamed else "")
+            headers.add_vary_header("Authorization")
+        await send(message)
+
+    return marked
 
 
 def _wants_ide(request: Request) -> bool:
