@@ -13,7 +13,8 @@ list that is not streamed in one loop (`complete_iterable_value`), and coerces a
 arguments once per field of the document (`execute_field`).
 
 `Executor.deadline` bounds an operation's execution: one that runs longer is cancelled and
-answered with a single error coded TIMEOUT (`with_deadline` makes an executor with one).
+answered with a single error coded TIMEOUT; `Executor.quiet` leaves "Did you mean …?" out of
+the errors of coercing variables and arguments (`configured` makes an executor of both).
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     within `deadline` seconds (None: unbounded)."""
 
     deadline: float | None = None
+    quiet: bool = False
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's, suggesting no names of the schema when `quiet`."""
+        if cls.quiet:
+            kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -273,11 +282,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return _awaited(results, awaitable_fields)
 
 
-def with_deadline(seconds: float | None) -> type[Executor]:
-    """An executor whose operations run at most `seconds` (None: `Executor`, unbounded)."""
-    if seconds is None:
-        return Executor
-    return type("Executor", (Executor,), {"deadline": seconds, "__doc__": Executor.__doc__})
+def configured(*, deadline: float | None, quiet: bool) -> type[Executor]:
+    """An executor whose operations run at most `deadline` seconds (None: unbounded) and whose
+    errors suggest no names when `quiet`."""
+    return type(
+        "Executor",
+        (Executor,),
+        {"deadline": deadline, "quiet": quiet, "__doc__": Executor.__doc__},
+    )
 
 
 async def _within(result: Awaitable[Any], seconds: float) -> Any:

@@ -471,7 +471,11 @@ def create_app(
     chosen = (
         schema
         if schema is not None
-        else build_schema(limits_of(settings), federation=settings.federation)
+        else build_schema(
+            limits_of(settings),
+            federation=settings.federation,
+            router=settings.federation_router,
+        )
     )
     persisted = PersistedQueries.configure(settings.trusted_documents)
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins, persisted)

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     federation: bool = Field(
         default=False, description="Serve the schema as an Apollo Federation 2 subgraph."
     )
+    federation_router: str | None = Field(
+        default=None,
+        description="The `sub` of the federation router's token: only it reads `_service`.",
+    )
     trusted_documents: Path | None = Field(
         default=None,
         description="A directory of registered documents (schema/operations/): only those run.",
