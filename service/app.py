@@ -23,6 +23,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -174,7 +175,6 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        send = private(send)
         # As Strawberry's, plus the Allow header that HTTP requires of a 405.
         request = Request(scope, receive=receive)
         refused = self._authenticate(request)
@@ -480,6 +480,10 @@ def create_app(
     persisted = PersistedQueries.configure(settings.trusted_documents)
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins, persisted)
     middleware = [
+        Middleware(NotStored),
+        # Here rather than Starlette's own `max_body_size` (outside every middleware), so that
+        # a 413 is marked as every other answer.
+        Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(RequestIds),
         Middleware(
             CORSMiddleware,
@@ -503,7 +507,6 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=middleware,
-        max_body_size=MAX_BODY_BYTES,
     )
 
 
@@ -541,6 +544,19 @@ def _verifier(settings: Settings) -> Verifier | None:
             "or set OKRGRAPH_AUTH=disabled for development)"
         )
     return verifier
+
+
+class NotStored:
+    """Marks every HTTP answer of /graphql NOT_STORED (`private`), whichever layer makes it: the
+    API, a refusal of the token, or the body limit's 413."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            send = private(send)
+        await self.app(scope, receive, send)
 
 
 class AuthOffHeader:

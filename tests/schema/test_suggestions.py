@@ -10,6 +10,11 @@ import pytest
 from schema.api import build_schema
 from schema.limits import Limits
 
+SERIES = (
+    "query($id: ID!{extra}) {{ node(id: $id) {{ ... on Cycle {{ progressSeries(from: "
+    '"2027-01-01T00:00:00Z", to: "2027-02-01T00:00:00Z", interval: {interval}) {{ at }} }} }} }}'
+)
+
 # Each a typo of a name the schema holds, in a document or in its variables.
 MISTAKES: list[tuple[str, str, dict[str, Any]]] = [
     ("field", "{ viewr { role } }", {}),
@@ -18,8 +23,7 @@ MISTAKES: list[tuple[str, str, dict[str, Any]]] = [
     ("argument", "{ organizations(frist: 1) { totalCount } }", {}),
     (
         "enum value",
-        'query($id: ID!) { node(id: $id) { ... on Cycle { progressSeries(from: "2027-01-01T00:00:00Z", '
-        'to: "2027-02-01T00:00:00Z", interval: MONTHH) { at } } } }',
+        SERIES.format(extra="", interval="MONTHH"),
         {"id": "x"},
     ),
     (
@@ -29,8 +33,7 @@ MISTAKES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "enum value in a variable",
-        'query($i: SeriesInterval!, $id: ID!) { node(id: $id) { ... on Cycle { progressSeries(from: "2027-01-01T00:00:00Z", '
-        'to: "2027-02-01T00:00:00Z", interval: $i) { at } } } }',
+        SERIES.format(extra=", $i: SeriesInterval!", interval="$i"),
         {"i": "MONTHH", "id": "x"},
     ),
     (
