@@ -64,6 +64,17 @@ def _progress(type_name: str, at: str) -> Make:
     return make
 
 
+CHANGES = (
+    "query($v: ID!, $at: DateTime) { node(id: $v) { ... on Organization "
+    "{ changes(filter: {FIELD: $at}) { totalCount } } } }"
+)
+
+
+def _changes(field: str, at: str) -> Make:
+    query = CHANGES.replace("FIELD", field)
+    return lambda env: gql(query, {"v": env.alpha.org, "at": at})
+
+
 CHECK_IN = (
     "mutation($input: CheckInCreateInput!) { checkInCreate(input: $input) "
     "{ checkIn { id } userErrors { code field } } }"
@@ -160,6 +171,19 @@ EDGES: list[tuple[str, str, Make, Expect]] = [
         "Organization.progress(asOf) in year 0 in UTC",
         _progress("Organization", "0001-01-01T05:00:00+14:00"),
         Refused("INVALID_VALUE"),
+    ),
+    *(
+        (
+            "edges of time",
+            f"changes(filter: {{{field}}}) {label}",
+            _changes(field, at),
+            Refused("INVALID_VALUE"),
+        )
+        for field in ("since", "until")
+        for label, at in (
+            ("in year 10000 in UTC", "9999-12-31T20:00:00-05:00"),
+            ("a bare date", "2026-11-02"),
+        )
     ),
     (
         "edges of time",
