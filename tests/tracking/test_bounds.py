@@ -12,9 +12,11 @@ from typing import Any, cast
 import pytest
 from strawberry.types import ExecutionResult
 
+from schema import loaders
 from schema.api import build_schema, schema
 from schema.context import build_context
 from schema.limits import Limits
+from service.readmodel import ReadModel, years
 from service.store.interface import Store
 from tests.okrs.conftest import NOW, Backend, World
 from tests.tracking.conftest import gid
@@ -185,3 +187,32 @@ async def test_an_operation_past_its_deadline_is_stopped_with_one_timeout_error(
     )
     assert again.errors is None, again.errors
     assert again.data == {"node": {"name": "Acme"}}
+
+
+DASHBOARD = """query($id: ID!, $at: DateTime) { node(id: $id) { ... on Organization {
+  now: progress(year: 2027) { value expected status }
+  then: progress(year: 2027, asOf: $at) { value expected status }
+  objectives(first: 100) { nodes { progress { value status } keyResults { progress { value } } } }
+} } }"""
+
+
+async def test_a_year_evaluated_off_the_loop_answers_as_on_it(
+    backend: Backend, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    variables = {"id": org_id(world), "at": "2027-02-01T00:00:00Z"}
+    on_loop = await execute(backend, DASHBOARD, **variables)
+    assert on_loop.errors is None, on_loop.errors
+    threads: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(work: Any, *args: Any, **kwargs: Any) -> Any:
+        threads.append(getattr(work, "__name__", "?"))
+        return await real(work, *args, **kwargs)
+
+    monkeypatch.setattr(loaders, "OFF_LOOP_FROM", 1)
+    monkeypatch.setattr(years, "OFF_LOOP_FROM", 1)
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    backend.reads = ReadModel(backend.store)  # nothing evaluated yet
+    off_loop = await execute(backend, DASHBOARD, **variables)
+    assert off_loop.data == on_loop.data
+    assert sorted(threads) == ["_computed", "made"]
