@@ -10,7 +10,7 @@ import pytest
 from schema.api import build_schema
 from schema.limits import Limits
 
-SERIES = (
+_SERIES = (
     "query($id: ID!{extra}) {{ node(id: $id) {{ ... on Cycle {{ progressSeries(from: "
     '"2027-01-01T00:00:00Z", to: "2027-02-01T00:00:00Z", interval: {interval}) {{ at }} }} }} }}'
 )
@@ -23,7 +23,7 @@ MISTAKES: list[tuple[str, str, dict[str, Any]]] = [
     ("argument", "{ organizations(frist: 1) { totalCount } }", {}),
     (
         "enum value",
-        SERIES.format(extra="", interval="MONTHH"),
+        _SERIES.format(extra="", interval="MONTHH"),
         {"id": "x"},
     ),
     (
@@ -33,7 +33,7 @@ MISTAKES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "enum value in a variable",
-        SERIES.format(extra=", $i: SeriesInterval!", interval="$i"),
+        _SERIES.format(extra=", $i: SeriesInterval!", interval="$i"),
         {"i": "MONTHH", "id": "x"},
     ),
     (
