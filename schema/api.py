@@ -12,7 +12,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from schema import fastpath
-from schema.execution import Executor
+from schema.execution import configured
 from schema.limits import Limits, extensions
 from schema.mutations import Mutation
 from schema.nodes import Node
@@ -97,15 +97,21 @@ class Masking(MaskErrors):
 
 
 def build_schema(
-    limits: Limits | None = None, *, federation: bool = False, fast: bool = True
+    limits: Limits | None = None,
+    *,
+    federation: bool = False,
+    router: str | None = None,
+    fast: bool = True,
 ) -> strawberry.Schema:
     """The schema with `limits` (the service's defaults unless given), unexpected errors
-    masked, and a code on every error; with `federation`, an Apollo Federation 2 subgraph.
+    masked, and a code on every error; with `federation`, an Apollo Federation 2 subgraph
+    whose `_service` answers only the token whose subject is `router`.
     `fast` installs the resolvers a dashboard repeats unwrapped (`schema.fastpath`); without
     it every field runs through strawberry as written (the tests compare the two)."""
     chosen = limits or Limits()
     # ErrorCodes first: the outermost extension, it names what the others leave uncoded.
     codes, *limiting = extensions(chosen)
+    executor = configured(deadline=chosen.timeout, quiet=not chosen.introspection)
     if federation:
         from schema.federation import build_subgraph  # it marks the entity types: only then
 
@@ -113,7 +119,8 @@ def build_schema(
             types=NODE_TYPES,
             extensions=[Observe, codes, Masking, *limiting],
             schema_class=FederatedOkrSchema,
-            execution_context_class=Executor,
+            execution_context_class=executor,
+            router=router,
         )
     else:
         built = OkrSchema(
@@ -122,7 +129,7 @@ def build_schema(
             subscription=Subscription,
             types=[Node, *NODE_TYPES],
             extensions=[Observe, codes, Masking, *limiting],
-            execution_context_class=Executor,
+            execution_context_class=executor,
         )
     if fast:
         fastpath.install(built)

@@ -16,7 +16,10 @@ class CycleKind(enum.Enum):
     MONTH = strawberry.enum_value("MONTH", description="A month inside a quarter.")
 
 
-@strawberry.enum(description="How a key result's value turns into progress (DOMAIN.md §3.1).")
+@strawberry.enum(
+    description="How a key result's value turns into progress in [0, 1]: INCREASE and "
+    "DECREASE move in proportion from start to target, the others are reached (1) or not (0)."
+)
 class KeyResultKind(enum.Enum):
     INCREASE = strawberry.enum_value(
         "INCREASE", description="Grow from the start value to the target (target > start)."
@@ -33,7 +36,10 @@ class KeyResultKind(enum.Enum):
     MILESTONE = strawberry.enum_value("MILESTONE", description="Done (1) or not done (0).")
 
 
-@strawberry.enum(description="Where a number stands against the pace of its cycle (§3.3).")
+@strawberry.enum(
+    description="Where progress stands against the pace of its cycle: progress compared with "
+    "`expected`, the share of the cycle elapsed, by the organization's policy ratios."
+)
 class ProgressStatus(enum.Enum):
     NOT_STARTED = strawberry.enum_value("NOT_STARTED", description="Its cycle has not begun yet.")
     PENDING = strawberry.enum_value(

@@ -11,14 +11,25 @@ null handling; every other field goes through graphql-core unchanged. It also re
 field of the document, that a list is not streamed (see `get_stream_usage`), and completes a
 list that is not streamed in one loop (`complete_iterable_value`), and coerces a field's
 arguments once per field of the document (`execute_field`).
+
+`Executor.deadline` bounds an operation's execution: one that runs longer is cancelled and
+answered with a single error coded TIMEOUT; `Executor.quiet` leaves "Did you mean …?" out of
+the errors of coercing variables and arguments (`configured` makes an executor of both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from graphql import GraphQLLeafType, GraphQLObjectType, GraphQLOutputType
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+)
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.execution.executor import StreamUsage
 from graphql.execution.values import get_argument_values
@@ -46,7 +57,18 @@ class Attribute:
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, answering attribute leaves without the per-field machinery."""
+    """Strawberry's executor, answering attribute leaves without the per-field machinery, and
+    within `deadline` seconds (None: unbounded)."""
+
+    deadline: float | None = None
+    quiet: bool = False
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's, suggesting no names of the schema when `quiet`."""
+        if cls.quiet:
+            kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,6 +91,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         executor._fields = {}
         executor._streams = {}
         return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """graphql-core's, with what it leaves to await bounded by the deadline: past it the
+        work is cancelled (a mutation's field may have been written by then) and the answer is
+        one TIMEOUT error and no data."""
+        result = super().execute_operation(serially)
+        if self.deadline is None or not self.is_awaitable(result):
+            return result
+        return _within(result, self.deadline)
 
     def get_stream_usage(self, field_details_list: Any, path: Path) -> StreamUsage | None:
         """Whether a list is streamed (`@stream`), asked once per field of the document, not
@@ -262,6 +293,34 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return _awaited(results, awaitable_fields)
+
+
+def configured(*, deadline: float | None, quiet: bool) -> type[Executor]:
+    """An executor whose operations run at most `deadline` seconds (None: unbounded) and whose
+    errors suggest no names when `quiet`."""
+    return type(
+        "Executor",
+        (Executor,),
+        {"deadline": deadline, "quiet": quiet, "__doc__": Executor.__doc__},
+    )
+
+
+async def _within(result: Awaitable[Any], seconds: float) -> Any:
+    try:
+        async with asyncio.timeout(seconds):
+            return await result
+    except TimeoutError:
+        return ExecutionResult(data=None, errors=[timed_out(seconds)])
+
+
+def timed_out(seconds: float) -> GraphQLError:
+    """The error of an operation cut at its deadline."""
+    return GraphQLError(
+        f"the operation ran longer than {seconds:g} s and was stopped; ask for less (a shorter "
+        "series, fewer nodes). A mutation may have been written: read it back, or send it "
+        "again with the same idempotencyKey",
+        extensions={"code": "TIMEOUT"},
+    )
 
 
 _SEQUENCES = frozenset({list, tuple})

@@ -102,7 +102,7 @@ class ObjectiveUpdateInput:
     owner: str | None = strawberry.field(default=UNSET, description="A new owner.")
     weight: float | None = strawberry.field(default=UNSET, description="A new weight (> 0).")
     lessons_learned: str | None = strawberry.field(
-        default=UNSET, description="What the cycle taught (DOMAIN.md §3.4)."
+        default=UNSET, description="What the cycle taught, written at its retrospective."
     )
 
 

@@ -35,7 +35,7 @@ from graphql import (
     is_composite_type,
     parse,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, validate
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -43,7 +43,8 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from schema.connections import DEFAULT_PAGE
 from schema.fragments import FragmentExpansion
@@ -62,6 +63,8 @@ class Limits:
     max_tokens: int = 5000
     max_cost: int = 10_000
     introspection: bool = True
+    timeout: float | None = 10.0
+    """Seconds an operation may execute before it is cancelled (None: no limit)."""
 
 
 def _is_list(kind: GraphQLOutputType) -> bool:
@@ -158,21 +161,36 @@ _validated: WeakKeyDictionary[GraphQLSchema, OrderedDict[str, tuple[GraphQLError
 )
 
 
+def validate_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    *,
+    hide_suggestions: bool = False,
+) -> list[GraphQLError]:
+    """Strawberry's validation (`rules` and its own two), with no "Did you mean …?" in any
+    message when `hide_suggestions`."""
+    every = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+    return validate(schema, document, every, hide_suggestions=hide_suggestions)
+
+
 def validated(
     schema: GraphQLSchema,
     query: str | None,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
+    *,
+    hide_suggestions: bool = False,
 ) -> list[GraphQLError]:
     """The errors of validating `document` (the text `query`) with `rules`, remembered per
     schema and text: a schema's rules and limits never change, so a dashboard polled all day
     is validated once, not on every request."""
     if query is None:
-        return validate_document(schema, document, rules)
+        return validate_document(schema, document, rules, hide_suggestions=hide_suggestions)
     kept = _validated.setdefault(schema, OrderedDict())
     found = kept.get(query)
     if found is None:
-        found = tuple(validate_document(schema, document, rules))
+        found = tuple(validate_document(schema, document, rules, hide_suggestions=hide_suggestions))
         kept[query] = found
         while len(kept) > VALIDATIONS_KEPT:
             kept.popitem(last=False)
@@ -203,10 +221,12 @@ class Parsed(SchemaExtension):
 class QueryCost(SchemaExtension):
     """Validates the document (remembered per text, `validated`), then estimates the cost of a
     valid one with the request's variables, refuses what is over the limit, and reports
-    `extensions.cost` on every response."""
+    `extensions.cost` on every response. With `hide_suggestions` (introspection off), no
+    error suggests a name of the schema."""
 
-    def __init__(self, *, limit: int) -> None:
+    def __init__(self, *, limit: int, hide_suggestions: bool = False) -> None:
         self.limit = limit
+        self.hide_suggestions = hide_suggestions
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
@@ -215,7 +235,13 @@ class QueryCost(SchemaExtension):
         # Errors already set (a refused fragment expansion) stop validation, as strawberry's.
         if document is not None and context.pre_execution_errors is None:
             schema = context.schema._schema
-            errors = validated(schema, context.query, document, context.validation_rules)
+            errors = validated(
+                schema,
+                context.query,
+                document,
+                context.validation_rules,
+                hide_suggestions=self.hide_suggestions,
+            )
             # Set, even empty: strawberry then leaves validation to this extension.
             context.pre_execution_errors = errors or self._priced(schema, document)
         yield
@@ -291,7 +317,7 @@ def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         # Parsed documents remembered by text (and token limit); validation is in QueryCost.
         Parsed,
-        partial(QueryCost, limit=limits.max_cost),
+        partial(QueryCost, limit=limits.max_cost, hide_suggestions=not limits.introspection),
     ]
     if not limits.introspection:
         found.append(DisableIntrospection)

@@ -24,6 +24,7 @@ from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.readmodel import ReadModel, Snapshot
 from service.readmodel.scopes import whole_second
+from service.readmodel.years import OFF_LOOP_FROM
 from service.store.interface import Store
 
 OrgKey = tuple[str, str]
@@ -151,20 +152,27 @@ class Loaders:
         if held is None:
             return None
         if as_of is None:
-            return held.year(year).evaluated(self.instant)
+            return await held.year(year).evaluated_soon(self.instant)
         scope = held.year(year).scope
         history = await self.history_by_year.load((org_id, year))
-        return evaluate(
-            key_results=scope.key_results.values(),
-            objectives=scope.objectives.values(),
-            cycles=scope.cycles,
-            readings={
-                k.id: history.reading(k.id, k.start_value, as_of)
-                for k in scope.key_results.values()
-            },
-            policy=held.organization.policy,
-            now=as_of,
-        )
+
+        def made() -> Evaluation:
+            return evaluate(
+                key_results=scope.key_results.values(),
+                objectives=scope.objectives.values(),
+                cycles=scope.cycles,
+                readings={
+                    k.id: history.reading(k.id, k.start_value, as_of)
+                    for k in scope.key_results.values()
+                },
+                policy=held.organization.policy,
+                now=as_of,
+            )
+
+        if len(scope.key_results) < OFF_LOOP_FROM:
+            return made()
+        # As a large year at now (`Year.evaluated_soon`): off the event loop.
+        return await asyncio.to_thread(made)
 
     # Check-ins (history, which snapshots do not hold) ------------------------------------
 

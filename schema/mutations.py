@@ -62,7 +62,9 @@ class Mutation:
         return await guarded(info, p.CycleCreatePayload, writes.cycle_create(info.context, input))
 
     @strawberry.mutation(
-        description="Close a cycle and those inside it: scores are frozen (DOMAIN.md §3.4).",
+        description="Close a cycle and those inside it: each key result's and objective's "
+        "score is frozen (its progress rounded to 2 decimals, half up) and no more changes "
+        "are taken.",
         permission_classes=[Admin],
     )
     async def cycle_close(self, info: Info, id: Id) -> p.CycleClosePayload:

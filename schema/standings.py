@@ -66,10 +66,22 @@ fields of a response read an evaluation made for the first, and answering those 
 a coroutine per field (GraphQL execution awaits whichever it gets)."""
 
 
+def checked_as_of(as_of: datetime | None) -> None:
+    """A GraphQL error (INVALID_VALUE) for an `asOf` without a time zone (a bare date is one)
+    or outside the years 1 to 9999 in UTC."""
+    if as_of is None:
+        return
+    try:
+        calendar.instant(as_of, field="asOf")
+    except DomainError as error:
+        raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
+
+
 def from_evaluation(
     context: Context, org_id: str, year: int, as_of: datetime | None, pick: Pick
 ) -> Answer:
     """The progress `pick` reads from the request's evaluation of a year."""
+    checked_as_of(as_of)
     loaders = context.loaders
     done = loaders.evaluated.get((org_id, year, as_of))
     held = loaders.held(org_id)
@@ -144,6 +156,7 @@ async def organization_progress(
         calendar.year_span(year)
     except DomainError as error:
         raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
+    checked_as_of(as_of)
     done = await evaluation(context, org.id, year, as_of)
     snapshot = context.loaders.held(org.id)
     assert snapshot is not None  # evaluating read it

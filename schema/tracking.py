@@ -6,6 +6,7 @@ plain values; the types here carry no references back to `schema.types`, which u
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from datetime import datetime
 
@@ -105,6 +106,9 @@ async def series(
         raise _bad_argument(error) from error
     points: list[ProgressPoint] = []
     for at in moments:
+        # Each point is a whole evaluation: other requests (and /healthz) run in between, and
+        # a deadline can stop the series between two points.
+        await asyncio.sleep(0)
         done = await evaluation(info.context, org_id, year, at)
         snapshot = info.context.loaders.held(org_id)
         assert snapshot is not None  # evaluating read it

@@ -25,6 +25,7 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -73,7 +74,7 @@ from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
 from service.outage import outage_handlers, store_unavailable
 from service.pages import dashboard, graphiql_headers
-from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
+from service.persisted import PersistedQueries, PersistedQueryError, websocket_handlers
 from service.readiness import StorePreparation
 from service.readmodel import ReadModel
 from service.request_json import decode_request_json
@@ -322,7 +323,6 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             request_data = self._persisted.apply(request_data)
         except PersistedQueryError as refused:
-            sub_response.headers["cache-control"] = NO_CACHE
             self._running.metrics.errors.labels(refused.code.value).inc()
             return ExecutionResult(data=None, errors=[refused.as_graphql_error()])
         if (
@@ -394,6 +394,27 @@ class GraphQLApp(GraphQL[Context, None]):
         if sub_response.media_type:
             response.headers["content-type"] = sub_response.media_type
         return response
+
+
+NOT_STORED = "private, no-store"
+"""The Cache-Control of every /graphql answer: it depends on the caller's token (its
+organization and role), so no cache, shared or the browser's, may keep it or serve it to
+another caller."""
+
+
+def private(send: Send) -> Send:
+    """`send` with every response marked NOT_STORED and varying by Authorization (a stream of
+    server-sent events also asks proxies not to transform it)."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            streamed = headers.get("content-type", "").startswith("text/event-stream")
+            headers["cache-control"] = NOT_STORED + (", no-transform" if streamed else "")
+            headers.add_vary_header("Authorization")
+        await send(message)
+
+    return marked
 
 
 def _wants_ide(request: Request) -> bool:
@@ -530,12 +551,20 @@ def create_app(
     chosen = (
         schema
         if schema is not None
-        else build_schema(limits_of(settings), federation=settings.federation)
+        else build_schema(
+            limits_of(settings),
+            federation=settings.federation,
+            router=settings.federation_router,
+        )
     )
     graphql = GraphQLApp(chosen, running, now, verifier, settings.cors_origins, persisted)
     drain = Drain()
     middleware = [
+        Middleware(NotStored),
         Middleware(DrainGate, drain=drain),
+        # Here rather than Starlette's own `max_body_size` (outside every middleware), so that
+        # a 413 is marked as every other answer.
+        Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(RequestIds),
         Middleware(
             CORSMiddleware,
@@ -558,7 +587,6 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=middleware,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.metrics = running.metrics
     app.state.drain = drain
@@ -589,6 +617,7 @@ def limits_of(settings: Settings) -> Limits:
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
         introspection=settings.introspection_allowed,
+        timeout=settings.request_timeout,
     )
 
 
@@ -614,6 +643,19 @@ def _verifier(settings: Settings) -> Verifier | None:
             "machine, OKRGRAPH_AUTH=disabled)"
         )
     return verifier
+
+
+class NotStored:
+    """Marks every HTTP answer of /graphql NOT_STORED (`private`), whichever layer makes it: the
+    API, a refusal of the token, or the body limit's 413."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            send = private(send)
+        await self.app(scope, receive, send)
 
 
 class AuthOffHeader:

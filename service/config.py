@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     federation: bool = Field(
         default=False, description="Serve the schema as an Apollo Federation 2 subgraph."
     )
+    federation_router: str | None = Field(
+        default=None,
+        description="The `sub` of the federation router's token: only it reads `_service`.",
+    )
     trusted_documents: Path | None = Field(
         default=None,
         description="A directory of registered documents (schema/operations/): only those run.",
@@ -114,6 +118,11 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, ge=1, description="The most tokens in one document.")
     max_cost: int = Field(
         default=10_000, ge=1, description="The highest estimated query cost allowed."
+    )
+    request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a GraphQL operation may run before it is stopped (error TIMEOUT).",
     )
 
     @field_validator("cors_origins", mode="before")

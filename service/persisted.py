@@ -5,7 +5,8 @@ query. A known hash runs its document; an unknown one is answered with the error
 `PersistedQueryNotFound` (code PERSISTED_QUERY_NOT_FOUND, HTTP 200, as Apollo Server answers),
 and the client sends the hash again with the full query, which is checked against the hash,
 remembered and run. Over GET (`?extensions=...&variables=...&operationName=...`) a query's URL
-stays short and the same for every client, so CDNs can cache it; mutations are still refused.
+stays short and the same for every client; mutations are still refused. (Answers depend on the
+caller's token, so no answer is cached: see `private` in service/app.py.)
 The documents are remembered in a bounded LRU in each instance's memory: an instance that has
 not seen a hash answers NOT_FOUND and the client retries with the query, which is the protocol,
 so several instances behind a load balancer need no shared cache.
@@ -45,8 +46,6 @@ from service.auth import ConfigurationError
 
 MAX_ENTRIES = 1000
 MAX_CHARS = 8_000_000  # about 8 MB of documents per instance, however many entries that is
-# An error must not be cached by a CDN: the next request (with the query) fixes it.
-NO_CACHE = "private, no-cache, must-revalidate"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

@@ -23,9 +23,11 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 
-from service.domain.errors import Conflict
+from service.domain import rules
+from service.domain.errors import Conflict, DomainError
 from service.domain.model import (
     ActionStep,
     CheckIn,
@@ -39,6 +41,7 @@ from service.domain.model import (
 from service.okrs.check_ins import with_check_in
 from service.okrs.commit import Draft, Writer
 from service.okrs.common import created
+from service.okrs.organizations import valid_slug
 from service.readmodel import ReadModel, Snapshot
 from service.store import documents
 from service.store.reads import CHECK_INS
@@ -164,7 +167,41 @@ def read_document(document: object) -> Holdings:
         initiatives=items("initiatives", Initiative),
     )
     _check_references(snapshot)
+    _check_values(snapshot)
     return snapshot
+
+
+def _check_values(snapshot: Holdings) -> None:
+    """The numbers hold what the API would accept: values within the bounds, a target apart
+    from its start, a cost that is free or not almost zero."""
+    checks: list[tuple[str, Callable[[], object]]] = []
+    for n, k in enumerate(snapshot.key_results):
+        where = f"keyResults[{n}]"
+        checks += [
+            (f"{where}.startValue", partial(rules.amount, k.start_value, field="startValue")),
+            (f"{where}.targetValue", partial(rules.amount, k.target_value, field="targetValue")),
+            (
+                f"{where}.targetValue",
+                partial(rules.measurable, k.kind, k.start_value, k.target_value),
+            ),
+        ]
+    checks += [
+        (f"checkIns[{n}].value", partial(rules.amount, c.value, field="value"))
+        for n, c in enumerate(snapshot.check_ins)
+    ]
+    for n, i in enumerate(snapshot.initiatives):
+        checks += [
+            (f"initiatives[{n}].cost", partial(rules.cost, i.cost)),
+            (
+                f"initiatives[{n}].expectedValue",
+                partial(rules.amount, i.expected_value, field="expectedValue"),
+            ),
+        ]
+    for where, check in checks:
+        try:
+            check()
+        except DomainError as error:
+            raise TransferError(f"{where}: {error.message}") from error
 
 
 BATCH = 500
@@ -184,6 +221,10 @@ async def import_organization(
     the slug is taken."""
     source = read_document(document)
     target = slug if slug is not None else source.organization.slug
+    try:
+        valid_slug(target)
+    except DomainError as error:
+        raise TransferError(f"slug {target!r}: {error.message}") from error
     if await writer.store.get_organization_by_slug(target) is not None:
         raise TransferError(f"an organization with the slug {target!r} exists already")
     ids = _new_ids(source)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from service.domain.calendar import quarter_spans
 from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective
 from service.domain.progress import Point, Reading, reading
+from service.domain.rules import MIN_SPAN
 
 # Properties run on noisy CI machines: a slow example is not a failure.
 PROPERTY = settings(deadline=None)
@@ -82,8 +83,9 @@ def key_result_specs(
     start = draw(values())
     if chosen in (KeyResultKind.AT_LEAST, KeyResultKind.AT_MOST):
         target = draw(values())
-        # A guardrail may start anywhere but must name a different target.
-        return KeyResultSpec(chosen, start, target if target != start else start + 1)
+        # A guardrail may start anywhere but must name a target at least MIN_SPAN away.
+        apart = abs(target - start) >= MIN_SPAN
+        return KeyResultSpec(chosen, start, target if apart else start + 1)
     # A step of at least 1e-3 stays visible next to a start of at most 1e6 in magnitude.
     step = draw(st.floats(min_value=1e-3, max_value=LIMIT))
     if chosen is KeyResultKind.INCREASE:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -38,3 +41,21 @@ def undescribed() -> list[str]:
 
 def test_everything_in_the_schema_has_a_description() -> None:
     assert undescribed() == []
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# Documents a reader of the schema or of the package does not have: not in the repository.
+ELSEWHERE = re.compile(r"\b[A-Z][A-Z-]+\.md\b|§")
+
+
+def test_every_description_stands_on_its_own() -> None:
+    sdl = (ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    cited = [
+        (where, line.strip())
+        for where, text in (("schema.graphql", sdl), ("pyproject.toml", pyproject))
+        for line in text.splitlines()
+        for found in ELSEWHERE.findall(line)
+        if not (ROOT / found).is_file()
+    ]
+    assert cited == []

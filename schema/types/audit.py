@@ -15,6 +15,8 @@ from schema.ids import GlobalId, parse_global_id
 from schema.nodes import Node, load_global
 from schema.permissions import Editor
 from schema.types.common import gid
+from service.domain import calendar
+from service.domain.errors import DomainError
 from service.store import interface
 from service.store.records import Change as Record
 from service.store.records import Delete, Doc, Put
@@ -137,6 +139,14 @@ async def changes(
     before = int(after_id) if after_id is not None and after_id.isdigit() else None
     where = None
     if chosen is not None:
+        for name, at in (("since", chosen.since), ("until", chosen.until)):
+            if at is not None:
+                try:
+                    calendar.instant(at, field=name)
+                except DomainError as error:
+                    raise GraphQLError(
+                        error.message, extensions={"code": error.code.value}
+                    ) from error
         node = parse_global_id(chosen.node_id) if chosen.node_id else None
         where = interface.ChangeFilter(
             actor=chosen.actor,

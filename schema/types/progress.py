@@ -83,7 +83,10 @@ class Explanation:
 _NONE: Mapping[str, model.KeyResult] = MappingProxyType({})
 
 
-@strawberry.type(description="Progress of a node at an instant (DOMAIN.md §3), explained.")
+@strawberry.type(
+    description="Progress of a key result, objective, cycle, team or organization at an "
+    "instant, against the pace of its cycle, with how it was computed."
+)
 class Progress:
     value: float | None = strawberry.field(
         description="Progress in [0, 1]; null when there is nothing to measure."
@@ -94,7 +97,9 @@ class Progress:
     expected: float = strawberry.field(
         description="The share of the cycle elapsed: the progress the pace asks for now."
     )
-    status: ProgressStatus = strawberry.field(description="The pace status (§3.3).")
+    status: ProgressStatus = strawberry.field(
+        description="Where `value` stands against `expected`, by the organization's policy."
+    )
     org_id: strawberry.Private[str]
     measured: strawberry.Private[Standing]
     """The domain's progress: its explanation is written out only when asked for."""

@@ -71,3 +71,16 @@ def month_span(year: int, month: int) -> Span:
         quarter=(month - 1) // 3 + 1,
         month=month,
     )
+
+
+def instant(at: datetime, *, field: str) -> datetime:
+    """`at` in UTC: an instant needs a time zone, and in UTC it must fall within years 1 to
+    9999, the years a date can hold (`0001-01-01T05:00:00+14:00` is still in year 0 in UTC)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(f"{field} needs a time zone, e.g. 2027-02-15T12:00:00Z", field=(field,))
+    try:
+        return at.astimezone(UTC)
+    except OverflowError as error:
+        raise InvalidInput(
+            f"{field} must fall within the years 1 to 9999 in UTC", field=(field,)
+        ) from error

@@ -1,7 +1,8 @@
-"""Least-squares forecast of a key result to the end of its cycle (DOMAIN.md §3.3)."""
+"""Least-squares forecast of a key result to the end of its cycle."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +53,9 @@ def forecast(
     at_end = (ends_at - origin).total_seconds()
     projected = mean_y + slope * (at_end - mean_x)
     projected_progress = progress(kind, start, target, projected)
+    if not (math.isfinite(projected) and math.isfinite(projected_progress)):
+        # Values past what a key result may hold now (stored before it was bounded).
+        return NoForecast(reason="the check-ins' values are too large to project")
     return Forecast(
         projected_value=projected,
         projected_progress=projected_progress,

@@ -1,4 +1,4 @@
-"""The rules that make an OKR valid (DOMAIN.md §2), each raising a domain error with its code."""
+"""The rules that make an OKR valid, each raising a domain error with its code."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from service.domain.model import Cycle, CycleKind, KeyResultKind, Objective, Pol
 
 MAX_TITLE = 500
 MAX_TEXT = 10_000
+MAX_MAGNITUDE = 1e15
+"""The largest value, either way, a key result, a check-in or an initiative may hold: every
+number derived from such values (progress, a forecast, a return on investment) stays finite."""
+MIN_SPAN = 1e-9
+"""The least distance between a key result's start and target, and the least cost that is not
+zero: a smaller one divides into numbers no float can hold."""
 
 
 def text(value: str, *, field: str, limit: int = MAX_TITLE) -> str:
@@ -40,6 +46,26 @@ def finite(value: float, *, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(f"{field} must be a finite number", field=(field,))
     return float(value)
+
+
+def amount(value: float, *, field: str) -> float:
+    """A measured value: finite and at most MAX_MAGNITUDE either way."""
+    number = finite(value, field=field)
+    if abs(number) > MAX_MAGNITUDE:
+        raise InvalidInput(
+            f"{field} must be between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}", field=(field,)
+        )
+    return number
+
+
+def cost(value: float, *, field: str = "cost") -> float:
+    """An initiative's cost: an amount that is 0 (free) or at least MIN_SPAN."""
+    number = amount(value, field=field)
+    if number < 0:
+        raise InvalidInput(f"{field} must not be negative", field=(field,))
+    if 0 < number < MIN_SPAN:
+        raise InvalidInput(f"{field} must be 0 (free) or at least {MIN_SPAN:g}", field=(field,))
+    return number
 
 
 def weight(value: float, *, field: str = "weight") -> float:
@@ -73,6 +99,12 @@ def measurable(kind: KeyResultKind, start: float, target: float) -> None:
     if target == start:
         raise RuleViolation(
             "target equals start: nothing to measure",
+            field=("targetValue",),
+            code=ErrorCode.NOT_MEASURABLE,
+        )
+    if abs(target - start) < MIN_SPAN:
+        raise RuleViolation(
+            f"target and start must differ by at least {MIN_SPAN:g}",
             field=("targetValue",),
             code=ErrorCode.NOT_MEASURABLE,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from service.domain import rules
+from service.domain import calendar, rules
 from service.domain.errors import ErrorCode, InvalidInput, NotFound, RuleViolation
 from service.domain.model import CheckIn, KeyResult, Upcoming
 from service.okrs.commit import Draft, Unchanged, Writer
@@ -84,12 +84,12 @@ async def record_check_in(
     """Record a value, possibly back-filled (to the millisecond: finer digits are dropped). A
     retry with the same idempotency key and the same check-in returns the first one and stores
     nothing; the key sent with a different check-in is refused (IDEMPOTENCY_KEY_REUSED)."""
-    checked_value = rules.finite(value, field="value")
+    checked_value = rules.amount(value, field="value")
     checked_confidence = rules.ratio(confidence, field="confidence")
     cleaned_note = rules.optional_text(note, field="note", limit=MAX_NOTE)
     key = rules.optional_text(idempotency_key, field="idempotencyKey", limit=MAX_IDEMPOTENCY_KEY)
-    if recorded_at is not None and recorded_at.tzinfo is None:
-        raise InvalidInput("recordedAt needs a time zone", field=("recordedAt",))
+    if recorded_at is not None:
+        calendar.instant(recorded_at, field="recordedAt")
     at = d.to_millis(now if recorded_at is None else recorded_at)
     if at > now + CLOCK_SKEW:
         raise InvalidInput(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from service.domain import rules
-from service.domain.errors import InvalidInput, NotFound
+from service.domain.errors import NotFound
 from service.domain.model import Initiative
 from service.okrs.commit import Draft, Unchanged, Writer
 from service.okrs.common import created, key_result, new_id, put
@@ -34,10 +34,8 @@ async def create_initiative(
 ) -> Initiative:
     """A new initiative, linked to the key results it serves (none: unaligned)."""
     cleaned = rules.text(title, field="title")
-    checked_cost = rules.finite(cost, field="cost")
-    if checked_cost < 0:
-        raise InvalidInput("cost must not be negative", field=("cost",))
-    checked_value = rules.finite(expected_value, field="expectedValue")
+    checked_cost = rules.cost(cost)
+    checked_value = rules.amount(expected_value, field="expectedValue")
     unique = tuple(dict.fromkeys(key_result_ids))
 
     async def build(snapshot: Snapshot) -> Draft[Initiative]:

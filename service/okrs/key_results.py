@@ -51,8 +51,8 @@ def _bounds(
             field=(missing,),
             code=ErrorCode.NOT_MEASURABLE,
         )
-    start = rules.finite(start, field="startValue")
-    target = rules.finite(target, field="targetValue")
+    start = rules.amount(start, field="startValue")
+    target = rules.amount(target, field="targetValue")
     chosen = kind if kind is not None else rules.infer_kind(start, target)
     rules.measurable(chosen, start, target)
     return chosen, start, target

@@ -15,7 +15,7 @@ from service.okrs.common import created, new_id, put
 from service.readmodel import Snapshot
 from service.store.records import digest
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # a full match: no newline after it
 MAX_SLUG = 64
 
 

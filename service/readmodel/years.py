@@ -6,10 +6,16 @@ of every rollup; a `Year` makes its `Plan` (the year's key results in flat colum
 its last few evaluations (requests compute at whole seconds, so requests of one second share
 one), and a check-in carries both to the next position of the organization: the plan with one
 row replaced, the newest evaluation with only what the reading moves computed again.
+
+A large year (OFF_LOOP_FROM key results and up) is evaluated in a worker thread
+(`evaluated_soon`): at 100,000 key results planning and evaluating take about a second of
+pure computation, and the event loop, which the thread leaves the interpreter to every few
+milliseconds, goes on answering other requests and /healthz meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +29,9 @@ from service.domain.rollup import Evaluation, evaluate_plan
 
 EVALUATIONS_KEPT = 4
 """Evaluations kept per year: enough for the instants of requests in flight together."""
+OFF_LOOP_FROM = 5_000
+"""Key results from which a year is evaluated off the event loop: below, the evaluation takes
+a few milliseconds, less than handing it to a thread and back costs in latency."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,7 @@ class Year:
 
     __slots__ = (
         "_children_of_objective",
+        "_evaluating",
         "_key_results_of_objective",
         "_objectives_of_cycle",
         "evaluations",
@@ -81,6 +91,7 @@ class Year:
         self._objectives_of_cycle: dict[str, list[Objective]] | None = None
         self._key_results_of_objective: dict[str, list[KeyResult]] | None = None
         self._children_of_objective: dict[str, list[Objective]] | None = None
+        self._evaluating: dict[datetime, asyncio.Future[Evaluation]] = {}
 
     def planned(self) -> Plan:
         """The year's plan, made on first use."""
@@ -97,6 +108,32 @@ class Year:
             found = evaluate_plan(self.planned(), policy=self.policy, now=now)
             self.remember(found)
         return found
+
+    async def evaluated_soon(self, now: datetime) -> Evaluation:
+        """`evaluated(now)`, computed in a worker thread when the year is large (see the
+        module's doc): requests of the same instant share one computation, which runs to its
+        end (and is remembered) even if the request that started it is cancelled."""
+        found = self.evaluations.get(now)
+        if found is not None:
+            return found
+        if len(self.scope.key_results) < OFF_LOOP_FROM:
+            return self.evaluated(now)
+        pending = self._evaluating.get(now)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self._computed, now))
+            self._evaluating[now] = pending
+            pending.add_done_callback(lambda done: self._settle(now, done))
+        return await asyncio.shield(pending)
+
+    def _computed(self, now: datetime) -> Evaluation:
+        """The evaluation at `now`, planning the year first if it is not yet (in the worker
+        thread: the plan is a new object, set in one assignment)."""
+        return evaluate_plan(self.planned(), policy=self.policy, now=now)
+
+    def _settle(self, now: datetime, done: asyncio.Future[Evaluation]) -> None:
+        del self._evaluating[now]
+        if not done.cancelled() and done.exception() is None:
+            self.remember(done.result())
 
     def remember(self, evaluation: Evaluation) -> None:
         """Keep an evaluation of this year (the newest few are kept)."""

@@ -67,6 +67,44 @@ async def test_without_a_valid_token_every_request_is_401(
     assert "x-okrgraph-auth" not in response.headers
 
 
+def not_stored(response: httpx.Response) -> bool:
+    """Whether an answer may be kept by no cache and varies by the caller's token."""
+    vary = {v.strip().lower() for v in response.headers.get("vary", "").split(",")}
+    return response.headers.get("cache-control") == "private, no-store" and "authorization" in vary
+
+
+async def test_every_answer_depends_on_the_caller_and_no_cache_may_keep_it(
+    client: httpx.AsyncClient,
+) -> None:
+    viewer = token(Role.VIEWER)
+    query = "{ viewer { role } }"
+    answers = {
+        "POST": await gql(client, query, viewer),
+        "GET": await client.get(
+            "/graphql", params={"query": query}, headers={**viewer, "accept": "application/json"}
+        ),
+        "persisted GET": await client.get(
+            "/graphql",
+            params={
+                "extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}})
+            },
+            headers={**viewer, "accept": "application/json"},
+        ),
+        "refused": await gql(client, query, {}),
+        "mutation by GET": await client.get(
+            "/graphql",
+            params={"query": "mutation { __typename }"},
+            headers={**viewer, "accept": "application/json"},
+        ),
+        "cross-origin POST": await client.post(
+            "/graphql", json={"query": query}, headers={**viewer, "origin": "https://x.example"}
+        ),
+    }
+    assert answers["GET"].json()["data"] == {"viewer": {"role": "viewer"}}
+    assert answers["refused"].status_code == 401
+    assert {name: not_stored(r) for name, r in answers.items()} == dict.fromkeys(answers, True)
+
+
 async def test_the_graphiql_page_needs_no_token(client: httpx.AsyncClient) -> None:
     page = await client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200

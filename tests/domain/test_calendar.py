@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from service.domain import calendar
 from service.domain.calendar import (
     MAX_YEAR,
     MIN_YEAR,
@@ -14,7 +16,7 @@ from service.domain.calendar import (
     valid_year,
     year_span,
 )
-from service.domain.errors import ErrorCode, InvalidInput
+from service.domain.errors import DomainError, ErrorCode, InvalidInput
 from service.domain.model import CycleKind
 from tests.domain.builders import at
 
@@ -66,3 +68,14 @@ def test_months_outside_one_to_twelve_are_invalid(month: int) -> None:
     with pytest.raises(InvalidInput, match="month must be between 1 and 12") as caught:
         month_span(2027, month)
     assert caught.value.field == ("month",)
+
+
+def test_an_instant_is_in_utc_with_a_time_zone_and_within_years_1_to_9999() -> None:
+    ahead = timezone(timedelta(hours=14))
+    assert calendar.instant(datetime(2027, 1, 1, 5, tzinfo=ahead), field="at") == datetime(
+        2026, 12, 31, 15, tzinfo=UTC
+    )
+    for wrong in (datetime(2027, 1, 1), datetime(1, 1, 1, 5, tzinfo=ahead)):
+        with pytest.raises(DomainError) as refused:
+            calendar.instant(wrong, field="at")
+        assert refused.value.field == ("at",)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from service.domain.forecast import Forecast, NoForecast, forecast
 from service.domain.model import KeyResultKind
 from service.domain.progress import Point
+from service.domain.rules import MAX_MAGNITUDE, MIN_SPAN
 from tests.domain.builders import at, points
+from tests.strategies import instants
 
 END = at(4, 1)
 
@@ -52,3 +59,29 @@ def test_decrease_forecast_reads_progress_downwards() -> None:
     assert isinstance(result, Forecast)
     assert result.projected_value == pytest.approx(30)
     assert result.trending_off_track is False
+
+
+def test_values_past_the_bounds_give_no_forecast_rather_than_infinity() -> None:
+    huge = points((at(1, 10), -1.7e308), (at(2, 10), 1.7e308))
+    assert mql_forecast(huge) == NoForecast(reason="the check-ins' values are too large to project")
+
+
+bounded = st.floats(min_value=-MAX_MAGNITUDE, max_value=MAX_MAGNITUDE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    history=st.lists(st.tuples(instants, bounded), min_size=2, max_size=6),
+    start=bounded,
+    span=st.floats(min_value=MIN_SPAN, max_value=MAX_MAGNITUDE),
+    kind=st.sampled_from([KeyResultKind.INCREASE, KeyResultKind.DECREASE]),
+)
+def test_a_forecast_of_values_within_the_bounds_is_finite(
+    history: list[tuple[datetime, float]], start: float, span: float, kind: KeyResultKind
+) -> None:
+    target = start + span if kind is KeyResultKind.INCREASE else start - span
+    assume(abs(target) <= MAX_MAGNITUDE and abs(target - start) >= MIN_SPAN)
+    made = forecast(points(*history), kind=kind, start=start, target=target, ends_at=END)
+    if isinstance(made, Forecast):
+        assert math.isfinite(made.projected_value)
+        assert math.isfinite(made.projected_progress)

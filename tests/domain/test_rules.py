@@ -18,9 +18,13 @@ from service.domain.errors import (
 )
 from service.domain.model import KeyResultKind, Policy
 from service.domain.rules import (
+    MAX_MAGNITUDE,
     MAX_TEXT,
     MAX_TITLE,
+    MIN_SPAN,
     acyclic_dependency,
+    amount,
+    cost,
     dependency_path,
     finite,
     infer_kind,
@@ -334,3 +338,41 @@ def test_error_code_override_does_not_leak_to_the_class() -> None:
 
 def test_a_stored_parent_loop_elsewhere_does_not_hang_the_check() -> None:
     no_ancestor_loop("team", "a", {"a": "b", "b": "a"})
+
+
+@pytest.mark.parametrize("value", [0, -MAX_MAGNITUDE, MAX_MAGNITUDE, 1.5])
+def test_an_amount_within_the_bounds_is_kept(value: float) -> None:
+    assert amount(value, field="value") == value
+
+
+@pytest.mark.parametrize("value", [1.7e308, -1.0000001e15, math.inf, math.nan])
+def test_an_amount_past_the_bounds_is_an_invalid_value(value: float) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        amount(value, field="value")
+    assert refused.value.code is ErrorCode.INVALID_VALUE
+    assert refused.value.field == ("value",)
+
+
+@pytest.mark.parametrize("value", [0, MIN_SPAN, 12.5, MAX_MAGNITUDE])
+def test_a_cost_is_free_or_at_least_the_least_span(value: float) -> None:
+    assert cost(value) == value
+
+
+@pytest.mark.parametrize("value", [5e-324, MIN_SPAN / 2, -1, 1e16])
+def test_a_cost_almost_zero_negative_or_past_the_bounds_is_refused(value: float) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        cost(value)
+    assert refused.value.field == ("cost",)
+
+
+@pytest.mark.parametrize(("start", "target"), [(0, 5e-324), (1, 1 + 1e-12), (5, 5 - 1e-10)])
+def test_a_target_closer_to_start_than_the_least_span_measures_nothing(
+    start: float, target: float
+) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        measurable(infer_kind(start, target), start, target)
+    assert refused.value.code is ErrorCode.NOT_MEASURABLE
+
+
+def test_a_target_the_least_span_from_start_is_measurable() -> None:
+    measurable(KeyResultKind.INCREASE, 0, MIN_SPAN)

@@ -10,8 +10,9 @@ from datetime import date
 from mongomock_motor import AsyncMongoMockClient
 
 from schema.api import build_schema
-from schema.context import build_context
+from schema.context import Context, build_context
 from schema.ids import to_global_id
+from service.auth import Principal, Role
 from service.okrs.commit import Writer
 from service.okrs.demo import seed_demo
 from service.readmodel import ReadModel
@@ -28,8 +29,21 @@ async def main() -> None:
     held = await reads.snapshot(org)
     assert held is not None
     departments = held.department_list()
-    subgraph = build_schema(federation=True)
-    sdl = await subgraph.execute("{ _service { sdl } }", context_value=build_context(store))
+    subgraph = build_schema(federation=True, router="router")
+    nobody = build_schema(federation=True)
+
+    async def signed_in(subject: str) -> Context:
+        context = build_context(store, reads=reads, authenticated=True)
+        await context.sign_in(Principal(subject, "acme-inbound", Role.ADMIN))
+        return context
+
+    service = "{ _service { sdl } }"
+    sdl = await subgraph.execute(service, context_value=await signed_in("router"))
+    refusals = [
+        await subgraph.execute(service, context_value=await signed_in("ana")),
+        await subgraph.execute(service, context_value=build_context(store)),
+        await nobody.execute(service, context_value=await signed_in("router")),
+    ]
     representations = [
         {"__typename": "Organization", "id": to_global_id("Organization", org, org)},
         {"__typename": "Department", "id": to_global_id("Department", org, departments[0].id)},
@@ -46,6 +60,10 @@ async def main() -> None:
             {
                 "sdl": sdl.data["_service"]["sdl"] if sdl.data else None,
                 "sdl_errors": [e.message for e in sdl.errors or []],
+                "refusals": [
+                    [(e.extensions or {}).get("code") for e in r.errors or []] for r in refusals
+                ],
+                "refused_data": [r.data for r in refusals],
                 "entities": entities.data["_entities"] if entities.data else None,
                 "entity_errors": [e.message for e in entities.errors or []],
             }

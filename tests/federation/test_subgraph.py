@@ -38,6 +38,12 @@ def test_the_subgraph_sdl_declares_the_entities_and_federation_2(answers: dict[s
     assert "type Cycle implements Node @key" not in sdl
 
 
+def test_only_the_router_reads_the_sdl(answers: dict[str, Any]) -> None:
+    # Another subject, no token, and the router's subject while no router is configured.
+    assert answers["refusals"] == [["FORBIDDEN"]] * 3
+    assert answers["refused_data"] == [None] * 3
+
+
 def test_entities_resolve_by_id_and_unknown_ids_are_null(answers: dict[str, Any]) -> None:
     assert answers["entity_errors"] == []
     assert answers["entities"] == [{"name": "Acme Inbound"}, {"name": "Marketing"}, None]

@@ -263,6 +263,31 @@ async def test_an_import_refuses_a_slug_that_exists_and_writes_nothing() -> None
         pytest.param(
             lambda d: {**d, "departments": d["departments"] * 2}, "used twice", id="duplicate-ids"
         ),
+        pytest.param(
+            lambda d: _first(d, "checkIns", value=1.7e308),
+            r"checkIns\[0\].value: value must be between",
+            id="value-past-the-bounds",
+        ),
+        pytest.param(
+            lambda d: _first(d, "keyResults", startValue=0, targetValue=5e-324, kind="INCREASE"),
+            r"keyResults\[0\].targetValue: target and start must differ",
+            id="target-at-start",
+        ),
+        pytest.param(
+            lambda d: _first(d, "keyResults", startValue=-2e15),
+            r"keyResults\[0\].startValue",
+            id="start-past-the-bounds",
+        ),
+        pytest.param(
+            lambda d: _first(d, "initiatives", cost=5e-324),
+            r"initiatives\[0\].cost: cost must be 0",
+            id="cost-almost-zero",
+        ),
+        pytest.param(
+            lambda d: _first(d, "initiatives", expectedValue=float("inf")),
+            r"initiatives\[0\].expectedValue",
+            id="expected-value-infinite",
+        ),
     ],
 )
 async def test_an_import_of_a_broken_document_says_why_and_writes_nothing(
@@ -285,6 +310,15 @@ def _first(document: dict[str, Any], key: str, **changes: Any) -> dict[str, Any]
 def _drop(document: dict[str, Any], key: str, field: str) -> dict[str, Any]:
     first, *rest = document[key]
     return {**document, key: [{k: v for k, v in first.items() if k != field}, *rest]}
+
+
+@pytest.mark.parametrize("slug", ["new-org\n", "Not A Slug", ""])
+async def test_an_import_under_a_slug_the_api_refuses_is_refused(slug: str) -> None:
+    exported = await demo_export()
+    target = memory_store("bad_slug_target")
+    with pytest.raises(TransferError, match="slug must be lowercase"):
+        await import_organization(writer=writer(target), document=exported, slug=slug, now=NOW)
+    assert (await target.list_organizations(after=None, limit=10)).total == 0
 
 
 async def test_an_export_of_an_unknown_slug_is_refused() -> None:

@@ -355,7 +355,7 @@ async def test_sse_streams_next_events_then_complete_when_the_server_ends_them(
     async with served.http.stream("POST", "/graphql", json=body, headers=SSE) as response:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream"
-        assert response.headers["cache-control"] == "no-cache, no-transform"
+        assert response.headers["cache-control"] == "private, no-store, no-transform"
         stream = EventStream(response)
         await until_active(served.metrics, 1)
 

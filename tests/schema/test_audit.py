@@ -146,3 +146,15 @@ async def test_another_organizations_token_sees_no_change_of_this_one(
     assert own.errors is None
     assert own.data == {"organization": {"changes": {"totalCount": 0}}}
     assert org_of(world.org) != org_of(other.org)
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+@pytest.mark.parametrize(
+    "at",
+    ["2026-11-02", "2027-01-01T00:00:00", "0001-01-01T05:00:00+14:00", "9999-12-31T20:00:00-05:00"],
+)
+async def test_a_filter_instant_without_a_zone_or_outside_the_years_is_an_invalid_value(
+    gql: Client, world: World, field: str, at: str
+) -> None:
+    result = await gql.raw(CHANGES, org=world.org, filter={field: at})
+    assert [(e.extensions or {}).get("code") for e in result.errors or []] == ["INVALID_VALUE"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from schema.ids import parse_global_id, to_cursor, to_global_id
 from tests.security.documents import document_cases
+from tests.security.edges import edge_cases
 from tests.security.id_slots import ID_SLOTS
 from tests.security.model import Case, Env, Make, Refused, SameAs, Stored, gql
 from tests.security.settings import settings_cases
@@ -199,4 +200,5 @@ CASES = [
     *injection_cases(),
     *tenancy_cases(),
     *settings_cases(),
+    *edge_cases(),
 ]

@@ -49,6 +49,7 @@ async def corpus() -> AsyncIterator[Corpus]:
         "beta": mint(secret=SECRET, organization="beta", role=Role.ADMIN),
         "ghost": mint(secret=SECRET, organization="ghost", role=Role.ADMIN),
         "zero-width": mint(secret=SECRET, organization=ZERO_WIDTH, role=Role.ADMIN),
+        "newline": mint(secret=SECRET, organization="new-org\n", role=Role.ADMIN),
     }
     async with AsyncExitStack() as running:
         clients = {}

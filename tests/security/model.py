@@ -148,7 +148,20 @@ class Stored:
     text: str
 
 
-Expect: TypeAlias = Status | Refused | UserError | SameAs | Stored
+@dataclass(frozen=True)
+class Answered:
+    """Answered with data and no error: a request at an edge that the service can serve."""
+
+
+@dataclass(frozen=True)
+class Retried:
+    """The second sending of a check-in: `first` (sent just before) writes it, and this one
+    answers that check-in (`created: false`, the same id) and writes nothing."""
+
+    first: Make
+
+
+Expect: TypeAlias = Status | Refused | UserError | SameAs | Stored | Answered | Retried
 
 
 @dataclass(frozen=True)
