@@ -51,6 +51,19 @@ class _Expiry:
             self.timer.cancel()
 
 
+class _Expiring:
+    """A protocol handler whose connection is watched for its token's expiry while it runs."""
+
+    _expiry: _Expiry | None = None
+
+    async def handle(self) -> None:
+        self._expiry = _Expiry()
+        try:
+            await super().handle()  # type: ignore[misc]
+        finally:
+            self._expiry.disarm()
+
+
 def expiry_handlers(
     transport_ws: type[BaseGraphQLTransportWSHandler[Any, Any]],
     legacy_ws: type[BaseGraphQLWSHandler[Any, Any]],
@@ -58,16 +71,7 @@ def expiry_handlers(
     """The two protocols' handlers, closing 4401 for a token that has expired, at connect or
     later (`on_ws_connect` lets TokenExpired through)."""
 
-    class TransportWS(transport_ws):  # type: ignore[valid-type,misc]
-        _expiry: _Expiry | None = None
-
-        async def handle(self) -> None:
-            self._expiry = _Expiry()
-            try:
-                await super().handle()
-            finally:
-                self._expiry.disarm()
-
+    class TransportWS(_Expiring, transport_ws):  # type: ignore[valid-type,misc]
         async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
             try:
                 await super().handle_connection_init(message)
@@ -77,16 +81,7 @@ def expiry_handlers(
             if self._expiry is not None and self.connection_acknowledged:
                 self._expiry.arm(self)
 
-    class LegacyWS(legacy_ws):  # type: ignore[valid-type,misc]
-        _expiry: _Expiry | None = None
-
-        async def handle(self) -> None:
-            self._expiry = _Expiry()
-            try:
-                await super().handle()
-            finally:
-                self._expiry.disarm()
-
+    class LegacyWS(_Expiring, legacy_ws):  # type: ignore[valid-type,misc]
         async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
             try:
                 await super().handle_connection_init(message)
