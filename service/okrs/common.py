@@ -7,15 +7,16 @@ import enum
 import os
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from service.domain.errors import ErrorCode, NotFound, RuleViolation
 from service.domain.model import Cycle, Department, KeyResult, Objective
 from service.readmodel import Snapshot
 from service.readmodel.snapshot import doc_of
-from service.store.reads import CYCLES, DEPARTMENTS, KEY_RESULTS, OBJECTIVES, ORGS, STEPS
+from service.store.reads import CHECK_INS, CYCLES, DEPARTMENTS, KEY_RESULTS, OBJECTIVES, ORGS, STEPS
 from service.store.reads import INITIATIVES as INITIATIVES_
-from service.store.records import Delete, Put
+from service.store.records import Delete, DeleteWhere, Op, Put
 
 
 class Keep(enum.Enum):
@@ -143,3 +144,21 @@ def snapshot_table(snapshot: Snapshot, collection: str) -> Any:
         STEPS: snapshot.action_steps,
         INITIATIVES_: snapshot.initiatives,
     }[collection]
+
+
+def removed_key_results(snapshot: Snapshot, gone: list[KeyResult]) -> list[Op]:
+    """What deleting key results writes: the key results, their check-ins, and their places
+    in others' dependencies and in initiatives."""
+    ids = {k.id for k in gone}
+    ops: list[Op] = [delete(k) for k in gone]
+    if ids:
+        ops.append(DeleteWhere(CHECK_INS, "keyResultId", tuple(sorted(ids))))
+    for other in snapshot.key_result_list():
+        if other.id not in ids and ids.intersection(other.depends_on):
+            kept = tuple(u for u in other.depends_on if u not in ids)
+            ops.append(put(snapshot, replace(other, depends_on=kept)))
+    for initiative in snapshot.initiative_list():
+        if ids.intersection(initiative.key_result_ids):
+            kept = tuple(k for k in initiative.key_result_ids if k not in ids)
+            ops.append(put(snapshot, replace(initiative, key_result_ids=kept)))
+    return ops

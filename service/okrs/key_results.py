@@ -15,19 +15,18 @@ from service.okrs.common import (
     Keep,
     created,
     cycle,
-    delete,
     department,
     key_result,
     new_id,
     objective,
     open_cycle,
     put,
+    removed_key_results,
 )
 from service.okrs.objectives import new_objective
 from service.readmodel import Snapshot
 from service.store import documents as d
-from service.store.reads import CHECK_INS
-from service.store.records import DeleteWhere, Op
+from service.store.records import Op
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,24 +178,6 @@ async def update_key_result(
 
     written = await writer.commit(org_id, build, actor=actor, at=now)
     return _changed(written.result, written.after)
-
-
-def removed_key_results(snapshot: Snapshot, gone: list[KeyResult]) -> list[Op]:
-    """What deleting key results writes: the key results, their check-ins, and their places
-    in others' dependencies and in initiatives."""
-    ids = {k.id for k in gone}
-    ops: list[Op] = [delete(k) for k in gone]
-    if ids:
-        ops.append(DeleteWhere(CHECK_INS, "keyResultId", tuple(sorted(ids))))
-    for other in snapshot.key_result_list():
-        if other.id not in ids and ids.intersection(other.depends_on):
-            kept = tuple(u for u in other.depends_on if u not in ids)
-            ops.append(put(snapshot, replace(other, depends_on=kept)))
-    for initiative in snapshot.initiative_list():
-        if ids.intersection(initiative.key_result_ids):
-            kept = tuple(k for k in initiative.key_result_ids if k not in ids)
-            ops.append(put(snapshot, replace(initiative, key_result_ids=kept)))
-    return ops
 
 
 async def delete_key_result(

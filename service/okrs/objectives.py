@@ -20,6 +20,7 @@ from service.okrs.common import (
     objective,
     open_cycle,
     put,
+    removed_key_results,
 )
 from service.readmodel import Snapshot
 from service.store.records import Op
@@ -221,7 +222,6 @@ async def delete_objective(
 ) -> ObjectiveChanged:
     """Delete an objective with its key results and action plan; one with child objectives
     is refused (move or delete the children first)."""
-    from service.okrs.key_results import removed_key_results
 
     async def build(snapshot: Snapshot) -> Draft[None]:
         current = objective(snapshot, objective_id, field="id")
