@@ -11,13 +11,14 @@ from strawberry.scalars import JSON
 
 from schema.connections import Connection, connection, window
 from schema.context import Info
-from schema.ids import GlobalId, parse_global_id
+from schema.ids import GlobalId, parse_global_id, to_global_id
 from schema.nodes import Node, load_global
 from schema.permissions import Editor
 from schema.types.common import gid
 from service.domain import calendar
 from service.domain.errors import DomainError
 from service.store import interface
+from service.store.reads import CHECK_INS, CYCLES, KEY_RESULTS, OBJECTIVES
 from service.store.records import Change as Record
 from service.store.records import Delete, Doc, Put
 
@@ -36,6 +37,46 @@ class ChangeFilter:
     node_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only changes that touched this object."
     )
+
+
+# The type of what a field of a stored object names, by the object's collection; ids read as
+# global ids, the form every id of the API takes.
+_REFERENCES: dict[str, str] = {
+    "keyResultId": "KeyResult",
+    "keyResultIds": "KeyResult",
+    "dependsOn": "KeyResult",
+    "objectiveId": "Objective",
+    "cycleId": "Cycle",
+    "departmentId": "Department",
+}
+_OWN_KIND: dict[str, str] = {
+    KEY_RESULTS: "KeyResult",
+    OBJECTIVES: "Objective",
+    CYCLES: "Cycle",
+}
+_OWN_REFERENCES = ("parentId", "carriedOverFrom")  # objects of the object's own kind
+
+
+def _global(org_id: str, type_name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return to_global_id(type_name, org_id, value)
+    if isinstance(value, list):
+        return [_global(org_id, type_name, v) for v in value]
+    return value  # null stays null
+
+
+def _referenced(org_id: str, collection: str, fields: dict[str, Any] | None) -> Any:
+    """`fields` with every id they hold as a global id."""
+    if fields is None:
+        return None
+    found = dict(fields)
+    for name, value in fields.items():
+        type_name = _REFERENCES.get(name)
+        if type_name is None and name in _OWN_REFERENCES:
+            type_name = _OWN_KIND.get(collection)
+        if type_name is not None:
+            found[name] = _global(org_id, type_name, value)
+    return found
 
 
 def _plain(value: Any) -> Any:
@@ -62,8 +103,10 @@ def before_and_after(record: Record) -> tuple[dict[str, Any] | None, dict[str, A
     for op in record.ops:
         if not isinstance(op, Put | Delete):
             continue
-        if op.collection == "checkIns":
-            entry = _fields(op.doc if isinstance(op, Put) else op.before)
+        if op.collection == CHECK_INS:
+            entry = _referenced(
+                record.org_id, CHECK_INS, _fields(op.doc if isinstance(op, Put) else op.before)
+            )
             if isinstance(op, Put):
                 after = {**(after or {}), "checkIn": entry}
             else:
@@ -78,9 +121,9 @@ def before_and_after(record: Record) -> tuple[dict[str, Any] | None, dict[str, A
             old = {k: v for k, v in old.items() if k in moved}
             new = {k: v for k, v in new.items() if k in moved}
         if old is not None:
-            before = {**(before or {}), **old}
+            before = {**(before or {}), **_referenced(record.org_id, op.collection, old)}
         if new is not None:
-            after = {**(after or {}), **new}
+            after = {**(after or {}), **_referenced(record.org_id, op.collection, new)}
     return before, after
 
 
@@ -99,11 +142,11 @@ class Change(Node):
     )
     before: JSON | None = strawberry.field(
         description="The object's values before: the fields it changed (every field of an "
-        "object it deleted); null for an object it created."
+        "object it deleted); null for an object it created. Ids in it are global ids."
     )
     after: JSON | None = strawberry.field(
         description="The object's values after: the fields it changed (every field of an "
-        "object it created); null for an object it deleted."
+        "object it created); null for an object it deleted. Ids in it are global ids."
     )
     record: strawberry.Private[Record]
 

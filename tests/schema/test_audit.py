@@ -53,6 +53,25 @@ async def test_a_check_in_shows_the_key_result_before_and_after_and_the_check_in
     assert newest["after"]["currentValue"] == 500
     assert newest["after"]["checkIn"]["value"] == 500
     assert "title" not in newest["after"], "only what moved"
+    # Every id in it is a global id, as everywhere in the API.
+    assert newest["after"]["checkIn"]["keyResultId"] == world.mql
+
+
+async def test_a_created_objects_references_are_global_ids(gql: Client, world: World) -> None:
+    deals = (await trail(gql, world, first=100))["nodes"]
+    created = next(
+        c for c in deals if c["kind"] == "keyResultCreate" and c["node"]["id"] == world.deals
+    )
+    assert created["before"] is None
+    assert created["after"]["objectiveId"] == world.funnel
+    assert created["after"]["cycleId"] == world.quarters[0]
+    assert created["after"]["departmentId"] == world.sales
+    linked = next(c for c in deals if c["kind"] == "keyResultDependencyAdd")
+    assert linked["after"]["dependsOn"] == [world.mql]
+    funnel = next(
+        c for c in deals if c["kind"] == "objectiveCreate" and c["node"]["id"] == world.funnel
+    )
+    assert funnel["after"]["parentId"] == world.global_objective
 
 
 async def test_a_deleted_objects_change_keeps_its_values_and_names_no_node(
