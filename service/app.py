@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
@@ -68,7 +68,7 @@ from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.expiry import expiry_handlers
 from service.live import Feeds, live_handlers
-from service.negotiation import NO_STREAM, is_subscription, stream_preferred
+from service.negotiation import NO_STREAM, is_subscription, protocol_for
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
@@ -294,13 +294,14 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, "the request body must be a JSON object") from error
         # Strawberry streams whenever the Accept header lists a stream anywhere; a query is
         # answered as JSON unless the client prefers the stream (service/negotiation.py).
-        if (
-            isinstance(data, GraphQLRequestData)
-            and data.protocol != "http"
-            and not is_subscription(data.query, data.operation_name)
-            and not stream_preferred(request.headers.get("accept", ""), data.protocol)
-        ):
-            data = replace(data, protocol="http")
+        if isinstance(data, GraphQLRequestData) and data.protocol != "http":
+            chosen = protocol_for(
+                request.headers.get("accept", ""),
+                data.protocol,
+                subscription=is_subscription(data.query, data.operation_name),
+            )
+            if chosen != data.protocol:
+                data = replace(data, protocol=cast(GraphQLRequestProtocol, chosen))
         return data
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:

@@ -84,6 +84,17 @@ def stream_preferred(accept: str, protocol: str) -> bool:
     return stream is not None and stream.beats(_best(ranges, JSON_TYPES))
 
 
+def protocol_for(accept: str, protocol: str, *, subscription: bool) -> str:
+    """The protocol to answer with, where Strawberry chose `protocol` because the Accept
+    header lists its stream somewhere: "http" (JSON) for a query or mutation unless the
+    client prefers the stream. Apollo's multipart protocol carries subscriptions only."""
+    if protocol == "http" or subscription:
+        return protocol
+    if protocol == "sse" and stream_preferred(accept, protocol):
+        return protocol
+    return "http"
+
+
 @lru_cache(maxsize=512)
 def _operations(query: str) -> dict[str | None, OperationType] | None:
     try:

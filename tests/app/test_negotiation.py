@@ -17,7 +17,7 @@ import pytest
 from service.app import create_app
 from service.auth import Role, mint
 from service.config import Settings
-from service.negotiation import is_subscription, media_ranges, stream_preferred
+from service.negotiation import is_subscription, media_ranges, protocol_for, stream_preferred
 from tests.app.test_app import listening, memory_store, serving
 from tests.realtime.world import GraphQL, World, build
 
@@ -59,6 +59,24 @@ def test_a_stream_is_preferred_only_above_every_json_type(
     accept: str, protocol: str, preferred: bool
 ) -> None:
     assert stream_preferred(accept, protocol) is preferred
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen", "subscription", "answered"),
+    [
+        (URQL, "sse", False, "http"),
+        (URQL, "sse", True, "sse"),
+        ("text/event-stream", "sse", False, "sse"),
+        (APOLLO_SUBSCRIPTION, "multipart-subscription", True, "multipart-subscription"),
+        # Apollo's multipart protocol carries subscriptions only: a query gets JSON.
+        (APOLLO_SUBSCRIPTION, "multipart-subscription", False, "http"),
+        ("application/json", "http", True, "http"),  # refused later, with a code
+    ],
+)
+def test_the_protocol_answered_follows_the_operation_and_the_preference(
+    accept: str, chosen: str, subscription: bool, answered: str
+) -> None:
+    assert protocol_for(accept, chosen, subscription=subscription) == answered
 
 
 def test_the_operation_run_is_told_by_its_name_and_kind() -> None:
@@ -107,6 +125,18 @@ async def test_a_client_that_prefers_the_event_stream_gets_it_for_a_query(
     assert response.headers["content-type"].startswith("text/event-stream")
     assert "event: next" in response.text
     assert "event: complete" in response.text
+
+
+async def test_a_query_with_apollos_multipart_accept_gets_json_without_a_traceback(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = await client.post(
+            "/graphql", json={"query": QUERY}, headers={"accept": APOLLO_SUBSCRIPTION}
+        )
+    assert response.status_code == 200
+    assert response.json()["data"] == {"viewer": {"organization": {"slug": SLUG}}}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])

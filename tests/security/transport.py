@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.security.model import (
     OBJECTIVE_CREATE,
+    Answered,
     Call,
     Case,
     Expect,
@@ -288,8 +289,44 @@ UNICODE: list[tuple[str, Make, Expect]] = [
 ]
 
 
+WATCH = 'subscription { progressChanged(scopeId: "T3JnYW5pemF0aW9uOng=") { sequence } }'
+APOLLO_MULTIPART = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
+URQL = (
+    "application/graphql-response+json, application/graphql+json, application/json, "
+    "text/event-stream, multipart/mixed"
+)
+ACCEPT: list[tuple[str, Make, Expect]] = [
+    (
+        "a subscription that accepts only JSON",
+        fixed(gql(WATCH, headers=(("accept", "application/json"),))),
+        Refused("BAD_REQUEST", status=406),
+    ),
+    (
+        "a subscription that accepts only graphql-response+json",
+        fixed(gql(WATCH, headers=(("accept", "application/graphql-response+json"),))),
+        Refused("BAD_REQUEST", status=406),
+    ),
+    (
+        "a query with Apollo's multipart Accept for subscriptions",
+        fixed(gql("{ viewer { role } }", headers=(("accept", APOLLO_MULTIPART),))),
+        Answered(),
+    ),
+    (
+        "a query with urql's default Accept",
+        fixed(gql("{ viewer { role } }", headers=(("accept", URQL),))),
+        Answered(),
+    ),
+    (
+        "a query with a q-value that is not a number",
+        fixed(gql("{ viewer { role } }", headers=(("accept", "application/json;q=x, */*"),))),
+        Answered(),
+    ),
+]
+
+
 def transport_cases() -> list[Case]:
     return [
+        *(Case(n, "Accept header", m, e) for n, m, e in ACCEPT),
         *(Case(n, "malformed JSON body", m, e) for n, m, e in MALFORMED),
         *(Case(n, "wrong content type", m, e) for n, m, e in CONTENT_TYPES),
         *(Case(n, "wrong method or GET mutation", m, e) for n, m, e in METHODS),
