@@ -159,6 +159,11 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[ProgressEvent, None]:
         context = info.context
+        if after_sequence is not None and after_sequence < 0:
+            raise GraphQLError(
+                "afterSequence must be 0 or more: the sequence of the last event seen",
+                extensions={"code": "INVALID_VALUE"},
+            )
         decoded = parse_global_id(scope_id)
         if decoded is None or decoded.type_name not in SCOPES:
             raise GraphQLError(

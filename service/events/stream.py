@@ -178,6 +178,8 @@ class EventStream:
     async def _replay(self, org_id: str, after: int, here: Snapshot) -> list[Event]:
         """The events of the changes after `after` up to `here`: kept, or worked out again from
         the log."""
+        if after == here.position:
+            return []  # the subscriber saw everything: nothing to replay
         followed = self._followed.get(org_id)
         if followed is not None and followed.recent:
             kept = [(s, e) for s, e in followed.recent if after < s <= here.position]

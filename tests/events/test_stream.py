@@ -229,6 +229,26 @@ async def test_a_subscriber_resumes_after_the_last_sequence_it_saw(
         await fresh.close()
 
 
+async def test_resuming_at_the_newest_position_misses_nothing_and_goes_live(
+    instances: tuple[Instance, Instance], world: World, store: MongoStore
+) -> None:
+    a, _ = instances
+    newest = await check_in(a, world, 10)
+    # A client that saw everything reconnects, here and on an instance that kept nothing.
+    fresh = EventStream(ReadModel(store), store)
+    await fresh.start()
+    try:
+        for stream in (a.stream, fresh):
+            async with stream.subscribe(world.org.id, after=newest) as resumed:
+                live = await check_in(a, world, 20 + newest)
+                if stream is fresh:
+                    fresh.noticed(world.org.id, live)
+                assert (await receive(resumed)).sequence == live
+            newest = live
+    finally:
+        await fresh.close()
+
+
 async def test_a_position_the_log_no_longer_keeps_is_refused(
     instances: tuple[Instance, Instance], world: World, store: MongoStore
 ) -> None:

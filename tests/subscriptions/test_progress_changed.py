@@ -221,3 +221,70 @@ async def test_another_organizations_scope_is_refused_exactly_like_an_unknown_on
     theirs = await refusal(gid("KeyResult", other.org.id, other.mql.id))
     never = await refusal(gid("KeyResult", world.org.id, "0" * 32))
     assert theirs == never == [("no such scope", "NOT_FOUND")]
+
+
+RESUME = """subscription($scope: ID!, $after: Int) { progressChanged(scopeId: $scope,
+  afterSequence: $after) { sequence current { value } } }"""
+
+
+async def resumed(backend: Backend, bus: EventStream, scope: str, after: int) -> Any:
+    stream = await schema.subscribe(
+        RESUME,
+        variable_values={"scope": scope, "after": after},
+        context_value=context(backend, bus),
+    )
+    assert isinstance(stream, AsyncGenerator), stream
+    return stream
+
+
+async def test_resuming_replays_what_was_missed_in_order_then_goes_live(
+    backend: Backend, world: World, bus: EventStream
+) -> None:
+    kr = gid("KeyResult", world.org.id, world.mql.id)
+    await mutate(backend, bus, CHECK_IN, kr=kr, value=100.0)
+    seen = await backend.store.last_change(world.org.id)
+    assert seen is not None
+    for value in (200.0, 300.0):
+        await mutate(backend, bus, CHECK_IN, kr=kr, value=value)
+    stream = await resumed(backend, bus, kr, seen.sequence)
+    try:
+        missed = [(await anext(stream)).data["progressChanged"] for _ in range(2)]
+        assert [m["sequence"] for m in missed] == [seen.sequence + 1, seen.sequence + 2]
+        assert [m["current"]["value"] for m in missed] == [0.2, 0.3]
+        later = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        await mutate(backend, bus, CHECK_IN, kr=kr, value=400.0)
+        live = (await asyncio.wait_for(later, 5)).data["progressChanged"]
+        assert live["sequence"] == seen.sequence + 3
+    finally:
+        await stream.aclose()
+
+
+async def test_resuming_at_the_newest_sequence_replays_nothing_and_goes_live(
+    backend: Backend, world: World, bus: EventStream
+) -> None:
+    kr = gid("KeyResult", world.org.id, world.mql.id)
+    await mutate(backend, bus, CHECK_IN, kr=kr, value=100.0)
+    newest = await backend.store.last_change(world.org.id)
+    assert newest is not None
+    stream = await resumed(backend, bus, kr, newest.sequence)
+    try:
+        later = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        await mutate(backend, bus, CHECK_IN, kr=kr, value=500.0)
+        live = (await asyncio.wait_for(later, 5)).data["progressChanged"]
+        assert live["sequence"] == newest.sequence + 1
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.parametrize(("after", "code"), [(-1, "INVALID_VALUE"), (10**9, "RESUME_TOO_OLD")])
+async def test_a_position_that_cannot_be_resumed_is_a_coded_error(
+    backend: Backend, world: World, bus: EventStream, after: int, code: str
+) -> None:
+    stream = await resumed(backend, bus, gid("KeyResult", world.org.id, world.mql.id), after)
+    try:
+        result: Any = await anext(stream)
+        assert [e.extensions["code"] for e in result.errors] == [code]
+    finally:
+        await stream.aclose()
