@@ -49,6 +49,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from schema.api import build_schema
 from schema.context import Context, build_context, signed_in_context, utc_now
+from schema.ids import to_global_id
 from schema.limits import Limits
 from service.auth import AuthError, ConfigurationError, Principal, Verifier, bearer
 from service.config import Settings
@@ -58,6 +59,7 @@ from service.live import Feeds, live_handlers
 from service.observability import Metrics, ObservedStore, RequestIds, metrics_endpoint
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
+from service.outbound.workers import Outbound
 from service.pages import dashboard, graphiql_headers
 from service.persisted import NO_CACHE, PersistedQueries, PersistedQueryError, websocket_handlers
 from service.readmodel import ReadModel
@@ -423,7 +425,10 @@ def create_app(
             retention = Retention(
                 days=settings.log_retention_days, changes=settings.log_retention_changes
             )
-            writer = Writer(observed, reads, notify=bus.announce, retention=retention)
+            outbound = Outbound.configure(settings, observed, reads, naming=to_global_id)
+            writer = Writer(
+                observed, reads, notify=outbound.also(bus.announce), retention=retention
+            )
             if settings.demo:
                 instant = now().astimezone(UTC)
                 today = instant.date()
@@ -433,6 +438,9 @@ def create_app(
             events = EventStream(reads, observed, bus)
             await events.start()
             owned.push_async_callback(events.close)
+            bus.listen(outbound.noticed)
+            await outbound.start()
+            owned.push_async_callback(outbound.close)
             running.store, running.bus, running.reads, running.writer, running.events = (
                 observed,
                 bus,

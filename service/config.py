@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     log_retention_changes: int = Field(
         default=100_000, ge=1, description="Changes an organization's log keeps at least."
     )
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS with JetStream: every change is published there; none: not published.",
+    )
+    nats_subject_prefix: str = Field(
+        default="okrgraph",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Changes go to `<prefix>.<organization id>.progress`.",
+    )
+    nats_stream: str = Field(
+        default="OKRGRAPH",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The JetStream stream holding the subjects (made when missing).",
+    )
     auth: Literal["enabled", "disabled"] = Field(
         default="enabled",
         description="`disabled` serves without authentication (development only; also --demo).",

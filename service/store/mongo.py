@@ -19,6 +19,7 @@ from service.domain.model import Organization
 from service.store import documents as d
 from service.store.errors import is_duplicate
 from service.store.interface import ChangeFilter, OrganizationDocuments, Page
+from service.store.outbound import MongoOutbound
 from service.store.reads import (
     CHANGES,
     CYCLES,
@@ -31,7 +32,6 @@ from service.store.reads import (
     ORGS,
     STEPS,
     Doc,
-    MongoReads,
 )
 from service.store.records import Change, Delete, DeleteWhere, Put, change_doc, change_of
 
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 TAKEN = "the change's sequence or request key is taken already"
 
 
-class MongoStore(MongoReads):
+class MongoStore(MongoOutbound):
     """The `Store` Protocol over a database object of PyMongo's async API (or mongomock-motor's
     look-alike): `MongoStore(client["okrgraph"])`. The caller owns and closes the client."""
 

@@ -1,0 +1,231 @@
+"""Every change of every organization, published to NATS JetStream from the change log.
+
+`NatsPublisher` runs in every instance. For each organization it holds the store lease of
+(`nats:<org>`), it reads the log after the organization's published position and publishes one
+message per change, in sequence order, to `<prefix>.<org>.progress`: the change's CloudEvent
+(`service.outbound.message`), with `Nats-Msg-Id` = `<org>:<sequence>` so that JetStream drops a
+message it has already stored (a publish whose acknowledgement was lost, sent again). The
+position is saved in the store after each acknowledged batch; on taking a lease the publisher
+also asks JetStream for the subject's last message and starts after whichever is further, so a
+restart never publishes a change twice, and a NATS outage loses nothing: the log keeps the
+changes until the publisher gets through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import re
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from service.domain.errors import StoreUnavailable
+from service.events.stream import ResumeTooOld
+from service.outbound.feed import Feed
+from service.outbound.lease import Leases
+from service.outbound.message import Naming, cloud_event
+from service.outbound.model import EventType, Position
+from service.readmodel import ReadModel
+from service.store.interface import Store
+
+logger = logging.getLogger(__name__)
+
+SEQUENCE_HEADER = "Okrgraph-Sequence"
+"""The change's sequence, on every message (also in the CloudEvent)."""
+BATCH = 200
+"""Changes published between two saves of the position."""
+POLL = 1.0
+"""Seconds between reads of the logs when no notice arrives."""
+RETRY = 2.0
+"""Seconds before trying again after NATS or the store failed."""
+_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def subject_token(org_id: str) -> str:
+    """The organization's id as one subject token (ids with other characters are encoded)."""
+    if _SAFE.match(org_id):
+        return org_id
+    return "b64-" + base64.urlsafe_b64encode(org_id.encode()).decode().rstrip("=")
+
+
+def message_id(org_id: str, sequence: int) -> str:
+    """JetStream's de-duplication id of a change's message."""
+    return f"{org_id}:{sequence}"
+
+
+class NatsPublisher:
+    """Publishes the organizations' logs to JetStream (see the module's doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        reads: ReadModel,
+        *,
+        url: str,
+        naming: Naming,
+        prefix: str = "okrgraph",
+        stream: str = "OKRGRAPH",
+        leases: Leases | None = None,
+        poll: float = POLL,
+        batch: int = BATCH,
+    ) -> None:
+        self.store = store
+        self.reads = reads
+        self.url = url
+        self.naming = naming
+        self.prefix = prefix
+        self.stream = stream
+        self.leases = leases or Leases(store)
+        self.poll = poll
+        self.batch = batch
+        self._client: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._feeds: dict[str, Feed] = {}
+        self._positions: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        """Messages acknowledged by JetStream since the start."""
+
+    def subject(self, org_id: str) -> str:
+        """Where an organization's changes are published."""
+        return f"{self.prefix}.{subject_token(org_id)}.progress"
+
+    async def start(self) -> None:
+        """Start publishing in the background (NATS need not be reachable yet)."""
+        self._task = asyncio.create_task(self._run(), name="okrgraph-nats-publisher")
+
+    async def close(self) -> None:
+        """Stop, give the leases up and disconnect."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.leases.release_all()
+        client, self._client, self._js = self._client, None, None
+        if client is not None:
+            with contextlib.suppress(nats.errors.Error, OSError, TimeoutError):
+                await client.close()
+
+    def noticed(self, org_id: str, sequence: int) -> None:
+        """A change was written (here or elsewhere): publish without waiting for the poll."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                js = await self._jetstream()
+                await self._publish_all(js)
+            except (nats.errors.Error, OSError, TimeoutError) as error:
+                logger.warning("publishing to NATS waits: %s", error)
+                await self._reset()
+                await asyncio.sleep(RETRY)
+                continue
+            except StoreUnavailable as error:
+                logger.info("publishing to NATS waits for the store: %s", error)
+                await asyncio.sleep(RETRY)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+
+    async def _jetstream(self) -> JetStreamContext:
+        if self._js is not None and self._client is not None and self._client.is_connected:
+            return self._js
+        await self._reset()
+        client = await nats.connect(
+            self.url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False
+        )
+        js = client.jetstream(timeout=5)
+        try:
+            await js.stream_info(self.stream)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(name=self.stream, subjects=[f"{self.prefix}.*.progress"])
+        self._client, self._js = client, js
+        return js
+
+    async def _reset(self) -> None:
+        """Forget the connection and every position (they are read again on reconnecting)."""
+        client, self._client, self._js = self._client, None, None
+        self._positions.clear()
+        if client is not None:
+            with contextlib.suppress(nats.errors.Error, OSError, TimeoutError):
+                await client.close()
+
+    async def _publish_all(self, js: JetStreamContext) -> None:
+        after: str | None = None
+        while True:
+            page = await self.store.list_organizations(after=after, limit=500)
+            for org in page.items:
+                await self._publish(js, org.id)
+            if not page.has_next or not page.items:
+                return
+            after = page.items[-1].id
+
+    async def _publish(self, js: JetStreamContext, org_id: str) -> None:
+        name = f"nats:{org_id}"
+        if not await self.leases.hold(name):
+            self._positions.pop(org_id, None)
+            return
+        position = self._positions.get(org_id)
+        if position is None:
+            position = await self._start_position(js, org_id)
+        feed = self._feeds.get(org_id)
+        if feed is None:
+            feed = self._feeds[org_id] = Feed(self.store, self.reads, org_id)
+        while self.leases.holds(name):
+            try:
+                items = await feed.after(position, limit=self.batch)
+            except ResumeTooOld as gone:
+                oldest = await self.store.first_sequence(org_id)
+                if oldest is None or oldest - 1 <= position:
+                    return
+                logger.error(
+                    "NATS skips changes %s..%s of %s: %s", position + 1, oldest - 1, org_id, gone
+                )
+                position = oldest - 1
+                continue
+            if not items:
+                break
+            subject = self.subject(org_id)
+            for item in items:
+                sequence = item.change.sequence
+                body = cloud_event(item, event_type=EventType.PROGRESS_CHANGED, naming=self.naming)
+                await js.publish(
+                    subject,
+                    json.dumps(body, separators=(",", ":")).encode(),
+                    headers={
+                        "Nats-Msg-Id": message_id(org_id, sequence),
+                        SEQUENCE_HEADER: str(sequence),
+                    },
+                )
+                self.published += 1
+                position = sequence
+                self._positions[org_id] = position
+            await self.store.save_position(name, Position(position))
+            if not await self.leases.hold(name):
+                break
+        self._positions[org_id] = position
+
+    async def _start_position(self, js: JetStreamContext, org_id: str) -> int:
+        """Where publishing resumes: after the saved position, or after the subject's last
+        message when JetStream got further (the position was not saved in time)."""
+        saved = await self.store.get_position(f"nats:{org_id}")
+        position = saved.position if saved is not None else 0
+        try:
+            last = await js.get_last_msg(self.stream, self.subject(org_id))
+        except nats.js.errors.NotFoundError:
+            return position
+        headers = last.headers or {}
+        published = headers.get(SEQUENCE_HEADER)
+        if published is not None and published.isdigit():
+            position = max(position, int(published))
+        return position

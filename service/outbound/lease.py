@@ -1,0 +1,87 @@
+"""Leases an instance holds in the store, so that one instance at a time works on a thing
+(publishes an organization, delivers to an endpoint).
+
+A lease is taken for `seconds` and renewed once half of that has gone, so the store hears of a
+live holder every `seconds / 2` at most, and a holder that died frees its leases after
+`seconds`. Whoever loses a lease stops at its next check: work is done in steps short against
+the lease, and each step checks first.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from service.domain.errors import StoreUnavailable
+from service.store.interface import Store
+
+logger = logging.getLogger(__name__)
+
+SECONDS = 15.0
+"""How long a lease lasts without renewal."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_holder() -> str:
+    """A name for this instance's leases, different in every process."""
+    return uuid.uuid4().hex
+
+
+class Leases:
+    """The leases one worker of this instance holds (see the module's doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        holder: str | None = None,
+        seconds: float = SECONDS,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.holder = holder or new_holder()
+        self.seconds = seconds
+        self.clock = clock
+        self._until: dict[str, datetime] = {}
+
+    def holds(self, name: str) -> bool:
+        """Whether the lease is held, as far as this instance knows without asking."""
+        until = self._until.get(name)
+        return until is not None and self.clock() < until
+
+    async def hold(self, name: str) -> bool:
+        """Take or renew the lease when it needs it; whether this instance holds it now."""
+        now = self.clock()
+        until = self._until.get(name)
+        if until is not None and until - now > timedelta(seconds=self.seconds / 2):
+            return True
+        try:
+            taken = await self.store.take_lease(name, self.holder, now=now, seconds=self.seconds)
+        except StoreUnavailable as error:
+            logger.info("could not renew lease %s: %s", name, error)
+            taken = False
+        if taken:
+            # The margin: stop short of the store's expiry, whatever the clocks' drift.
+            self._until[name] = now + timedelta(seconds=self.seconds * 0.9)
+        else:
+            self._until.pop(name, None)
+        return taken
+
+    async def release(self, name: str) -> None:
+        """Give one lease up."""
+        if self._until.pop(name, None) is None:
+            return
+        try:
+            await self.store.release_lease(name, self.holder)
+        except StoreUnavailable as error:
+            logger.info("lease %s runs out by itself: %s", name, error)
+
+    async def release_all(self) -> None:
+        """Give every lease up (on shutdown, so others take over at once)."""
+        for name in list(self._until):
+            await self.release(name)
