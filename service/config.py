@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]+$",
         description="The JetStream stream holding the subjects (made when missing).",
     )
+    webhook_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts and networks (CIDR) webhooks may call although they are private "
+        "(comma-separated or a JSON list).",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a webhook endpoint has to answer."
+    )
     auth: Literal["enabled", "disabled"] = Field(
         default="enabled",
         description="`disabled` serves without authentication (development only; also --demo).",
@@ -105,7 +113,7 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="The highest estimated query cost allowed."
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webhook_allow", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

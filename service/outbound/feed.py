@@ -11,6 +11,7 @@ consumer of the organization, so fifty endpoints cost one computation per change
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -43,11 +44,16 @@ class Feed:
         self.org_id = org_id
         self._head: Snapshot | None = None
         self._kept: OrderedDict[int, Item] = OrderedDict()
+        self._lock = asyncio.Lock()
 
     async def after(self, position: int, *, limit: int) -> list[Item]:
         """The items after `position`, oldest first, at most `limit` (empty when the log has
         nothing newer). ResumeTooOld when the log no longer keeps the change after
         `position`."""
+        async with self._lock:
+            return await self._after(position, limit)
+
+    async def _after(self, position: int, limit: int) -> list[Item]:
         kept = self._from_kept(position, limit)
         if len(kept) == limit:
             return kept
