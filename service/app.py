@@ -89,6 +89,7 @@ class _Running:
     reads: ReadModel | None = None
     writer: Writer | None = None
     events: EventStream | None = None
+    outbound: Outbound | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
     def require(self) -> tuple[Store, ReadModel, Writer]:
@@ -230,6 +231,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 events=running.events,
             )
         context.metrics = running.metrics
+        context.outbound = running.outbound
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -441,6 +443,7 @@ def create_app(
             bus.listen(outbound.noticed)
             await outbound.start()
             owned.push_async_callback(outbound.close)
+            running.outbound = outbound
             running.store, running.bus, running.reads, running.writer, running.events = (
                 observed,
                 bus,
@@ -452,7 +455,7 @@ def create_app(
                 yield
             finally:
                 running.store, running.bus, running.reads, running.writer = None, None, None, None
-                running.events = None
+                running.events, running.outbound = None, None
 
     verifier = _verifier(settings)
     chosen = (

@@ -8,12 +8,13 @@ first attempt would have).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from service.domain.errors import ErrorCode, InvalidInput, NotFound
 from service.okrs.common import new_id
+from service.outbound.message import scope_key
 from service.outbound.model import Delivery, EventType, Webhook
 from service.outbound.signing import new_secret, secret_key
 from service.outbound.targets import TargetRefused, Targets
@@ -38,20 +39,22 @@ async def _checked_url(targets: Targets, url: str) -> str:
     return cleaned
 
 
-def _checked_scopes(snapshot: Snapshot, scopes: Sequence[str]) -> tuple[str, ...]:
+def _checked_scopes(snapshot: Snapshot, scopes: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The scopes (kind, own id) as an endpoint keeps them; NotFound for one the organization
+    does not hold."""
     if len(scopes) > MAX_SCOPES:
         raise InvalidInput(f"an endpoint follows at most {MAX_SCOPES} scopes", field=("scopeIds",))
-    known = (
-        {snapshot.organization.id}
-        | set(snapshot.key_results)
-        | set(snapshot.objectives)
-        | set(snapshot.cycles)
-        | set(snapshot.departments)
-    )
-    for scope in scopes:
-        if scope not in known:
+    held: dict[str, Collection[str]] = {
+        "Organization": (snapshot.organization.id,),
+        "KeyResult": snapshot.key_results,
+        "Objective": snapshot.objectives,
+        "Cycle": snapshot.cycles,
+        "Department": snapshot.departments,
+    }
+    for kind, scope_id in scopes:
+        if scope_id not in held.get(kind, ()):
             raise NotFound("no such scope in the organization", field=("scopeIds",))
-    return tuple(dict.fromkeys(scopes))
+    return tuple(dict.fromkeys(scope_key(kind, scope_id) for kind, scope_id in scopes))
 
 
 def _checked_events(events: Sequence[EventType]) -> tuple[str, ...]:
@@ -92,7 +95,7 @@ async def create_webhook(
     targets: Targets,
     org_id: str,
     url: str,
-    scopes: Sequence[str],
+    scopes: Sequence[tuple[str, str]],
     events: Sequence[EventType],
     secret: str | None,
     actor: str | None,
@@ -127,7 +130,7 @@ async def update_webhook(
     org_id: str,
     webhook_id: str,
     url: str | None,
-    scopes: Sequence[str] | None,
+    scopes: Sequence[tuple[str, str]] | None,
     events: Sequence[EventType] | None,
     secret: str | None,
     rotate: bool,

@@ -29,7 +29,7 @@ from nats.js import JetStreamContext
 from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
 from service.outbound.feed import Feed
-from service.outbound.lease import Leases
+from service.outbound.lease import Leases, woken
 from service.outbound.message import Naming, cloud_event
 from service.outbound.model import EventType, Position
 from service.readmodel import ReadModel
@@ -134,8 +134,7 @@ class NatsPublisher:
                 logger.info("publishing to NATS waits for the store: %s", error)
                 await asyncio.sleep(RETRY)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+            await woken(self._wake, self.poll)
 
     async def _jetstream(self) -> JetStreamContext:
         if self._js is not None and self._client is not None and self._client.is_connected:

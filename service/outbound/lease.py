@@ -9,6 +9,8 @@ the lease, and each step checks first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -21,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 SECONDS = 15.0
 """How long a lease lasts without renewal."""
+
+
+async def woken(event: asyncio.Event, seconds: float) -> None:
+    """Wait until `event` is set or `seconds` have passed (`asyncio.timeout`, which never swallows
+    a cancellation the way `asyncio.wait_for` can in Python 3.11)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 def utc_now() -> datetime:

@@ -67,11 +67,17 @@ def _scope(change: ScopeChange, org_id: str, naming: Naming) -> dict[str, Any]:
     }
 
 
+def scope_key(kind: str, scope_id: str) -> str:
+    """How an endpoint names a scope it follows: its kind and own id (`KeyResult:<id>`)."""
+    return f"{kind}:{scope_id}"
+
+
 def scopes_moved(item: Item, scopes: Collection[str]) -> list[ScopeChange]:
-    """The scope changes of an item that concern `scopes` (own ids; empty: every scope)."""
+    """The scope changes of an item that concern `scopes` (`scope_key`s; empty: every
+    scope)."""
     if item.event is None:
         return []
-    return [c for c in item.event.changes if not scopes or c.id in scopes]
+    return [c for c in item.event.changes if not scopes or scope_key(c.kind, c.id) in scopes]
 
 
 def cloud_event(
@@ -81,7 +87,7 @@ def cloud_event(
     naming: Naming,
     scopes: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The CloudEvent of one change, its `data.changes` limited to `scopes` (own ids; empty:
+    """The CloudEvent of one change, its `data.changes` limited to `scopes` (`scope_key`s; empty:
     every scope the change moved; a change that moved none has an empty list)."""
     change = item.change
     org_id = change.org_id

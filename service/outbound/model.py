@@ -40,12 +40,13 @@ TEST_EVENT = "com.okrgraph.webhook.test"
 class Webhook:
     """An HTTP endpoint that receives an organization's events.
 
-    `scopes` are the ids of the scopes it follows (key results, objectives, cycles, departments,
-    the organization); empty means every scope. `secret` signs every message; during a rotation
-    `previous_secret` signs too, until `previous_until`. Deliveries start after the change
-    `start_after` (the log's position when the endpoint was made). `dead` says delivery stopped
-    at a dead-lettered message; `webhookRedeliver` asks to start again from `rewind_to` and
-    counts the asks in `rewinds`, so the instance delivering sees a new one.
+    `scopes` are the scopes it follows (key results, objectives, cycles, departments, the
+    organization), each as `<kind>:<id>` (`message.scope_key`); empty means every scope.
+    `secret` signs every message; during a rotation `previous_secret` signs too, until
+    `previous_until`. Deliveries start after the change `start_after` (the log's position when
+    the endpoint was made). `dead` says delivery stopped at a dead-lettered message;
+    `webhookRedeliver` asks to start again from `rewind_to` and counts the asks in `rewinds`,
+    so the instance delivering sees a new one.
     """
 
     id: str

@@ -19,7 +19,6 @@ a message again, never skip one).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -33,7 +32,7 @@ import httpx
 from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
 from service.outbound.feed import Feed, Item
-from service.outbound.lease import Leases, utc_now
+from service.outbound.lease import Leases, utc_now, woken
 from service.outbound.message import Naming, cloud_event, scopes_moved
 from service.outbound.model import (
     TEST_EVENT,
@@ -228,8 +227,7 @@ class WebhookDeliverer:
                 await self._share_out()
             except StoreUnavailable as error:
                 logger.info("webhook delivery waits for the store: %s", error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+            await woken(self._wake, self.poll)
 
     async def _share_out(self) -> None:
         """Take the leases of endpoints nobody delivers, and start a task for each."""
@@ -281,8 +279,7 @@ class WebhookDeliverer:
                     logger.info("webhook %s waits for the store: %s", hook_id, error)
                     worked, position = False, None
                 if not worked:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), timeout=self.poll)
+                    await woken(wake, self.poll)
         finally:
             self._wakes.pop(hook_id, None)
             await self.leases.release(name)

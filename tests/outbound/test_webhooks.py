@@ -133,7 +133,7 @@ async def test_signed_cloudevents_reach_a_real_receiver_in_sequence_order(
 async def test_only_changes_that_move_a_followed_scope_are_sent(
     node: Instance, world: World, receiver: Receiver
 ) -> None:
-    made = await hook(node, world, receiver.url, scopes=(world.deals.id,))
+    made = await hook(node, world, receiver.url, scopes=(("KeyResult", world.deals.id),))
     receiver.secrets = [made.secret]
     worker = deliverer(node)
     await worker.start()
