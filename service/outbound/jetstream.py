@@ -29,7 +29,7 @@ from nats.js import JetStreamContext
 from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
 from service.outbound.feed import Feed
-from service.outbound.lease import Leases, woken
+from service.outbound.lease import Leases, stop, woken
 from service.outbound.message import Naming, cloud_event
 from service.outbound.model import EventType, Position
 from service.readmodel import ReadModel
@@ -91,6 +91,7 @@ class NatsPublisher:
         self._positions: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         self.published = 0
         """Messages acknowledged by JetStream since the start."""
 
@@ -104,10 +105,9 @@ class NatsPublisher:
 
     async def close(self) -> None:
         """Stop, give the leases up and disconnect."""
+        self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop([self._task])
             self._task = None
         await self.leases.release_all()
         client, self._client, self._js = self._client, None, None
@@ -120,7 +120,7 @@ class NatsPublisher:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.clear()
             try:
                 js = await self._jetstream()

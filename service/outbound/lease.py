@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from service.domain.errors import StoreUnavailable
@@ -31,6 +31,16 @@ async def woken(event: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await event.wait()
+
+
+async def stop(tasks: Iterable[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait until they are done, cancelling again while one goes on: a
+    library call that swallows a cancellation (some drivers do) must not keep a task alive."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
 
 
 def utc_now() -> datetime:

@@ -32,7 +32,7 @@ import httpx
 from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
 from service.outbound.feed import Feed, Item
-from service.outbound.lease import Leases, utc_now, woken
+from service.outbound.lease import Leases, stop, utc_now, woken
 from service.outbound.message import Naming, cloud_event, scopes_moved
 from service.outbound.model import (
     TEST_EVENT,
@@ -193,6 +193,7 @@ class WebhookDeliverer:
         self._feeds: dict[str, Feed] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         self.sent = 0
         """Messages endpoints accepted since the start."""
 
@@ -200,10 +201,8 @@ class WebhookDeliverer:
         self._task = asyncio.create_task(self._run(), name="okrgraph-webhooks")
 
     async def close(self) -> None:
-        tasks = [t for t in (self._task, *self._tasks.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self._closed = True
+        await stop([t for t in (self._task, *self._tasks.values()) if t is not None])
         self._task = None
         self._tasks.clear()
         await self.leases.release_all()
@@ -221,7 +220,7 @@ class WebhookDeliverer:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.clear()
             try:
                 await self._share_out()
@@ -265,7 +264,7 @@ class WebhookDeliverer:
         name = position_name(hook_id)
         position: Position | None = None  # read from the store at first, then kept here
         try:
-            while await self.leases.hold(name):
+            while not self._closed and await self.leases.hold(name):
                 hook = self._hooks.get(hook_id)
                 if hook is None:
                     return
