@@ -122,3 +122,25 @@ class Feed:
         for change in reversed(changes):
             state = state.reverted(change)
         return state
+
+
+class Feeds:
+    """The feeds of the organizations a worker delivers, the `capacity` most recently used kept
+    (a feed holds a snapshot of its organization; one dropped is made again when needed)."""
+
+    def __init__(self, store: Store, reads: ReadModel, *, capacity: int = 64) -> None:
+        self.store = store
+        self.reads = reads
+        self.capacity = capacity
+        self._feeds: OrderedDict[str, Feed] = OrderedDict()
+
+    def of(self, org_id: str) -> Feed:
+        """The organization's feed."""
+        feed = self._feeds.get(org_id)
+        if feed is None:
+            feed = self._feeds[org_id] = Feed(self.store, self.reads, org_id)
+            while len(self._feeds) > self.capacity:
+                self._feeds.popitem(last=False)
+        else:
+            self._feeds.move_to_end(org_id)
+        return feed

@@ -28,7 +28,7 @@ from nats.js import JetStreamContext
 
 from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
-from service.outbound.feed import Feed
+from service.outbound.feed import Feeds
 from service.outbound.lease import Leases, stop, woken
 from service.outbound.message import Naming, cloud_event
 from service.outbound.model import EventType, Position
@@ -87,7 +87,7 @@ class NatsPublisher:
         self.batch = batch
         self._client: Client | None = None
         self._js: JetStreamContext | None = None
-        self._feeds: dict[str, Feed] = {}
+        self._feeds = Feeds(store, reads)
         self._positions: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -177,9 +177,7 @@ class NatsPublisher:
         position = self._positions.get(org_id)
         if position is None:
             position = await self._start_position(js, org_id)
-        feed = self._feeds.get(org_id)
-        if feed is None:
-            feed = self._feeds[org_id] = Feed(self.store, self.reads, org_id)
+        feed = self._feeds.of(org_id)
         while self.leases.holds(name):
             try:
                 items = await feed.after(position, limit=self.batch)

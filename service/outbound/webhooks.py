@@ -31,7 +31,7 @@ import httpx
 
 from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
-from service.outbound.feed import Feed, Item
+from service.outbound.feed import Feeds, Item
 from service.outbound.lease import Leases, stop, utc_now, woken
 from service.outbound.message import Naming, cloud_event, scopes_moved
 from service.outbound.model import (
@@ -190,7 +190,7 @@ class WebhookDeliverer:
         self._hooks: dict[str, Webhook] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wakes: dict[str, asyncio.Event] = {}
-        self._feeds: dict[str, Feed] = {}
+        self._feeds = Feeds(store, reads)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -254,12 +254,6 @@ class WebhookDeliverer:
                     self._deliver(hook.id), name=f"okrgraph-webhook-{hook.id}"
                 )
 
-    def _feed(self, org_id: str) -> Feed:
-        feed = self._feeds.get(org_id)
-        if feed is None:
-            feed = self._feeds[org_id] = Feed(self.store, self.reads, org_id)
-        return feed
-
     async def _deliver(self, hook_id: str) -> None:
         name = position_name(hook_id)
         position: Position | None = None  # read from the store at first, then kept here
@@ -294,7 +288,7 @@ class WebhookDeliverer:
         if hook.dead:
             return False, position
         try:
-            items = await self._feed(hook.org_id).after(position.position, limit=BATCH)
+            items = await self._feeds.of(hook.org_id).after(position.position, limit=BATCH)
         except ResumeTooOld as gone:
             oldest = await self.store.first_sequence(hook.org_id)
             if oldest is None or oldest - 1 <= position.position:
