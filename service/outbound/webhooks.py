@@ -23,7 +23,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -300,22 +300,35 @@ class WebhookDeliverer:
         if not items:
             return False, position
         wanted = EventType.PROGRESS_CHANGED.value in hook.events
-        for item in items:
-            if wanted and scopes_moved(item, hook.scopes):
-                delivered = await self._send(hook, item)
-                if not delivered:
+        saved = position
+
+        async def save() -> None:
+            # Once per batch, and before waiting to retry: a position lost with the process
+            # costs messages sent again (with their webhook-ids), never messages skipped.
+            nonlocal saved
+            if position != saved:
+                await self.store.save_position(name, position)
+                saved = position
+
+        try:
+            for item in items:
+                due = wanted and scopes_moved(item, hook.scopes)
+                if due and not await self._send(hook, item, save):
                     return True, position
-            position = replace(position, position=item.change.sequence)
-            await self.store.save_position(name, position)
-            if not self.leases.holds(name) or self._stale(hook):
-                break
+                position = replace(position, position=item.change.sequence)
+                if not self.leases.holds(name) or self._stale(hook):
+                    break
+        finally:
+            await save()
         return True, position
 
     def _stale(self, hook: Webhook) -> bool:
         """The endpoint changed or went since this step began."""
         return self._hooks.get(hook.id) != hook
 
-    async def _send(self, hook: Webhook, item: Item) -> bool:
+    async def _send(
+        self, hook: Webhook, item: Item, before_waiting: Callable[[], Awaitable[None]]
+    ) -> bool:
         """Send one message until it is accepted (True); False when the endpoint was
         dead-lettered, changed, or this instance lost the lease meanwhile."""
         sequence = item.change.sequence
@@ -367,6 +380,7 @@ class WebhookDeliverer:
                     self._hooks[hook.id] = replace(current, dead=True)
                 return False
             assert wait is not None
+            await before_waiting()
             if not await self._pause(hook, name, wait):
                 return False
 
