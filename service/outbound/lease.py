@@ -33,10 +33,13 @@ async def woken(event: asyncio.Event, seconds: float) -> None:
             await event.wait()
 
 
-async def stop(tasks: Iterable[asyncio.Task[None]]) -> None:
-    """Cancel the tasks and wait until they are done, cancelling again while one goes on: a
-    library call that swallows a cancellation (some drivers do) must not keep a task alive."""
+async def stop(tasks: Iterable[asyncio.Task[None]], *, grace: float = 0.0) -> None:
+    """Let the tasks finish for up to `grace` seconds, then cancel them and wait until they are
+    done, cancelling again while one goes on: a library call that swallows a cancellation (some
+    drivers do) must not keep a task alive."""
     pending = {t for t in tasks if not t.done()}
+    if pending and grace > 0:
+        _, pending = await asyncio.wait(pending, timeout=grace)
     while pending:
         for task in pending:
             task.cancel()

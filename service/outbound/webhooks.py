@@ -56,6 +56,8 @@ POLL = 1.0
 """Seconds between looks at the endpoints and their logs when no notice arrives."""
 BATCH = 100
 """Changes read from the log at once per endpoint."""
+GRACE = 2.0
+"""Seconds an endpoint's task has on shutdown to finish the message it is sending."""
 ERROR_TEXT = 500
 """Characters of an error kept with a delivery."""
 
@@ -201,8 +203,14 @@ class WebhookDeliverer:
         self._task = asyncio.create_task(self._run(), name="okrgraph-webhooks")
 
     async def close(self) -> None:
+        """Stop: each endpoint's task finishes the message it is sending (for up to `GRACE`
+        seconds, so its outcome and position are kept), then everything is cancelled."""
         self._closed = True
-        await stop([t for t in (self._task, *self._tasks.values()) if t is not None])
+        for wake in self._wakes.values():
+            wake.set()
+        if self._task is not None:
+            await stop([self._task])
+        await stop(list(self._tasks.values()), grace=GRACE)
         self._task = None
         self._tasks.clear()
         await self.leases.release_all()
@@ -316,7 +324,7 @@ class WebhookDeliverer:
                 if due and not await self._send(hook, item, save):
                     return True, position
                 position = replace(position, position=item.change.sequence)
-                if not self.leases.holds(name) or self._stale(hook):
+                if self._closed or not self.leases.holds(name) or self._stale(hook):
                     break
         finally:
             await save()
@@ -388,9 +396,11 @@ class WebhookDeliverer:
         """Wait before the next attempt, renewing the lease; False when the lease was lost or
         the endpoint changed (the task starts over with what is current)."""
         until = time.monotonic() + wait.total_seconds()
+        wake = self._wakes.get(hook.id) or asyncio.Event()
         while (left := until - time.monotonic()) > 0:
-            await asyncio.sleep(min(left, max(self.leases.seconds / 4, 0.01)))
-            if not await self.leases.hold(name) or self._stale(hook):
+            await woken(wake, min(left, max(self.leases.seconds / 4, 0.01)))
+            wake.clear()
+            if self._closed or not await self.leases.hold(name) or self._stale(hook):
                 return False
         return True
 

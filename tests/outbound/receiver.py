@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -28,6 +29,7 @@ class Received:
     event: dict[str, Any]
     verified_by: list[str]
     answered: int
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def sequence(self) -> int:

@@ -8,18 +8,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from schema.ids import to_global_id
 from service.okrs import check_ins
 from service.outbound import admin
-from service.outbound.lease import Leases
+from service.outbound.lease import Leases, stop
 from service.outbound.model import DeliveryStatus, EventType, Webhook
 from service.outbound.signing import new_secret
 from service.outbound.targets import TargetRefused, Targets
-from service.outbound.webhooks import RetryPolicy, Sender, WebhookDeliverer
+from service.outbound.webhooks import RetryPolicy, Sender, WebhookDeliverer, position_name
 from service.store.mongo import MongoStore
 from tests.okrs.conftest import NOW, World, build_world
 from tests.outbound.conftest import Instance, instance
@@ -253,7 +253,7 @@ async def test_during_a_rotation_both_secrets_verify(
     assert got[0].verified_by == [made.secret, rotated.secret]
 
 
-async def test_two_instances_hand_the_endpoint_over_without_loss_or_new_ids(
+async def test_two_instances_hand_the_endpoint_over_without_loss_or_repeats(
     store: MongoStore, world: World, receiver: Receiver
 ) -> None:
     a, b = instance(store), instance(store)
@@ -272,7 +272,11 @@ async def test_two_instances_hand_the_endpoint_over_without_loss_or_new_ids(
     finally:
         await one.close()
         await two.close()
+    # Each change once, in order (a graceful handover repeats nothing); a message repeated by
+    # at-least-once delivery would carry its first webhook-id.
     assert [r.sequence for r in got] == sequences
+    ids = {r.sequence: r.message_id for r in receiver.requests}
+    assert all(r.message_id == ids[r.sequence] for r in receiver.requests)
     assert one.sent > 0
     assert two.sent > 0
 
@@ -370,3 +374,37 @@ def test_the_retry_schedule_doubles_with_jitter_up_to_the_cap() -> None:
         total += policy.delay(attempts, lambda: 0.0)
     assert 30 <= attempts <= 60
     assert new_secret() != new_secret()
+
+
+async def test_an_instance_that_dies_mid_stream_is_taken_over_when_its_lease_runs_out(
+    store: MongoStore, world: World, receiver: Receiver
+) -> None:
+    a, b = instance(store), instance(store)
+    made = await hook(a, world, receiver.url)
+    receiver.secrets = [made.secret]
+    dying = deliverer(a, lease=1.0)
+    await dying.start()
+    survivor = deliverer(b, lease=1.0)
+    try:
+        sequences = [await check_in(a, world, v) for v in (100, 200)]
+        await receiver.wait_for(2)
+        await survivor.start()
+        # As a killed process: its tasks end at once and its lease stays until it runs out (a
+        # cancelled task gives its lease up, so the dead holder's lease is taken again here).
+        await stop([t for t in (dying._task, *dying._tasks.values()) if t is not None])
+        died = datetime.now(UTC)
+        assert await store.take_lease(
+            position_name(made.id), dying.leases.holder, now=died, seconds=1.0
+        )
+        sequences += [await check_in(b, world, v) for v in (300, 400)]
+        got = await receiver.wait_for(4)
+    finally:
+        await survivor.close()
+        await dying.close()
+    first_seen = list(dict.fromkeys(r.sequence for r in got))
+    assert first_seen == sequences
+    ids = {r.sequence: r.message_id for r in receiver.requests}
+    assert all(r.message_id == ids[r.sequence] for r in receiver.requests)
+    assert survivor.sent >= 2
+    (taken_over,) = [r for r in got if r.sequence == sequences[2]]
+    assert taken_over.received_at >= died + timedelta(seconds=0.9)
