@@ -3,8 +3,9 @@
 
 A lease is taken for `seconds` and renewed once half of that has gone, so the store hears of a
 live holder every `seconds / 2` at most, and a holder that died frees its leases after
-`seconds`. Whoever loses a lease stops at its next check: work is done in steps short against
-the lease, and each step checks first.
+`seconds`. A lease held elsewhere is asked for again only after `seconds / 3`, so instances
+that wait for one cost the store little. Whoever loses a lease stops at its next check: work
+is done in steps short against the lease, and each step checks first.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Leases:
         self.seconds = seconds
         self.clock = clock
         self._until: dict[str, datetime] = {}
+        self._refused: dict[str, datetime] = {}
 
     def holds(self, name: str) -> bool:
         """Whether the lease is held, as far as this instance knows without asking."""
@@ -83,6 +85,9 @@ class Leases:
         until = self._until.get(name)
         if until is not None and until - now > timedelta(seconds=self.seconds / 2):
             return True
+        refused = self._refused.get(name)
+        if until is None and refused is not None and now < refused:
+            return False  # held elsewhere a moment ago: ask the store again a little later
         try:
             taken = await self.store.take_lease(name, self.holder, now=now, seconds=self.seconds)
         except StoreUnavailable as error:
@@ -91,8 +96,12 @@ class Leases:
         if taken:
             # The margin: stop short of the store's expiry, whatever the clocks' drift.
             self._until[name] = now + timedelta(seconds=self.seconds * 0.9)
+            self._refused.pop(name, None)
         else:
             self._until.pop(name, None)
+            self._refused[name] = now + timedelta(seconds=self.seconds / 3)
+            if len(self._refused) > 10_000:
+                self._refused = {k: v for k, v in self._refused.items() if v > now}
         return taken
 
     async def release(self, name: str) -> None:
