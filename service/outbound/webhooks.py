@@ -124,7 +124,7 @@ class Sender:
         """One attempt: check the target, sign, POST; never raises for the endpoint's faults."""
         started = time.perf_counter()
         try:
-            await self.targets.check(webhook.url)
+            target = await self.targets.check(webhook.url)
             now = self.clock()
             stamp = int(now.timestamp())
             headers = {
@@ -134,7 +134,12 @@ class Sender:
                 "webhook-timestamp": str(stamp),
                 "webhook-signature": signature(message_id, stamp, body, webhook.secrets(now)),
             }
-            response = await self._http().post(webhook.url, content=body, headers=headers)
+            if target.host is not None:
+                headers["host"] = target.host
+            extensions = {} if target.server_name is None else {"sni_hostname": target.server_name}
+            response = await self._http().post(
+                target.url, content=body, headers=headers, extensions=extensions
+            )
         except TargetRefused as refused:
             return Attempt(False, None, _since(started), f"refused: {refused}"[:ERROR_TEXT])
         except httpx.HTTPError as error:

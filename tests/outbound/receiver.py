@@ -29,6 +29,7 @@ class Received:
     event: dict[str, Any]
     verified_by: list[str]
     answered: int
+    host: str = ""
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -81,7 +82,13 @@ class Receiver:
         else:
             code = 200
         self.requests.append(
-            Received(headers.get("webhook-id", ""), json.loads(body), verified, code)
+            Received(
+                headers.get("webhook-id", ""),
+                json.loads(body),
+                verified,
+                code,
+                host=headers.get("host", ""),
+            )
         )
         if code == 302:
             return Response(status_code=302, headers={"location": self.url + "/elsewhere"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -408,3 +408,60 @@ async def test_an_instance_that_dies_mid_stream_is_taken_over_when_its_lease_run
     assert survivor.sent >= 2
     (taken_over,) = [r for r in got if r.sequence == sequences[2]]
     assert taken_over.received_at >= died + timedelta(seconds=0.9)
+
+
+def resolving(*answers: list[str]) -> Callable[[str, int], Awaitable[list[str]]]:
+    """A resolver that gives these answers in turn (the last one from then on)."""
+    given = list(answers)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return given.pop(0) if len(given) > 1 else given[0]
+
+    return resolve
+
+
+async def test_an_attempt_connects_to_the_address_it_checked(
+    node: Instance, world: World, receiver: Receiver
+) -> None:
+    named = Targets(["127.0.0.0/8"], resolve=resolving(["127.0.0.1"]))
+    url = f"http://hooks.example.test:{receiver.port}/hook"
+    target = await named.check(url)
+    assert target.url == f"http://127.0.0.1:{receiver.port}/hook"
+    assert target.host == f"hooks.example.test:{receiver.port}"
+    assert target.server_name is None
+    secure = await named.check("https://hooks.example.test/hook")
+    assert (secure.url, secure.server_name) == ("https://127.0.0.1/hook", "hooks.example.test")
+    six = Targets(["::1/128"], resolve=resolving(["::1"]))
+    assert (await six.check("http://hooks.example.test:81/x")).url == "http://[::1]:81/x"
+    made = await admin.create_webhook(
+        store=node.store,
+        reads=node.reads,
+        targets=named,
+        org_id=world.org.id,
+        url=url,
+        scopes=(),
+        events=(EventType.PROGRESS_CHANGED,),
+        secret=None,
+        actor="admin",
+        now=NOW,
+    )
+    receiver.secrets = [made.secret]
+    sender = Sender(named, timeout=5)
+    try:
+        attempt = await sender.send(made, "msg_pinned", b'{"data": {"sequence": 0}}')
+    finally:
+        await sender.close()
+    assert attempt.ok
+    assert receiver.requests[0].host == f"hooks.example.test:{receiver.port}"
+
+
+async def test_a_name_that_turns_internal_is_refused_at_the_next_attempt() -> None:
+    rebinding = Targets(resolve=resolving(["93.184.215.14"], ["10.0.0.5"]))
+    await rebinding.check("https://hooks.example.test/hook")
+    with pytest.raises(TargetRefused):
+        await rebinding.check("https://hooks.example.test/hook")
+    mixed = Targets(resolve=resolving(["93.184.215.14", "127.0.0.1"]))
+    with pytest.raises(TargetRefused):
+        await mixed.check("https://hooks.example.test/hook")
+    with pytest.raises(TargetRefused):
+        await Targets(resolve=resolving([])).check("https://nowhere.example.test/")
