@@ -56,6 +56,10 @@ POLL = 1.0
 """Seconds between looks at the endpoints and their logs when no notice arrives."""
 BATCH = 100
 """Changes read from the log at once per endpoint."""
+DELIVERIES_KEPT = timedelta(days=7)
+"""How long the record of a delivered message is kept (pending and dead-lettered ones stay)."""
+PRUNE_EVERY = 500
+"""Deliveries between two prunings of an endpoint's records (of the endpoint then sending)."""
 GRACE = 2.0
 """Seconds an endpoint's task has on shutdown to finish the message it is sending."""
 ERROR_TEXT = 500
@@ -384,6 +388,10 @@ class WebhookDeliverer:
             await self.store.put_delivery(hook.org_id, record)
             if attempt.ok:
                 self.sent += 1
+                if self.sent % PRUNE_EVERY == 0:
+                    await self.store.prune_deliveries(
+                        hook.org_id, hook.id, before=now - DELIVERIES_KEPT
+                    )
                 return True
             if status is DeliveryStatus.DEAD_LETTERED:
                 logger.warning("webhook %s dead-lettered change %s", hook.id, sequence)

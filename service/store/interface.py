@@ -1,8 +1,10 @@
 """What the service needs from storage, as a Protocol whose docstrings are the contract.
 
-The store holds two things: each organization's change log (`service.store.records`), which is
-where a write happens, and the documents (organizations, departments, cycles, objectives, key
-results, check-ins, action steps, initiatives), which are the log applied. Reads of an
+The store holds each organization's change log (`service.store.records`), which is where a
+write happens, and the documents (organizations, departments, cycles, objectives, key results,
+check-ins, action steps, initiatives), which are the log applied; beside them, what outbound
+delivery keeps (`service.outbound.model`: webhook endpoints, their deliveries, the consumers'
+positions in the logs and the leases that share the work between instances). Reads of an
 organization's OKRs go through the read model (`service.readmodel`), which loads the documents
 once and then follows the log; the store's own reads are what the read model does not hold
 (check-in history) and what spans organizations.
@@ -195,6 +197,10 @@ class Store(Protocol):
 
     async def put_delivery(self, org_id: str, delivery: Delivery) -> None:
         """Store a delivery record whole (one per change and endpoint: a retry replaces it)."""
+
+    async def prune_deliveries(self, org_id: str, webhook_id: str, *, before: datetime) -> int:
+        """Forget an endpoint's delivered (and failed test) messages last sent before `before`;
+        pending and dead-lettered ones stay. How many were forgotten."""
 
     async def page_deliveries(
         self, org_id: str, webhook_id: str, *, after: str | None, limit: int

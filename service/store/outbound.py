@@ -91,6 +91,17 @@ class MongoOutbound(MongoReads):
         query = {"_id": delivery.id, "orgId": org_id}
         await self._call(lambda: self._coll(DELIVERIES).replace_one(query, doc, upsert=True))
 
+    async def prune_deliveries(self, org_id: str, webhook_id: str, *, before: datetime) -> int:
+        query = {
+            "orgId": org_id,
+            "webhookId": webhook_id,
+            "status": {"$in": [DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value]},
+            "lastAttemptAt": {"$lt": d.to_millis(before)},
+        }
+        result = await self._call(lambda: self._coll(DELIVERIES).delete_many(query))
+        deleted: int = result.deleted_count
+        return deleted
+
     async def page_deliveries(
         self, org_id: str, webhook_id: str, *, after: str | None, limit: int
     ) -> Page[Delivery]:

@@ -33,7 +33,9 @@ ORG_READS: dict[str, Callable[[], Any]] = {
     "page_deliveries": lambda: Page(items=[], total=0, has_next=False),
 }
 # Writes whose first argument is the organization id: another organization's is refused.
-ORG_WRITES = frozenset({"prune_changes", "put_webhook", "delete_webhook", "put_delivery"})
+ORG_WRITES = frozenset(
+    {"prune_changes", "put_webhook", "delete_webhook", "put_delivery", "prune_deliveries"}
+)
 # Neither reads nor writes an organization's data.
 UNSCOPED = frozenset({"ping", "ensure_indexes", "round_trips"})
 # The process's own background work (leases, positions, every organization's endpoints):

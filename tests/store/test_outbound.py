@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from service.outbound.model import Delivery, DeliveryStatus, Position, Webhook, delivery_id
@@ -87,6 +88,12 @@ async def test_webhooks_and_deliveries_round_trip_per_organization(store: Store)
     rest = await store.page_deliveries("o1", "h1", after=first.items[-1].id, limit=2)
     assert rest.items == [deliveries[0]]
     assert (await store.page_deliveries("o2", "h1", after=None, limit=2)).items == []
+    stuck = replace(deliveries[0], id="h1:000000000004", sequence=4, status=DeliveryStatus.PENDING)
+    await store.put_delivery("o1", stuck)
+    assert await store.prune_deliveries("o1", "h1", before=t0) == 0
+    assert await store.prune_deliveries("o1", "h1", before=t0 + timedelta(days=1)) == 3
+    left = await store.page_deliveries("o1", "h1", after=None, limit=10)
+    assert left.items == [stuck]
     assert await store.delete_webhook("o2", "h1") is False
     assert await store.delete_webhook("o1", "h1") is True
     assert await store.get_webhook("o1", "h1") is None
