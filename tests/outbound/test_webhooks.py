@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schema.ids import to_global_id
+from service.domain.errors import InvalidInput
 from service.okrs import check_ins
 from service.outbound import admin
 from service.outbound.lease import Leases, stop
@@ -465,3 +466,12 @@ async def test_a_name_that_turns_internal_is_refused_at_the_next_attempt() -> No
         await mixed.check("https://hooks.example.test/hook")
     with pytest.raises(TargetRefused):
         await Targets(resolve=resolving([])).check("https://nowhere.example.test/")
+
+
+async def test_an_organization_has_at_most_so_many_endpoints(node: Instance, world: World) -> None:
+    for _ in range(admin.MAX_WEBHOOKS):
+        await hook(node, world, "https://93.184.215.14/hook")
+    with pytest.raises(InvalidInput) as refused:
+        await hook(node, world, "https://93.184.215.14/hook")
+    assert refused.value.field == ("organizationId",)
+    assert len(await node.store.list_webhooks(world.org.id)) == admin.MAX_WEBHOOKS
