@@ -12,6 +12,7 @@ consumer of the organization, so fifty endpoints cost one computation per change
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ KEPT = 2000
 """Changes (with their events) kept per organization for consumers close behind."""
 PAGE = 500
 """Changes read from the log at once."""
+QUIET = 0.5
+"""Seconds a read of the log that found nothing new answers for every consumer at the head,
+unless a notice of a new change came in between."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class Feed:
         self._head: Snapshot | None = None
         self._kept: OrderedDict[int, Item] = OrderedDict()
         self._lock = asyncio.Lock()
+        self._quiet_since: float | None = None  # when a read at the head last found nothing
+        self._notices = 0  # notices so far: a read that overlapped one proves nothing quiet
 
     async def after(self, position: int, *, limit: int) -> list[Item]:
         """The items after `position`, oldest first, at most `limit` (empty when the log has
@@ -59,8 +65,14 @@ class Feed:
             return kept
         head = self._head
         if head is not None and (kept or head.position == position):
-            # Within or at the end of what is kept: read on from the head.
-            await self._walk(head, limit, keep=True)
+            # Within or at the end of what is kept: read on from the head, unless a read just
+            # now found nothing and no notice came since.
+            quiet = self._quiet_since
+            if not kept and quiet is not None and time.monotonic() - quiet < QUIET:
+                return []
+            notices = self._notices
+            if not await self._walk(head, limit, keep=True) and self._notices == notices:
+                self._quiet_since = time.monotonic()
             return self._from_kept(position, limit)
         start = await self._snapshot_at(position)
         if head is None or position > head.position:
@@ -70,6 +82,11 @@ class Feed:
             return self._from_kept(position, limit)
         # Further back than anything kept: a walk of its own that leaves the head alone.
         return await self._walk(start, limit)
+
+    def noticed(self) -> None:
+        """A change was written: the next consumer at the head reads the log."""
+        self._quiet_since = None
+        self._notices += 1
 
     def _from_kept(self, position: int, limit: int) -> list[Item]:
         if position + 1 not in self._kept:
@@ -144,3 +161,9 @@ class Feeds:
         else:
             self._feeds.move_to_end(org_id)
         return feed
+
+    def noticed(self, org_id: str) -> None:
+        """A change of the organization was written (see `Feed.noticed`)."""
+        feed = self._feeds.get(org_id)
+        if feed is not None:
+            feed.noticed()

@@ -123,6 +123,7 @@ class NatsPublisher:
 
     def noticed(self, org_id: str, sequence: int) -> None:
         """A change was written (here or elsewhere): publish it without waiting for the poll."""
+        self._feeds.noticed(org_id)
         self._noticed.add(org_id)
         self._wake.set()
 

@@ -227,6 +227,7 @@ class WebhookDeliverer:
 
     def noticed(self, org_id: str, sequence: int) -> None:
         """A change was written: the endpoints of the organization look at the log now."""
+        self._feeds.noticed(org_id)
         for hook in self._hooks.values():
             if hook.org_id == org_id and hook.id in self._wakes:
                 self._wakes[hook.id].set()

@@ -72,3 +72,21 @@ async def test_a_position_the_log_no_longer_keeps_is_refused(store: MongoStore) 
         await Feed(store, node.reads, world.org.id).after(snapshot.position + 1, limit=10)
     kept = await Feed(store, node.reads, world.org.id).after(snapshot.position - 2, limit=10)
     assert [i.change.sequence for i in kept] == [snapshot.position - 1, snapshot.position]
+
+
+async def test_consumers_at_the_head_share_one_read_until_a_notice(store: MongoStore) -> None:
+    node = instance(store)
+    world = await build_world(node.writer)
+    feed = Feed(store, node.reads, world.org.id)
+    head = len(await feed.after(0, limit=1000))
+    calls = store.round_trips
+    assert await feed.after(head, limit=10) == []
+    assert store.round_trips == calls + 1
+    assert await feed.after(head, limit=10) == []  # another consumer, just after: no read
+    assert store.round_trips == calls + 1
+    await check_ins.record_check_in(
+        writer=node.writer, org_id=world.org.id, key_result_id=world.mql.id, value=5, now=NOW
+    )
+    feed.noticed()
+    (item,) = await feed.after(head, limit=10)
+    assert item.change.sequence == head + 1
