@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import nats
@@ -233,3 +233,22 @@ async def test_changes_written_while_nats_is_down_arrive_when_it_is_back(
         assert await consumer.until(head) == list(range(1, head + 1))
     finally:
         await made.close()
+
+
+async def test_changes_the_log_no_longer_keeps_are_skipped_and_the_rest_published(
+    store: MongoStore, nats_url: str, prefix: str, client: Client
+) -> None:
+    node = instance(store)
+    world = await build_world(node.writer, slug=f"acme-{prefix}")
+    head = await last_sequence(node, world.org.id)
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    assert await store.prune_changes(world.org.id, keep_last=2, older_than=far) == head - 2
+    running = publisher(node, nats_url, prefix)
+    await running.start()
+    try:
+        await published(running, world.org.id, head)
+    finally:
+        await running.close()
+    assert running.published == 2
+    consumer = Consumer(client, running.subject(world.org.id), prefix.upper())
+    assert await consumer.until(2) == [head - 1, head]

@@ -475,3 +475,22 @@ async def test_an_organization_has_at_most_so_many_endpoints(node: Instance, wor
         await hook(node, world, "https://93.184.215.14/hook")
     assert refused.value.field == ("organizationId",)
     assert len(await node.store.list_webhooks(world.org.id)) == admin.MAX_WEBHOOKS
+
+
+async def test_an_endpoint_behind_what_the_log_keeps_goes_on_from_its_oldest_change(
+    node: Instance, world: World, receiver: Receiver
+) -> None:
+    made = await hook(node, world, receiver.url)
+    receiver.secrets = [made.secret]
+    sequences = [await check_in(node, world, v) for v in (100, 200, 300)]
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    await node.store.prune_changes(world.org.id, keep_last=2, older_than=far)
+    worker = deliverer(node)
+    await worker.start()
+    try:
+        got = await receiver.wait_for(2)
+        await asyncio.sleep(0.2)
+    finally:
+        await worker.close()
+    assert [r.sequence for r in receiver.requests] == sequences[1:]
+    assert [r.sequence for r in got] == sequences[1:]
