@@ -29,6 +29,7 @@ from schema.types import (
     KeyResult,
     Objective,
     Organization,
+    Webhook,
 )
 from service.domain.errors import DomainError
 
@@ -43,6 +44,7 @@ NODE_TYPES = [
     ActionStep,
     Initiative,
     Change,
+    Webhook,
 ]
 
 

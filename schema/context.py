@@ -16,6 +16,7 @@ from service.auth import Principal, Role
 from service.events.stream import EventStream
 from service.observability import Metrics
 from service.okrs.commit import Writer
+from service.outbound.workers import Outbound
 from service.readmodel import ReadModel, Snapshot
 from service.store.interface import Store
 from service.store.tenant import scoped
@@ -34,7 +35,9 @@ class Context:
     `reads` is the process's read model (or, without one, a read model of this request alone:
     the same reads, nothing kept); `writer` writes through it. With a `principal`, `store` is
     that principal's organization's view of the shared store (`service.store.tenant`) and only
-    that organization is visible; without one, authentication is off and everything is."""
+    that organization is visible; without one, authentication is off and everything is.
+    `outbound` is the instance's webhook and stream workers (None outside a running app: then
+    webhooks are checked and tested with the default settings)."""
 
     shared: Store
     reads: ReadModel
@@ -45,6 +48,7 @@ class Context:
     connection_params: dict[str, object] | None = None
     events: EventStream | None = None
     metrics: Metrics | None = None
+    outbound: Outbound | None = None
     org_id: str | None = None
     subscriptions: int = 0
     store: Store = field(init=False)

@@ -113,6 +113,11 @@ class UserErrorCode(enum.Enum):
         description="The idempotency key was sent before with a different check-in: nothing "
         "was stored (a key belongs to one check-in of one key result).",
     )
+    TARGET_REFUSED = strawberry.enum_value(
+        "TARGET_REFUSED",
+        description="A webhook URL the service will not call: not http(s), or a host that "
+        "resolves to a loopback, link-local or private address outside the allow-list.",
+    )
 
 
 E = TypeVar("E", bound=enum.Enum)

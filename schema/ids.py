@@ -25,6 +25,7 @@ NODE_TYPES = frozenset(
         "ActionStep",
         "Initiative",
         "Change",
+        "Webhook",
     }
 )
 _CURSOR = "cursor:"

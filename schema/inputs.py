@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from schema.enums import KeyResultKind
+from schema.types.webhook import WebhookEventType
 
 UNSET = strawberry.UNSET
 
@@ -215,3 +216,48 @@ class InitiativeLinkInput:
 class InitiativeUnlinkInput:
     initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
     key_result_id: strawberry.ID = strawberry.field(description="The key result.")
+
+
+@strawberry.input(
+    description="A new webhook endpoint; it receives the changes written from now on."
+)
+class WebhookCreateInput:
+    organization_id: strawberry.ID = strawberry.field(description="Its organization.")
+    url: str = strawberry.field(
+        description="Where to POST messages: http(s), to a host that resolves to public "
+        "addresses (or one the allow-list names); redirects are not followed."
+    )
+    scope_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="The key results, objectives, cycles, departments or the organization to "
+        "follow; empty: every scope.",
+    )
+    events: list[WebhookEventType] = strawberry.field(
+        default_factory=lambda: [WebhookEventType.PROGRESS_CHANGED],
+        description="What to receive (at least one).",
+    )
+    secret: str | None = strawberry.field(
+        default=None,
+        description="The signing secret, `whsec_` + base64 of 24-64 random bytes; left out: "
+        "one is made and returned once.",
+    )
+
+
+@strawberry.input(description="Changes to a webhook endpoint; fields left out stay as they are.")
+class WebhookUpdateInput:
+    url: str | None = strawberry.field(default=UNSET, description="A new URL.")
+    scope_ids: list[strawberry.ID] | None = strawberry.field(
+        default=UNSET, description="New scopes to follow; empty: every scope."
+    )
+    events: list[WebhookEventType] | None = strawberry.field(
+        default=UNSET, description="New events to receive."
+    )
+    secret: str | None = strawberry.field(
+        default=UNSET,
+        description="A new signing secret; the previous one keeps signing for 24 hours.",
+    )
+    rotate_secret: bool = strawberry.field(
+        default=False,
+        description="Make a new signing secret (returned once); the previous one keeps signing "
+        "for 24 hours.",
+    )

@@ -15,6 +15,9 @@ from schema.permissions import Admin, Editor
 
 Input = strawberry.argument(description="What to create or change.")
 Id = Annotated[strawberry.ID, strawberry.argument(description="The global id of the target.")]
+FromSequence = Annotated[
+    int, strawberry.argument(description="The sequence of the first change to deliver again.")
+]
 CycleId = Annotated[strawberry.ID, strawberry.argument(description="The cycle to carry it into.")]
 
 
@@ -240,4 +243,57 @@ class Mutation:
             p.KeyResultCarryOverPayload,
             writes.key_result_carry_over(info.context, id, cycle_id),
             arguments=("id", "cycleId"),
+        )
+
+    @strawberry.mutation(
+        description="Create a webhook endpoint: it receives the organization's changes from "
+        "now on as signed CloudEvents. The payload shows its secret, once.",
+        permission_classes=[Admin],
+    )
+    async def webhook_create(
+        self, info: Info, input: Annotated[i.WebhookCreateInput, Input]
+    ) -> p.WebhookCreatePayload:
+        return await guarded(
+            info, p.WebhookCreatePayload, writes.webhook_create(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Change a webhook endpoint's URL, scopes or events, or rotate its secret "
+        "(both secrets sign for 24 hours).",
+        permission_classes=[Admin],
+    )
+    async def webhook_update(
+        self, info: Info, id: Id, input: Annotated[i.WebhookUpdateInput, Input]
+    ) -> p.WebhookUpdatePayload:
+        return await guarded(
+            info, p.WebhookUpdatePayload, writes.webhook_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Delete a webhook endpoint and its deliveries.", permission_classes=[Admin]
+    )
+    async def webhook_delete(self, info: Info, id: Id) -> p.WebhookDeletePayload:
+        return await guarded(info, p.WebhookDeletePayload, writes.webhook_delete(info.context, id))
+
+    @strawberry.mutation(
+        description="Send a webhook endpoint a test message now (once, signed like every "
+        "message) and answer how it went.",
+        permission_classes=[Admin],
+    )
+    async def webhook_test(self, info: Info, id: Id) -> p.WebhookTestPayload:
+        return await guarded(info, p.WebhookTestPayload, writes.webhook_test(info.context, id))
+
+    @strawberry.mutation(
+        description="Deliver a webhook endpoint's messages again from a change on (in order, "
+        "with their original webhook-ids); also restarts a dead-lettered endpoint.",
+        permission_classes=[Admin],
+    )
+    async def webhook_redeliver(
+        self, info: Info, id: Id, from_sequence: FromSequence
+    ) -> p.WebhookRedeliverPayload:
+        return await guarded(
+            info,
+            p.WebhookRedeliverPayload,
+            writes.webhook_redeliver(info.context, id, from_sequence),
+            arguments=("id", "fromSequence"),
         )

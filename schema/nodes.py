@@ -64,6 +64,11 @@ async def load_global(info: Info, gid: GlobalId) -> Node | None:
             if not found or found[0].sequence != int(local):
                 return None
             return types.Change.from_record(found[0])
+        case "Webhook":
+            if not info.context.may(Role.ADMIN):
+                return None
+            hook = await info.context.store.get_webhook(org, local)
+            return types.Webhook.from_domain(hook) if hook else None
         case _:
             i = held.initiatives.get(local)
             return types.Initiative.from_domain(i) if i else None

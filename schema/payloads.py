@@ -18,6 +18,8 @@ from schema.types import (
     KeyResult,
     Objective,
     Organization,
+    Webhook,
+    WebhookDelivery,
 )
 from service.domain.errors import DomainError, StoreUnavailable
 
@@ -225,4 +227,47 @@ class InitiativeLinkPayload:
 @strawberry.type(description="The result of initiativeUnlink.")
 class InitiativeUnlinkPayload:
     initiative: Initiative | None = strawberry.field(default=None, description="Unlinked.")
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of webhookCreate.")
+class WebhookCreatePayload:
+    webhook: Webhook | None = strawberry.field(default=None, description="Created.")
+    secret: str | None = strawberry.field(
+        default=None, description="The signing secret: shown here only, keep it."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of webhookUpdate.")
+class WebhookUpdatePayload:
+    webhook: Webhook | None = strawberry.field(default=None, description="Updated.")
+    secret: str | None = strawberry.field(
+        default=None,
+        description="The new signing secret when it was rotated (shown here only); else null.",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of webhookDelete.")
+class WebhookDeletePayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the deleted endpoint."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of webhookTest.")
+class WebhookTestPayload:
+    delivery: WebhookDelivery | None = strawberry.field(
+        default=None, description="The test message and how the endpoint answered it."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of webhookRedeliver.")
+class WebhookRedeliverPayload:
+    webhook: Webhook | None = strawberry.field(
+        default=None, description="The endpoint, delivering again from the sequence asked."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)

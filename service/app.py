@@ -53,6 +53,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from schema.api import build_schema
 from schema.context import Context, build_context, signed_in_context, utc_now
+from schema.ids import to_global_id
 from schema.limits import Limits
 from service.auth import (
     AuthError,
@@ -73,6 +74,7 @@ from service.observability import Metrics, ObservedStore, RequestIds, operation_
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
 from service.outage import outage_handlers, store_unavailable
+from service.outbound.workers import Outbound
 from service.pages import dashboard, graphiql_headers
 from service.persisted import PersistedQueries, PersistedQueryError, websocket_handlers
 from service.readiness import StorePreparation
@@ -104,6 +106,7 @@ class _Running:
     reads: ReadModel | None = None
     writer: Writer | None = None
     events: EventStream | None = None
+    outbound: Outbound | None = None
     metrics: Metrics = field(default_factory=Metrics)
     preparation: StorePreparation | None = None
     hosts: list[str] = field(default_factory=list)
@@ -259,6 +262,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 events=running.events,
             )
         context.metrics = running.metrics
+        context.outbound = running.outbound
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -512,7 +516,10 @@ def create_app(
             retention = Retention(
                 days=settings.log_retention_days, changes=settings.log_retention_changes
             )
-            writer = Writer(observed, reads, notify=bus.announce, retention=retention)
+            outbound = Outbound.configure(settings, observed, reads, naming=to_global_id)
+            writer = Writer(
+                observed, reads, notify=outbound.also(bus.announce), retention=retention
+            )
 
             async def prepare() -> None:
                 await opened.ensure_indexes()
@@ -535,6 +542,10 @@ def create_app(
             # their `complete` at once, rather than hold the stop and then be cut off.
             drain.at_start.append(events.end_subscriptions)
             owned.callback(drain.at_start.remove, events.end_subscriptions)
+            bus.listen(outbound.noticed)
+            await outbound.start()
+            owned.push_async_callback(outbound.close)
+            running.outbound = outbound
             running.store, running.bus, running.reads, running.writer, running.events = (
                 observed,
                 bus,
@@ -546,7 +557,7 @@ def create_app(
                 yield
             finally:
                 running.store, running.bus, running.reads, running.writer = None, None, None, None
-                running.events = None
+                running.events, running.outbound = None, None
 
     verifier = _verifier(settings)
     chosen = (

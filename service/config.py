@@ -63,6 +63,28 @@ class Settings(BaseSettings):
     log_retention_changes: int = Field(
         default=100_000, ge=1, description="Changes an organization's log keeps at least."
     )
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS with JetStream: every change is published there; none: not published.",
+    )
+    nats_subject_prefix: str = Field(
+        default="okrgraph",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Changes go to `<prefix>.<organization id>.progress`.",
+    )
+    nats_stream: str = Field(
+        default="OKRGRAPH",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The JetStream stream holding the subjects (made when missing).",
+    )
+    webhook_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts and networks (CIDR) webhooks may call although they are private "
+        "(comma-separated or a JSON list).",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a webhook endpoint has to answer."
+    )
     auth: Literal["enabled", "disabled"] = Field(
         default="enabled",
         description="`disabled` serves without authentication (development only, loopback only).",
@@ -125,7 +147,7 @@ class Settings(BaseSettings):
         description="Seconds a GraphQL operation may run before it is stopped (error TIMEOUT).",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webhook_allow", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -18,6 +18,7 @@ from schema.types.objective import Objective, PathLevel, PathStep
 from schema.types.organization import Organization, organization_or_none
 from schema.types.policy import Policy
 from schema.types.viewer import Viewer
+from schema.types.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "ActionStep",
@@ -34,5 +35,7 @@ __all__ = [
     "PathStep",
     "Policy",
     "Viewer",
+    "Webhook",
+    "WebhookDelivery",
     "organization_or_none",
 ]

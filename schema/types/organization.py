@@ -13,7 +13,7 @@ from schema.context import Info
 from schema.enums import CycleKind
 from schema.nodes import Node, load_node
 from schema.tracking import HealthReport, InitiativeFilter, ProgressPoint
-from schema.types import audit, cycle, department, initiative, objective
+from schema.types import audit, cycle, department, initiative, objective, webhook
 from schema.types.audit import ChangeFilter
 from schema.types.common import (
     After,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from schema.types.department import Department
     from schema.types.initiative import Initiative
     from schema.types.objective import Objective
+    from schema.types.webhook import Webhook
 
 
 @strawberry.type(description="An organization: its mission, vision, teams, cycles and OKRs.")
@@ -197,6 +198,13 @@ class Organization(Node):
         ] = None,
     ) -> Connection[Change]:
         return await audit.changes(info, self.domain.id, first, after, filter)
+
+    @strawberry.field(
+        description="The webhook endpoints that receive the organization's changes. Admins only.",
+        graphql_type=list[Annotated["Webhook", strawberry.lazy("schema.types.webhook")]],
+    )
+    async def webhooks(self, info: Info) -> list[Webhook]:
+        return await webhook.webhooks(info, self.domain.id)
 
 
 async def organization_or_none(info: Info, org_id: str) -> Organization | None:

@@ -1,8 +1,10 @@
 """What the service needs from storage, as a Protocol whose docstrings are the contract.
 
-The store holds two things: each organization's change log (`service.store.records`), which is
-where a write happens, and the documents (organizations, departments, cycles, objectives, key
-results, check-ins, action steps, initiatives), which are the log applied. Reads of an
+The store holds each organization's change log (`service.store.records`), which is where a
+write happens, and the documents (organizations, departments, cycles, objectives, key results,
+check-ins, action steps, initiatives), which are the log applied; beside them, what outbound
+delivery keeps (`service.outbound.model`: webhook endpoints, their deliveries, the consumers'
+positions in the logs and the leases that share the work between instances). Reads of an
 organization's OKRs go through the read model (`service.readmodel`), which loads the documents
 once and then follows the log; the store's own reads are what the read model does not hold
 (check-in history) and what spans organizations.
@@ -35,6 +37,7 @@ from service.domain.model import (
     Objective,
     Organization,
 )
+from service.outbound.model import Delivery, Position, Webhook
 from service.store.records import Change
 
 T = TypeVar("T")
@@ -163,6 +166,49 @@ class Store(Protocol):
     ) -> Page[CheckIn]:
         """One key result's check-ins newest first (recordedAt, then id); `after` is the id of
         the last check-in of the previous page (an unknown one gives an empty page)."""
+
+    # Outbound delivery (service.outbound) ---------------------------------------------------
+    async def take_lease(self, name: str, holder: str, *, now: datetime, seconds: float) -> bool:
+        """Hold the lease `name` for `seconds` from `now` if it is free, expired or held by
+        `holder` already (then it is renewed); False when someone else holds it."""
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up, if `holder` holds it, so another instance may take it at once."""
+
+    async def get_position(self, name: str) -> Position | None:
+        """How far the consumer `name` got in its log, if it ever saved a position."""
+
+    async def save_position(self, name: str, position: Position) -> None:
+        """Keep the consumer's position (its lease holder alone writes it)."""
+
+    async def put_webhook(self, org_id: str, webhook: Webhook) -> None:
+        """Store an organization's webhook endpoint whole (create it, or replace it)."""
+
+    async def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
+        """Delete an endpoint and its deliveries; False when there was no such endpoint."""
+
+    async def get_webhook(self, org_id: str, webhook_id: str) -> Webhook | None:
+        """One endpoint of the organization, if it exists."""
+
+    async def list_webhooks(self, org_id: str) -> list[Webhook]:
+        """The organization's endpoints, by id."""
+
+    async def all_webhooks(self, *, after: str | None, limit: int) -> list[Webhook]:
+        """Every organization's endpoints by id, after the id `after`, at most `limit` (what
+        the delivering instances share out between them)."""
+
+    async def put_delivery(self, org_id: str, delivery: Delivery) -> None:
+        """Store a delivery record whole (one per change and endpoint: a retry replaces it)."""
+
+    async def prune_deliveries(self, org_id: str, webhook_id: str, *, before: datetime) -> int:
+        """Forget an endpoint's delivered (and failed test) messages last sent before `before`;
+        pending and dead-lettered ones stay. How many were forgotten."""
+
+    async def page_deliveries(
+        self, org_id: str, webhook_id: str, *, after: str | None, limit: int
+    ) -> Page[Delivery]:
+        """An endpoint's deliveries, newest change first (test messages before them); `after`
+        is the id of the last delivery of the previous page."""
 
     @property
     def round_trips(self) -> int:

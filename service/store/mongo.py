@@ -20,6 +20,7 @@ from service.domain.model import Organization
 from service.store import documents as d
 from service.store.errors import is_duplicate
 from service.store.interface import ChangeFilter, OrganizationDocuments, Page
+from service.store.outbound import MongoOutbound
 from service.store.reads import (
     CHANGES,
     CYCLES,
@@ -32,7 +33,6 @@ from service.store.reads import (
     ORGS,
     STEPS,
     Doc,
-    MongoReads,
 )
 from service.store.records import (
     Change,
@@ -51,7 +51,7 @@ FIRST_WINDOW = 8
 """Changes asked for at first when reading the log after a position."""
 
 
-class MongoStore(MongoReads):
+class MongoStore(MongoOutbound):
     """The `Store` Protocol over a database object of PyMongo's async API (or mongomock-motor's
     look-alike): `MongoStore(client["okrgraph"])`. The caller owns and closes the client."""
 

@@ -49,6 +49,10 @@ CHECK_INS = "checkIns"
 STEPS = "actionSteps"
 INITIATIVES = "initiatives"
 CHANGES = "changes"
+LEASES = "leases"
+POSITIONS = "outboundPositions"
+WEBHOOKS = "webhooks"
+DELIVERIES = "webhookDeliveries"
 
 # Of two check-ins at the same millisecond the one recorded later (its change's sequence,
 # `rev`) is the newer; ids settle what is left (check-ins from before the log).
@@ -69,6 +73,8 @@ INDEXES: list[tuple[str, Order, bool]] = [
     (CHANGES, [("orgId", 1), ("seq", 1)], False),
     (CHANGES, [("orgId", 1), ("at", 1)], False),
     (CHANGES, [("orgId", 1), ("touched", 1)], False),
+    (WEBHOOKS, [("orgId", 1)], False),
+    (DELIVERIES, [("orgId", 1), ("webhookId", 1)], False),
 ]
 
 # The collections whose documents carry the sequence of the change that wrote them (`rev`).

@@ -28,11 +28,21 @@ ORG_READS: dict[str, Callable[[], Any]] = {
     "find_check_in": lambda: None,
     "list_check_ins": list,
     "page_check_ins": lambda: Page(items=[], total=0, has_next=False),
+    "get_webhook": lambda: None,
+    "list_webhooks": list,
+    "page_deliveries": lambda: Page(items=[], total=0, has_next=False),
 }
 # Writes whose first argument is the organization id: another organization's is refused.
-ORG_WRITES = frozenset({"prune_changes"})
+ORG_WRITES = frozenset(
+    {"prune_changes", "put_webhook", "delete_webhook", "put_delivery", "prune_deliveries"}
+)
 # Neither reads nor writes an organization's data.
 UNSCOPED = frozenset({"ping", "ensure_indexes", "round_trips"})
+# The process's own background work (leases, positions, every organization's endpoints):
+# never reachable through a tenant's view, which raises AttributeError for them.
+BACKGROUND = frozenset(
+    {"take_lease", "release_lease", "get_position", "save_position", "all_webhooks"}
+)
 # Changes and organizations themselves: handled by methods of TenantStore.
 ORGANIZATION_METHODS = frozenset(
     {
@@ -70,6 +80,8 @@ class TenantStore:
             return self._write(attribute)
         if name in UNSCOPED:
             return attribute
+        if name in BACKGROUND:
+            raise AttributeError(f"{name!r} is the process's own, not an organization's")
         raise AttributeError(f"TenantStore does not know whether {name!r} is scoped")
 
     def _read(self, name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:

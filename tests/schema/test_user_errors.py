@@ -25,6 +25,7 @@ from tests.schema.operations import (
     OBJECTIVE_DELETE,
     OBJECTIVE_UPDATE,
 )
+from tests.schema.test_webhooks import WEBHOOK_CREATE
 
 Setup = Callable[[Client, World], Awaitable[dict[str, Any]]]
 
@@ -97,6 +98,10 @@ async def idempotency_key_reused(gql: Client, w: World) -> dict[str, Any]:
     return {"input": {**sent, "value": 460}}
 
 
+async def target_refused(gql: Client, w: World) -> dict[str, Any]:
+    return {"input": {"organizationId": w.org, "url": "http://169.254.169.254/latest"}}
+
+
 # code -> (the mutation, how to provoke it, the field at fault)
 PROVOKED: dict[str, tuple[str, Setup, list[str]]] = {
     "NOT_MEASURABLE": (KEY_RESULT_CREATE, not_measurable, ["input", "targetValue"]),
@@ -121,6 +126,7 @@ PROVOKED: dict[str, tuple[str, Setup, list[str]]] = {
         idempotency_key_reused,
         ["input", "idempotencyKey"],
     ),
+    "TARGET_REFUSED": (WEBHOOK_CREATE, target_refused, ["input", "url"]),
 }
 
 
