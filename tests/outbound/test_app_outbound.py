@@ -33,7 +33,7 @@ from tests.schema.operations import (
 )
 from tests.schema.test_webhooks import WEBHOOK_CREATE
 
-SECRET = "a-test-secret-that-is-long-enough-32"
+SECRET = "outbound-e2e-signing-key-5d8a2f7c1e9b"
 
 
 class Api:
