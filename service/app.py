@@ -68,7 +68,13 @@ from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.expiry import expiry_handlers
 from service.live import Feeds, live_handlers
-from service.negotiation import NO_STREAM, is_subscription, stream_preferred
+from service.negotiation import (
+    NO_STREAM,
+    SINGLE_CONNECTION,
+    is_single_connection_request,
+    is_subscription,
+    stream_preferred,
+)
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
@@ -202,6 +208,10 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         # As Strawberry's, plus the Allow header that HTTP requires of a 405.
         request = Request(scope, receive=receive)
+        if is_single_connection_request(request.method, request.headers):
+            self._running.metrics.errors.labels("BAD_REQUEST").inc()
+            await single_connection_refused()(scope, receive, send)
+            return
         refused = self._authenticate(request)
         if refused is not None:
             await refused(scope, receive, send)
@@ -432,6 +442,15 @@ def unauthenticated(message: str) -> Response:
         {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer realm="okrgraph"'},
+    )
+
+
+def single_connection_refused() -> Response:
+    """405 for graphql-sse's single connection mode, with a body naming the mode served."""
+    return JSONResponse(
+        {"errors": [{"message": SINGLE_CONNECTION, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=405,
+        headers={"Allow": "GET, POST"},
     )
 
 
