@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,31 @@ def test_graphql_sse_subscribes_in_distinct_connections_mode_and_is_refused_sing
         "message": "Server responded with 405: Method Not Allowed",
         "status": 405,
     }
+
+
+def test_graphql_ws_is_closed_4401_at_token_expiry_and_resumes_after_its_last_sequence(
+    clients: Path, server: Server
+) -> None:
+    """What README tells a client to do on 4401: get a new token, reconnect, and subscribe with
+    `afterSequence`; the check-in made meanwhile comes first, nothing is lost."""
+    # Good for about 5 s more: its `exp` is 25 s past, within the 30 s of clock skew allowed.
+    expiring = mint(
+        secret=SECRET,
+        organization=DEMO,
+        role=Role.EDITOR,
+        subject="client-matrix",
+        now=datetime.now(UTC) - timedelta(seconds=40),
+        ttl=timedelta(seconds=15),
+    )
+    seen = run(clients, server, "graphql-ws-resume.mjs", expiring)
+
+    assert seen["console"] == []
+    assert seen["beforeExpiry"] == [seen["live"]]
+    assert seen["closedWith"] == 4401
+    assert seen["closes"] == [4401]
+    replayed = seen["replayed"]
+    assert replayed["cause"]["id"] == seen["missed"]
+    assert replayed["sequence"] > seen["last"]
 
 
 def readme_block(language: str, starts: str) -> str:
