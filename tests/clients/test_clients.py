@@ -114,6 +114,21 @@ def test_apollo_client_updates_watched_queries_from_a_check_in_without_warning_o
     assert seen["requests"] == dict.fromkeys({"Organizations", "CheckInCreate", *watched}, 1)
 
 
+@pytest.mark.parametrize("major", ["3", "4"])
+def test_apollo_clients_http_link_alone_subscribes_over_multipart(
+    clients: Path, server: Server, major: str
+) -> None:
+    seen = run(clients, server, "apollo-multipart.mjs", major, node=("--conditions=development",))
+
+    assert seen["console"] == []
+    assert seen["userErrors"] == []
+    assert_caused(seen)
+    # Queries, the mutation and the subscription each one HTTP request.
+    assert seen["requests"] == dict.fromkeys(
+        {"Organizations", "Dashboard", "ProgressChanged", "CheckInCreate"}, 1
+    )
+
+
 def test_urql_queries_as_json_and_subscribes_over_graphql_ws(clients: Path, server: Server) -> None:
     seen = run(clients, server, "urql.mjs")
 
