@@ -666,7 +666,8 @@ def _verifier(settings: Settings) -> Verifier | None:
 
 class NotStored:
     """Marks every HTTP answer of /graphql NOT_STORED (`private`), whichever layer makes it: the
-    API, a refusal of the token, or the body limit's 413."""
+    API, a refusal of the token, or the body limit's 413. A 404 anywhere (such as /metrics, which
+    is served on its own listener only) is marked too: nothing there is for a cache to keep."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -674,7 +675,22 @@ class NotStored:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/graphql":
             send = private(send)
+        elif scope["type"] == "http":
+            send = _private_when_not_found(send)
         await self.app(scope, receive, send)
+
+
+def _private_when_not_found(send: Send) -> Send:
+    marked = private(send)
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 404:
+            # The body that follows goes the same way: private only alters the start.
+            await marked(message)
+        else:
+            await send(message)
+
+    return sending
 
 
 class AuthOffHeader:
