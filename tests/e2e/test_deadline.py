@@ -18,7 +18,7 @@ import pytest
 from service.auth import Role, mint
 from tests.e2e.servers import serving
 
-SECRET = "an-end-to-end-secret-long-enough-for-hs256"
+SECRET = "an-end-to-end-signing-key-long-enough-for-hs256"
 HEADERS = {
     "authorization": f"Bearer {mint(secret=SECRET, organization='acme-inbound', role=Role.ADMIN)}"
 }
