@@ -69,7 +69,13 @@ from service.draining import Drain, DrainGate
 from service.events import EventStream, NoticeBus, create_bus
 from service.expiry import expiry_handlers
 from service.live import Feeds, live_handlers
-from service.negotiation import NO_STREAM, is_subscription, protocol_for
+from service.negotiation import (
+    NO_STREAM,
+    SINGLE_CONNECTION,
+    is_single_connection_request,
+    is_subscription,
+    protocol_for,
+)
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
@@ -205,6 +211,10 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         # As Strawberry's, plus the Allow header that HTTP requires of a 405.
         request = Request(scope, receive=receive)
+        if is_single_connection_request(request.method, request.headers):
+            self._running.metrics.errors.labels("BAD_REQUEST").inc()
+            await single_connection_refused()(scope, receive, send)
+            return
         refused = self._authenticate(request)
         if refused is not None:
             await refused(scope, receive, send)
@@ -440,6 +450,15 @@ def unauthenticated(message: str) -> Response:
     )
 
 
+def single_connection_refused() -> Response:
+    """405 for graphql-sse's single connection mode, with a body naming the mode served."""
+    return JSONResponse(
+        {"errors": [{"message": SINGLE_CONNECTION, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=405,
+        headers={"Allow": "GET, POST"},
+    )
+
+
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -659,7 +678,8 @@ def _verifier(settings: Settings) -> Verifier | None:
 
 class NotStored:
     """Marks every HTTP answer of /graphql NOT_STORED (`private`), whichever layer makes it: the
-    API, a refusal of the token, or the body limit's 413."""
+    API, a refusal of the token, or the body limit's 413. A 404 anywhere (such as /metrics, which
+    is served on its own listener only) is marked too: nothing there is for a cache to keep."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -667,7 +687,22 @@ class NotStored:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/graphql":
             send = private(send)
+        elif scope["type"] == "http":
+            send = _private_when_not_found(send)
         await self.app(scope, receive, send)
+
+
+def _private_when_not_found(send: Send) -> Send:
+    marked = private(send)
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 404:
+            # The body that follows goes the same way: private only alters the start.
+            await marked(message)
+        else:
+            await send(message)
+
+    return sending
 
 
 class AuthOffHeader:

@@ -6,10 +6,16 @@ request. A query or mutation is answered as JSON unless the client prefers an ev
 higher q-value, or an equal one listed first); a subscription is streamed (Server-Sent Events or
 Apollo's multipart protocol) whenever the client accepts a stream at all, and refused with a
 coded error naming the transports that carry subscriptions when it accepts only JSON.
+
+graphql-sse has two modes. Its default, "distinct connections", sends each subscription as its
+own POST accepting `text/event-stream`: that is the one served. Its "single connection" mode
+first reserves a stream with a PUT and then names it in the `X-GraphQL-Event-Stream-Token`
+header; such requests are refused with 405 and a coded error naming the mode to use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,6 +31,21 @@ JSON_TYPES = frozenset(
     }
 )
 STREAM_TYPES = {"sse": "text/event-stream", "multipart-subscription": "multipart/mixed"}
+
+STREAM_TOKEN_HEADER = "x-graphql-event-stream-token"
+SINGLE_CONNECTION = (
+    "graphql-sse's single connection mode (a PUT that reserves an event stream, then requests "
+    "naming it in X-GraphQL-Event-Stream-Token) is not supported: use its distinct connections "
+    "mode, the default (`singleConnection: false`), where each subscription is a POST accepting "
+    "text/event-stream"
+)
+
+
+def is_single_connection_request(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request belongs to graphql-sse's single connection mode: the PUT reserving a
+    stream, or a request naming a reserved stream."""
+    return method == "PUT" or STREAM_TOKEN_HEADER in headers
+
 
 NO_STREAM = (
     "a subscription is answered over a WebSocket (graphql-transport-ws or graphql-ws), as "

@@ -154,6 +154,34 @@ async def test_a_subscription_that_accepts_only_json_is_refused_with_a_code(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        ("PUT", {}),  # graphql-sse reserves its single connection's stream
+        ("GET", {"x-graphql-event-stream-token": "reserved"}),  # then listens on it
+        ("POST", {"x-graphql-event-stream-token": "reserved"}),  # and subscribes through it
+    ],
+)
+async def test_graphql_sse_single_connection_mode_is_refused_naming_the_mode_served(
+    client: httpx.AsyncClient,
+    method: str,
+    headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = {"query": WATCH, "variables": {"scope": "nothing"}}
+    with caplog.at_level(logging.WARNING):
+        response = await client.request(
+            method, "/graphql", json=body, headers={"accept": "text/event-stream", **headers}
+        )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "distinct connections mode" in error["message"]
+    assert "singleConnection: false" in error["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 @asynccontextmanager
 async def live_server() -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
     app = create_app(Settings(jwt_secret=SECRET), store=memory_store())

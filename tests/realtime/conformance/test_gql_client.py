@@ -1,6 +1,8 @@
-"""The Python `gql` client, with its websockets transport speaking graphql-transport-ws, against
-a live server: connect with the token in `init_payload`, subscribe, receive the event a mutation
-causes, complete (the server lets the subscription go while the connection stays open)."""
+"""The Python `gql` client, with its websockets transport speaking either WebSocket protocol
+(graphql-transport-ws, and the legacy graphql-ws Apollo's subscriptions-transport-ws spoke),
+against a live server: connect with the token in `init_payload`, subscribe, receive the event a
+mutation causes, complete (the server lets the subscription go while the connection stays
+open)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,21 @@ from tests.realtime.world import WATCH
 
 
 @pytest.mark.slow
-async def test_the_gql_client_subscribes_receives_an_event_and_completes(live: Live) -> None:
+@pytest.mark.parametrize(
+    "subprotocol",
+    [WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL, WebsocketsTransport.APOLLO_SUBPROTOCOL],
+)
+async def test_the_gql_client_subscribes_receives_an_event_and_completes(
+    live: Live, subprotocol: str
+) -> None:
     world = live.world
     transport = WebsocketsTransport(
         url=live.url,
         init_payload={"Authorization": f"Bearer {live.token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        subprotocols=[subprotocol],
     )
     async with Client(transport=transport) as session:
-        assert transport.subprotocol == "graphql-transport-ws"
+        assert transport.subprotocol == subprotocol
         stream = session.subscribe(GraphQLRequest(WATCH, variable_values={"scope": world.mql}))
         first = asyncio.ensure_future(anext(stream))
         try:
