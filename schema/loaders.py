@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
@@ -19,7 +19,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from service.domain.history import History
-from service.domain.model import CheckIn
+from service.domain.model import CheckIn, KeyResult
 from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.readmodel import ReadModel, Snapshot
@@ -36,6 +36,18 @@ EvaluationKey = tuple[str, int, datetime | None]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
+
+
+def upstream_of(key_results: Mapping[str, KeyResult], start: str) -> list[str]:
+    """`start` and every key result of `key_results` it depends on, directly or not."""
+    seen = [start]
+    frontier = [start]
+    while frontier:
+        for upstream in key_results[frontier.pop()].depends_on:
+            if upstream in key_results and upstream not in seen:
+                seen.append(upstream)
+                frontier.append(upstream)
+    return seen
 
 
 def point(check_in: CheckIn) -> Point:
@@ -66,6 +78,7 @@ class Loaders:
         self.evaluated: dict[EvaluationKey, Evaluation] = {}
         """The evaluations this request has made, for resolvers that can answer at once."""
         self._evaluating: dict[EvaluationKey, asyncio.Future[Evaluation | None]] = {}
+        self._upstream_evaluated: dict[tuple[str, int, datetime, str], Evaluation] = {}
 
     # Snapshots -----------------------------------------------------------------------------
 
@@ -174,6 +187,39 @@ class Loaders:
         # As a large year at now (`Year.evaluated_soon`): off the event loop.
         return await asyncio.to_thread(made)
 
+    async def key_result_evaluation(
+        self, org_id: str, year: int, as_of: datetime, key_result_id: str
+    ) -> Evaluation | None:
+        """The year at `as_of` as far as one key result's progress goes: the key result and
+        everything upstream of it (lateness flows down dependency chains; nothing else moves a
+        key result's numbers), from their own check-ins alone. What a key result's chart asks
+        at every point, for the price of a few histories, not the whole year's."""
+        key = (org_id, year, as_of, key_result_id)
+        found = self._upstream_evaluated.get(key)
+        if found is not None:
+            return found
+        held = await self.snapshot(org_id)
+        if held is None:
+            return None
+        scope = held.year(year).scope
+        closure = upstream_of(scope.key_results, key_result_id)
+        histories = await self.history_by_key_result.load_many([(org_id, k) for k in closure])
+        history = History.of(
+            (kr_id, p) for kr_id, h in zip(closure, histories, strict=True) for p in h
+        )
+        made = evaluate(
+            key_results=[scope.key_results[k] for k in closure],
+            objectives=(),
+            cycles=scope.cycles,
+            readings={
+                k: history.reading(k, scope.key_results[k].start_value, as_of) for k in closure
+            },
+            policy=held.organization.policy,
+            now=as_of,
+        )
+        self._upstream_evaluated[key] = made
+        return made
+
     # Check-ins (history, which snapshots do not hold) ------------------------------------
 
     @cached_property
@@ -194,6 +240,19 @@ class Loaders:
             for org_id, ids in _by_org(keys).items():
                 for c in await self.store.list_check_ins(org_id, ids):
                     found[(org_id, c.key_result_id)].append(c)
+            return [found.get(key, []) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def history_by_key_result(self) -> DataLoader[OrgKey, list[Point]]:
+        """A key result's check-ins as points of its history (batched)."""
+
+        async def load(keys: Sequence[OrgKey]) -> list[list[Point]]:
+            found: dict[OrgKey, list[Point]] = defaultdict(list)
+            for org_id, ids in _by_org(keys).items():
+                for c in await self.store.list_check_ins(org_id, ids):
+                    found[(org_id, c.key_result_id)].append(point(c))
             return [found.get(key, []) for key in keys]
 
         return DataLoader(load_fn=load)

@@ -208,8 +208,16 @@ class KeyResult(Node):
         self, info: Info, from_: From, to: To, interval: Step
     ) -> list[ProgressPoint]:
         k = self.domain
+        loaders = info.context.loaders
         return await tracking.series(
-            info, k.org_id, k.year, from_, to, interval, lambda _, d: d.key_result_progress[k.id]
+            info,
+            k.org_id,
+            k.year,
+            from_,
+            to,
+            interval,
+            lambda _, d: d.key_result_progress[k.id],
+            lambda at: loaders.key_result_evaluation(k.org_id, k.year, at, k.id),
         )
 
     @strawberry.field(

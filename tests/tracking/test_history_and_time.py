@@ -101,6 +101,34 @@ async def test_a_series_has_one_point_per_step_equal_to_progress_as_of_that_inst
     assert [p["value"] for p in points] == [0, 0, 0, 0.1, 0.1, 0.1, 0.3]
 
 
+async def test_a_dependent_key_results_series_is_held_back_as_the_whole_year_would_be(
+    backend: Backend, world: World, gql: Run
+) -> None:
+    """A key result's chart evaluates it and its upstream alone: each point must still equal
+    its progress in the whole year at that instant, lateness of the upstream included."""
+    await record(backend, world, 50.0, datetime(2027, 1, 20, tzinfo=UTC))  # MQLs lag behind
+    for day, value in [(15, 42.0), (30, 46.0), (40, 49.0)]:  # deals on pace
+        await check_ins.record_check_in(
+            writer=backend.writer,
+            org_id=world.org.id,
+            key_result_id=world.deals.id,
+            value=value,
+            recorded_at=datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=day),
+            now=NOW,
+        )
+    deals = gid("KeyResult", world.org.id, world.deals.id)
+    series = """query($id: ID!) { node(id: $id) { ... on KeyResult { progressSeries(
+      from: "2027-01-01T00:00:00Z", to: "2027-02-14T00:00:00Z", interval: WEEK) {
+        at value expected status } } } }"""
+    points = (await gql(series, id=deals))["node"]["progressSeries"]
+    statuses = set()
+    for point in points:
+        whole = (await gql(KR_PROGRESS, id=deals, asOf=point["at"]))["node"]["progress"]
+        assert {k: point[k] for k in ("value", "expected", "status")} == whole
+        statuses.add(point["status"])
+    assert "AT_RISK" in statuses, statuses  # held back by the MQLs at some point
+
+
 async def test_series_for_every_kind_of_scope(world: World, gql: Run) -> None:
     org, q1 = world.org.id, world.quarters[0].id
     window = 'from: "2027-01-01T00:00:00Z", to: "2027-03-01T00:00:00Z", interval: MONTH'
