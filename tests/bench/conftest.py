@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.bench.report import Results
+from tests.bench.report import RESULTS, Results, sync_readme
+from tests.bench.scale import results_path
 from tests.bench.world import World, world
 
 HERE = Path(__file__).parent
@@ -25,13 +26,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def results() -> Iterator[Results]:
-    """Where each benchmark puts its table; written to RESULTS.md when the session ends."""
+    """Where each benchmark puts its table; written to RESULTS.md when the session ends, and
+    README's Performance region made again from it. The run ends with the targets table."""
     collected = Results()
     yield collected
+    path = results_path(RESULTS)
+    if collected.sections:
+        collected.write(path)
+        if path == RESULTS:
+            sync_readme()
     if collected.targets:
         print(f"\n## Targets\n\n{collected.summary()}\n", flush=True)
-    if collected.sections:
-        collected.write()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -12,12 +12,13 @@ from service.events import EventStream
 from service.readmodel import ReadModel
 from tests.bench.queries import CHECK_IN
 from tests.bench.report import Results, percentile, table
+from tests.bench.scale import sized
 from tests.bench.world import Cost, DataSet, World
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-WARM_UP = 5
-RUNS = 50
+WARM_UP = sized(5, 1)
+RUNS = sized(50, 3)
 TARGET = 1.3
 
 

@@ -29,18 +29,19 @@ from tests.bench.load import HEADERS, Load, Sample
 from tests.bench.queries import DASHBOARD
 from tests.bench.references import SDL, Floor, reference
 from tests.bench.report import Results, percentile, table
-from tests.bench.world import World
+from tests.bench.scale import sized
+from tests.bench.world import LARGE, World
 from tests.e2e.servers import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-SECONDS = 5.0  # measured per cell, in ROUNDS interleaved slices
+SECONDS = sized(5.0, 0.2)  # measured per cell, in ROUNDS interleaved slices
 ROUNDS = 2
-WARM_UP = 1.0
+WARM_UP = sized(1.0, 0.1)
 CONCURRENCY = (1, 16)
 TARGET = 0.8
-IN_PROCESS_RUNS = 20
-PROFILED = 10
+IN_PROCESS_RUNS = sized(20, 2)
+PROFILED = sized(10, 1)
 
 
 async def test_dashboard_over_http(bench_world: World, results: Results, tmp_path: Path) -> None:
@@ -51,8 +52,8 @@ async def test_dashboard_over_http(bench_world: World, results: Results, tmp_pat
         captured = await capture(okrgraph, body)
         data = json.loads(captured)["data"]
         objectives = data["node"]["objectives"]["nodes"]
-        assert len(objectives) == 60
-        assert sum(len(o["keyResults"]) for o in objectives) == 240
+        assert len(objectives) == LARGE.departments * LARGE.objectives
+        assert sum(len(o["keyResults"]) for o in objectives) == len(objectives) * LARGE.key_results
         (tmp_path / "body.json").write_bytes(captured)
         (tmp_path / "data.json").write_text(json.dumps(data), encoding="utf-8")
         with (

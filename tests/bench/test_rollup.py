@@ -18,12 +18,15 @@ from service.domain.plan import Plan
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate, evaluate_plan
 from tests.bench.report import Results, table
+from tests.bench.scale import sized
 
 NOW = datetime(2027, 5, 10, 12, tzinfo=UTC)
 ORG = "org"
 KEY_RESULTS_PER_OBJECTIVE = 4
 OBJECTIVES_PER_TEAM = 10
-SIZES = {10_000: 5, 100_000: 3}  # key results: runs (the best one counts)
+SIZES = sized(
+    {10_000: 5, 100_000: 3}, {200: 1, 2_000: 1}
+)  # key results: runs (the best one counts)
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 11.0
 

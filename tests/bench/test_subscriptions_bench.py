@@ -44,18 +44,19 @@ from tests.bench.realtime_clients import (
 from tests.bench.realtime_floor import floor_server
 from tests.bench.realtime_inprocess import FanOut, fan_out
 from tests.bench.report import Results, percentile, table
+from tests.bench.scale import sized
 from tests.e2e.servers import metrics_of, serving
 from tests.events.servers import RedisServer, free_port
 
-SIZES = (1, 100, 1000)
-ROUNDS = 20  # per cell, unless they take longer than BUDGET: then at least MIN_ROUNDS
-MIN_ROUNDS = 8
+SIZES = sized((1, 100, 1000), (1, 5))
+ROUNDS = sized(20, 2)  # per cell, unless they take longer than BUDGET: then at least MIN_ROUNDS
+MIN_ROUNDS = sized(8, 2)
 BUDGET = 25.0  # seconds of rounds per cell, so that a slow server cannot stretch the run
 # Seconds: only a lost event or a stuck server takes that long.
 SETTLING = 60.0  # connecting and subscribing a cell's subscribers, or their going away
 ROUND = 20.0  # one event to every subscriber
 WARM_UP = 60.0
-IN_PROCESS_EVENTS = 8  # half as served, half with the collector paused
+IN_PROCESS_EVENTS = sized(8, 2)  # half as served, half with the collector paused
 ONE_INSTANCE = 0.100  # the targets for 1,000 subscribers, p99 in seconds
 TWO_INSTANCES = 0.150
 

@@ -20,14 +20,17 @@ from schema.api import schema
 from schema.context import build_context
 from service.events import EventStream
 from service.okrs.commit import Writer
-from service.okrs.datasets import LARGE_SHAPE, generate
+from service.okrs.datasets import LARGE_SHAPE, Shape, generate
 from service.okrs.demo import DEMO_SLUG, seed_demo
 from service.readmodel import ReadModel
 from service.store.embedded import embedded_mongo
 from service.store.mongo import MongoStore
 from tests.bench.queries import FIND
+from tests.bench.scale import sized
 
 LARGE_SLUG = "bench-large"
+LARGE = sized(LARGE_SHAPE, Shape(departments=2, objectives=2, key_results=2, check_ins=2))
+"""The large organization's shape (a tiny one in the smoke run)."""
 
 
 class WireCommands(monitoring.CommandListener):
@@ -156,7 +159,7 @@ async def world(today: date) -> AsyncIterator[World]:
             started = time.perf_counter()
             writer = Writer(store, ReadModel(store))
             await seed_demo(writer=writer, today=today)
-            await generate(writer=writer, shape=LARGE_SHAPE, today=today, slug=LARGE_SLUG)
+            await generate(writer=writer, shape=LARGE, today=today, slug=LARGE_SLUG)
             print(f"\nbench: data sets written in {time.perf_counter() - started:.0f} s")
             wire.sent.clear()
             yield World(
