@@ -1,5 +1,6 @@
 """One load generator for every server: N workers in this process, each sending the same POST
-over its own keep-alive connection (httpx) as soon as the previous answer arrives."""
+(with the same headers: a bearer token for okrgraph, sent to the references alike) over its own
+keep-alive connection (httpx) as soon as the previous answer arrives."""
 
 from __future__ import annotations
 
@@ -32,9 +33,12 @@ class Sample:
 class Load:
     """`concurrency` workers against one URL, over one client kept between runs."""
 
-    def __init__(self, url: str, body: bytes, concurrency: int) -> None:
+    def __init__(
+        self, url: str, body: bytes, concurrency: int, headers: dict[str, str] | None = None
+    ) -> None:
         self.url = url
         self.body = body
+        self.headers = {**HEADERS, **(headers or {})}
         self.concurrency = concurrency
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self.client = httpx.AsyncClient(limits=limits, timeout=60.0)
@@ -47,7 +51,7 @@ class Load:
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 sent = time.perf_counter()
-                response = await self.client.post(self.url, content=self.body, headers=HEADERS)
+                response = await self.client.post(self.url, content=self.body, headers=self.headers)
                 answered = time.perf_counter()
                 if response.status_code != 200 or b'"errors"' in response.content:
                     raise AssertionError(

@@ -22,6 +22,7 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from schema.ids import parse_global_id
+from service.auth import Role
 from service.domain.plan import Plan
 from service.domain.rollup import evaluate_plan
 from service.readmodel import ReadModel
@@ -29,7 +30,7 @@ from tests.bench.load import HEADERS, Load, Sample
 from tests.bench.queries import DASHBOARD
 from tests.bench.references import SDL, Floor, reference
 from tests.bench.report import Results, percentile, table
-from tests.bench.scale import sized
+from tests.bench.scale import SIGNED, bearer, sized
 from tests.bench.world import LARGE, World
 from tests.e2e.servers import serving
 
@@ -47,9 +48,10 @@ PROFILED = sized(10, 1)
 async def test_dashboard_over_http(bench_world: World, results: Results, tmp_path: Path) -> None:
     large = bench_world.large
     body = json.dumps({"query": DASHBOARD, "variables": large.dashboard()}).encode()
-    with serving("--mongodb-uri", bench_world.uri, env={"OKRGRAPH_AUTH": "disabled"}) as base:
+    signed = bearer(large.slug, Role.VIEWER)
+    with serving("--mongodb-uri", bench_world.uri, env=SIGNED) as base:
         okrgraph = f"{base}/graphql"
-        captured = await capture(okrgraph, body)
+        captured = await capture(okrgraph, body, signed)
         data = json.loads(captured)["data"]
         objectives = data["node"]["objectives"]["nodes"]
         assert len(objectives) == LARGE.departments * LARGE.objectives
@@ -65,29 +67,31 @@ async def test_dashboard_over_http(bench_world: World, results: Results, tmp_pat
                 "floor": f"{floor_base}/graphql",
                 "raw": f"{raw_base}/graphql",
             }
-            assert await capture(targets["raw"], body) == captured
-            floor_answer = json.loads(await capture(targets["floor"], body))
+            assert await capture(targets["raw"], body, signed) == captured
+            floor_answer = json.loads(await capture(targets["floor"], body, signed))
             assert floor_answer == {"data": data}, "the floor must answer what okrgraph answers"
-            samples = await measure(targets, body)
+            samples = await measure(targets, body, signed)
     report(results, samples, size=len(captured))
 
 
-async def capture(url: str, body: bytes) -> bytes:
+async def capture(url: str, body: bytes, signed: dict[str, str]) -> bytes:
     """The response to `body`, after two to warm up (the server's year cache, its imports)."""
     async with httpx.AsyncClient(timeout=60.0) as client:
         for _ in range(3):
-            response = await client.post(url, content=body, headers=HEADERS)
+            response = await client.post(url, content=body, headers={**HEADERS, **signed})
             assert response.status_code == 200, response.text[:500]
             assert b'"errors"' not in response.content, response.text[:2000]
     return response.content
 
 
-async def measure(targets: dict[str, str], body: bytes) -> dict[tuple[str, int], Sample]:
+async def measure(
+    targets: dict[str, str], body: bytes, signed: dict[str, str]
+) -> dict[tuple[str, int], Sample]:
     """Each cell SECONDS long, in ROUNDS slices taken in turn, so that a slow minute of the
     shared machine falls on every server alike."""
     samples: dict[tuple[str, int], Sample] = {}
     for concurrency in CONCURRENCY:
-        loads = {name: Load(url, body, concurrency) for name, url in targets.items()}
+        loads = {name: Load(url, body, concurrency, signed) for name, url in targets.items()}
         try:
             for load in loads.values():
                 await load.run(WARM_UP)
@@ -148,7 +152,8 @@ def report(results: Results, samples: dict[tuple[str, int], Sample], *, size: in
         f"""{table(header, rows)}
 
 The dashboard query of the current quarter (60 objectives, 240 key results, every department's
-progress; {size:,} bytes of JSON) against `okrgraph serve` on nx-27017, and two references
+progress; {size:,} bytes of JSON) against `okrgraph serve` on nx-27017, signed in (a viewer's
+JWT, verified on every request, as a deployment runs), and two references
 served in the same run: **raw**, a bare Starlette endpoint sending the identical bytes, and
 **floor**, plain graphql-core executing the same document over the same data as plain dicts
 (parsed and validated once; its answer checked equal to okrgraph's). One load generator
@@ -168,7 +173,7 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
     large = bench_world.large
     variables = large.dashboard()
     reads = ReadModel(bench_world.store)
-    data, _ = await bench_world.execute(DASHBOARD, variables, reads=reads)
+    data, _ = await bench_world.execute(DASHBOARD, variables, signed_in=large.editor, reads=reads)
     sdl = build_schema(SDL.read_text(encoding="utf-8"))
     floor = Floor(sdl, data)
     payload = {"query": DASHBOARD, "variables": variables}
@@ -183,7 +188,7 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
     now = datetime.now(UTC)
 
     async def okrgraph() -> None:
-        await bench_world.execute(DASHBOARD, variables, reads=reads)
+        await bench_world.execute(DASHBOARD, variables, signed_in=large.editor, reads=reads)
 
     async def plain() -> None:
         await floor.run(payload)
@@ -270,7 +275,7 @@ async def profile(world: World, variables: dict[str, Any], reads: ReadModel) -> 
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(PROFILED):
-        await world.execute(DASHBOARD, variables, reads=reads)
+        await world.execute(DASHBOARD, variables, signed_in=world.large.editor, reads=reads)
     profiler.disable()
     stats = pstats.Stats(profiler)
     spent: dict[str, float] = defaultdict(float)

@@ -17,7 +17,8 @@ from typing import Any
 from pymongo import AsyncMongoClient, monitoring
 
 from schema.api import schema
-from schema.context import build_context
+from schema.context import build_context, signed_in_context
+from service.auth import Principal, Role
 from service.events import EventStream
 from service.okrs.commit import Writer
 from service.okrs.datasets import LARGE_SHAPE, Shape, generate
@@ -57,12 +58,19 @@ class DataSet:
     """One organization as a client addresses it."""
 
     name: str
+    slug: str
     org: str
     year: int
     quarter: str
     global_objective: str
     key_result: str
     key_results: int
+
+    @property
+    def editor(self) -> Principal:
+        """Who the benchmarks sign in as: an editor of this organization (a check-in needs
+        one), as a verified token would make it."""
+        return Principal(subject="bench", organization=self.slug, role=Role.EDITOR)
 
     def dashboard(self) -> dict[str, Any]:
         """The dashboard's variables."""
@@ -96,14 +104,18 @@ class World:
         query: str,
         variables: dict[str, Any],
         *,
+        signed_in: Principal,
         reads: ReadModel | None = None,
         events: EventStream | None = None,
     ) -> tuple[dict[str, Any], Cost]:
-        """Run one operation in-process, as the server would (through `reads`, its read model;
-        without one, a read model of the request alone); its data and its store cost."""
+        """Run one operation in-process, as the server would: signed in as `signed_in`
+        (authentication on), through `reads`, its read model (without one, a read model of the
+        request alone); its data and its store cost, signing in included."""
         calls, commands = self.store.round_trips, len(self.wire.sent)
         writer = Writer(self.store, reads) if reads is not None else None
-        context = build_context(self.store, reads=reads, writer=writer, events=events)
+        context = await signed_in_context(
+            self.store, signed_in, reads=reads, writer=writer, events=events
+        )
         result = await schema.execute(query, variable_values=variables, context_value=context)
         cost = Cost(self.store.round_trips - calls, tuple(self.wire.sent[commands:]))
         assert result.errors is None, result.errors
@@ -123,6 +135,7 @@ async def find(store: MongoStore, name: str, slug: str, year: int) -> DataSet:
     key_results = [k["id"] for o in quarter["objectives"]["nodes"] for k in o["keyResults"]]
     return DataSet(
         name=name,
+        slug=slug,
         org=org["id"],
         year=year,
         quarter=quarter["id"],
