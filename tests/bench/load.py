@@ -5,6 +5,7 @@ keep-alive connection (httpx) as soon as the previous answer arrives."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -66,3 +67,25 @@ class Load:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+ROUND_TRIPS = re.compile(r"^okrgraph_store_round_trips_total(?:\{[^}]*\})? (\S+)$", re.MULTILINE)
+
+
+async def store_calls(client: httpx.AsyncClient, metrics: str) -> int:
+    """Every store call a running server has made so far, by its `/metrics` (`metrics` is its
+    URL: tests/e2e/servers.py `metrics_of`)."""
+    text = (await client.get(metrics)).text
+    return round(sum(float(v) for v in ROUND_TRIPS.findall(text)))
+
+
+async def timed_post(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> float:
+    """One POST answered without errors; its latency in seconds."""
+    sent = time.perf_counter()
+    response = await client.post(url, content=body, headers={**HEADERS, **headers})
+    answered = time.perf_counter()
+    if response.status_code != 200 or b'"errors"' in response.content:
+        raise AssertionError(f"{url}: {response.status_code} {response.text[:500]}")
+    return answered - sent

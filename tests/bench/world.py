@@ -63,6 +63,7 @@ class DataSet:
     year: int
     quarter: str
     global_objective: str
+    objective: str
     key_result: str
     key_results: int
 
@@ -73,8 +74,8 @@ class DataSet:
         return Principal(subject="bench", organization=self.slug, role=Role.EDITOR)
 
     def dashboard(self) -> dict[str, Any]:
-        """The dashboard's variables."""
-        return {"org": self.org, "quarter": self.quarter, "year": self.year}
+        """The variables of schema/operations/Dashboard.graphql: the current quarter."""
+        return {"organizationId": self.org, "cycleId": self.quarter}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ async def find(store: MongoStore, name: str, slug: str, year: int) -> DataSet:
         year=year,
         quarter=quarter["id"],
         global_objective=org["globalObjective"]["id"],
+        objective=quarter["objectives"]["nodes"][0]["id"],
         key_result=key_results[0],
         key_results=await _key_results_in_year(store, org["id"], year),
     )
