@@ -155,7 +155,7 @@ async def beside_references(
 
 
 FLOOR_SCHEMA = build_schema(SDL.read_text(encoding="utf-8"))
-ATTEMPTS = 5
+ATTEMPTS = 10
 
 
 async def consistent_capture(
@@ -163,19 +163,20 @@ async def consistent_capture(
 ) -> tuple[bytes, dict[str, Any]]:
     """okrgraph's answer to `payload`, and its data asked with `__typename` everywhere, taken
     until the floor over the second answers exactly the first (an answer moves with the clock:
-    `expected` is computed at the request's second). A check-in's answer is new each time, so
-    for a write only the shape must agree."""
+    `expected` is computed at the request's second, so both must fall in the same one). A
+    check-in's answer is new each time, so for a write only the shape must agree."""
     body = orjson.dumps(payload)
     typed_body = orjson.dumps({**payload, "query": typed(payload["query"])})
-    for _ in range(ATTEMPTS):
-        captured = await capture(okrgraph, body, signed)
-        data = json.loads(await capture(okrgraph, typed_body, signed))["data"]
-        answer = Floor(FLOOR_SCHEMA, data).run_sync(payload).formatted
-        ours = {"data": json.loads(captured)["data"]}  # without okrgraph's cost extension
-        if operation.writes and shape(answer) == shape(ours):
-            return captured, data
-        if answer == ours:
-            return captured, data
+    await capture(okrgraph, typed_body, signed)  # warm
+    captured = await capture(okrgraph, body, signed)
+    async with httpx.AsyncClient(timeout=60.0, headers={**HEADERS, **signed}) as client:
+        for _ in range(ATTEMPTS):
+            data = orjson.loads((await client.post(okrgraph, content=typed_body)).content)["data"]
+            answer = Floor(FLOOR_SCHEMA, data).run_sync(payload).formatted
+            ours = {"data": json.loads(captured)["data"]}  # without okrgraph's cost extension
+            if answer == ours or (operation.writes and shape(answer) == shape(ours)):
+                return captured, data
+            captured = (await client.post(okrgraph, content=body)).content
     raise AssertionError(f"the floor never answered {operation.name} as okrgraph did: {answer}")
 
 
@@ -342,14 +343,20 @@ async def test_dashboard_in_process(bench_world: World, results: Results) -> Non
     large = bench_world.large
     variables = large.dashboard()
     reads = ReadModel(bench_world.store)
-    data, _ = await bench_world.execute(DASHBOARD, variables, signed_in=large.editor, reads=reads)
-    typed_data, _ = await bench_world.execute(
-        typed(DASHBOARD), variables, signed_in=large.editor, reads=reads
-    )
-    sdl = build_schema(SDL.read_text(encoding="utf-8"))
-    floor = Floor(sdl, typed_data)
+    sdl = FLOOR_SCHEMA
     payload = {"query": DASHBOARD, "variables": variables}
-    assert (await floor.run(payload)).data == data
+    for _ in range(ATTEMPTS):  # both in the same second (see `consistent_capture`)
+        data, _ = await bench_world.execute(
+            DASHBOARD, variables, signed_in=large.editor, reads=reads
+        )
+        typed_data, _ = await bench_world.execute(
+            typed(DASHBOARD), variables, signed_in=large.editor, reads=reads
+        )
+        floor = Floor(sdl, typed_data)
+        if (await floor.run(payload)).data == data:
+            break
+    else:
+        raise AssertionError("the floor never answered the dashboard as okrgraph did")
     org_id = parse_global_id(large.org)
     assert org_id is not None
     store = bench_world.store
