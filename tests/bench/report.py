@@ -86,6 +86,9 @@ class Results:
     machine: str = field(default_factory=machine)
     sections: list[Section] = field(default_factory=list)
     targets: list[list[str]] = field(default_factory=list)
+    complete: bool = False
+    """Every benchmark ran: nothing is carried over from the file (a section or target no
+    benchmark makes any more goes)."""
 
     def add(self, title: str, body: str) -> None:
         """Keep a section and print it (`make bench` runs pytest with -s)."""
@@ -111,12 +114,14 @@ class Results:
             f"Measured {stamp}.\n",
         ]
         measured = {t[0] for t in self.targets}
-        carried = [row for row in self._earlier_targets(path) if row[0] not in measured]
+        earlier = [] if self.complete else self._earlier_targets(path)
+        carried = [row for row in earlier if row[0] not in measured]
         if self.targets or carried:
             rows = self.targets + carried
             parts.append(f"## {SUMMARY}\n\n{table(['measured', 'value', 'target', 'met'], rows)}\n")
         parts += [f"## {s.title}\n\n{s.body}\n" for s in self.sections]
-        parts += [f"## {title}\n\n{body}\n" for title, body in self._earlier(path)]
+        if not self.complete:
+            parts += [f"## {title}\n\n{body}\n" for title, body in self._earlier(path)]
         path.write_text("\n".join(parts), encoding="utf-8")
 
     def _earlier_targets(self, path: Path) -> list[list[str]]:
