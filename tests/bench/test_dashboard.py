@@ -163,8 +163,9 @@ async def consistent_capture(
 ) -> tuple[bytes, dict[str, Any]]:
     """okrgraph's answer to `payload`, and its data asked with `__typename` everywhere, taken
     until the floor over the second answers exactly the first. An answer moves with the clock
-    (`expected` is computed at the request's second): an operation slower than a second never
-    has both in one, so after ATTEMPTS tries `expected` is left out of the comparison. A
+    (`expected` and forecasts are computed at the request's second): an operation slower than a
+    second never has both in one, so after ATTEMPTS tries fractions are left out of the
+    comparison (ids, text, counts and the shape must still agree). A
     check-in's answer is new each time, so for a write only the shape must agree."""
     body = orjson.dumps(payload)
     typed_body = orjson.dumps({**payload, "query": typed(payload["query"])})
@@ -183,12 +184,13 @@ async def consistent_capture(
 
 
 def unclocked(value: Any) -> Any:
-    """A JSON value without its `expected` members (the pace at the instant asked)."""
+    """A JSON value with its fractions left out: what an answer computes at the instant asked
+    (`expected`, a forecast's projection, what moves with them)."""
     if isinstance(value, dict):
-        return {k: unclocked(v) for k, v in value.items() if k != "expected"}
+        return {k: unclocked(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unclocked(v) for v in value]
-    return value
+    return None if isinstance(value, float) else value
 
 
 def shape(value: Any) -> Any:
