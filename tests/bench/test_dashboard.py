@@ -163,9 +163,10 @@ async def consistent_capture(
 ) -> tuple[bytes, dict[str, Any]]:
     """okrgraph's answer to `payload`, and its data asked with `__typename` everywhere, taken
     until the floor over the second answers exactly the first. An answer moves with the clock
-    (`expected` and forecasts are computed at the request's second): an operation slower than a
-    second never has both in one, so after ATTEMPTS tries fractions are left out of the
-    comparison (ids, text, counts and the shape must still agree). A
+    (`expected`, forecasts and the explanations quoting them are computed at the request's
+    second): an operation slower than a second never has both in one, so after ATTEMPTS tries
+    the floor must instead answer the typed document exactly as okrgraph did, and the shipped
+    one in the same shape. A
     check-in's answer is new each time, so for a write only the shape must agree."""
     body = orjson.dumps(payload)
     typed_body = orjson.dumps({**payload, "query": typed(payload["query"])})
@@ -179,18 +180,12 @@ async def consistent_capture(
             if answer == ours or (operation.writes and shape(answer) == shape(ours)):
                 return captured, data
             captured = (await client.post(okrgraph, content=body)).content
-    assert unclocked(answer) == unclocked(ours), f"the floor answers {operation.name} otherwise"
+    # Slower than a second: the floor must answer okrgraph's own typed answer exactly, and the
+    # shipped document in the shape okrgraph answers it.
+    retyped = Floor(FLOOR_SCHEMA, data).run_sync({**payload, "query": typed(payload["query"])})
+    assert retyped.formatted == {"data": data}, f"the floor answers {operation.name} otherwise"
+    assert shape(answer) == shape(ours), f"the floor answers {operation.name} otherwise"
     return captured, data
-
-
-def unclocked(value: Any) -> Any:
-    """A JSON value with its fractions left out: what an answer computes at the instant asked
-    (`expected`, a forecast's projection, what moves with them)."""
-    if isinstance(value, dict):
-        return {k: unclocked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unclocked(v) for v in value]
-    return None if isinstance(value, float) else value
 
 
 def shape(value: Any) -> Any:
