@@ -86,9 +86,32 @@ ROUND_TRIPS = re.compile(r"^okrgraph_store_round_trips_total(?:\{[^}]*\})? (\S+)
 
 async def store_calls(client: httpx.AsyncClient, metrics: str) -> int:
     """Every store call a running server has made so far, by its `/metrics` (`metrics` is its
-    URL: tests/e2e/servers.py `metrics_of`)."""
-    text = (await client.get(metrics)).text
+    URL: tests/e2e/servers.py `metrics_of`; the listener may open a moment after the API's)."""
+    for _ in range(100):
+        try:
+            text = (await client.get(metrics)).text
+            break
+        except httpx.ConnectError:
+            await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"nothing listens at {metrics}")
     return round(sum(float(v) for v in ROUND_TRIPS.findall(text)))
+
+
+QUIET = b'{"query": "{ __typename }"}'
+
+
+async def quiet(url: str, headers: dict[str, str], *, within: float = 0.5) -> float:
+    """Wait until the server at `url` answers a trivial query within `within` seconds again
+    (work it still does for requests already answered, timed out ones included, is over); the
+    seconds that took."""
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=120.0, headers={**HEADERS, **headers}) as client:
+        while True:
+            sent = time.perf_counter()
+            await client.post(url, content=QUIET)
+            if time.perf_counter() - sent < within:
+                return time.perf_counter() - started
 
 
 async def timed_post(
