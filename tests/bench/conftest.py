@@ -11,27 +11,37 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.bench.report import Results
+from tests.bench.report import RESULTS, Results, sync_readme
+from tests.bench.scale import results_path
 from tests.bench.world import World, world
 
 HERE = Path(__file__).parent
+
+
+COLLECTED: set[Path] = set()
+"""The benchmark files this session runs."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.bench)
+            COLLECTED.add(Path(item.path))
 
 
 @pytest.fixture(scope="session")
 def results() -> Iterator[Results]:
-    """Where each benchmark puts its table; written to RESULTS.md when the session ends."""
-    collected = Results()
+    """Where each benchmark puts its table; written to RESULTS.md when the session ends, and
+    README's Performance region made again from it. The run ends with the targets table."""
+    collected = Results(complete=set(HERE.glob("test_*.py")) <= COLLECTED)
     yield collected
+    path = results_path(RESULTS)
+    if collected.sections:
+        collected.write(path)
+        if path == RESULTS:
+            sync_readme()
     if collected.targets:
         print(f"\n## Targets\n\n{collected.summary()}\n", flush=True)
-    if collected.sections:
-        collected.write()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

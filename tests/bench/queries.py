@@ -1,41 +1,21 @@
-"""The operations the benchmarks send, as a client would.
-
-The dashboard asks for `__typename` on `node` (an interface) and uses no aliases: the floor
-(tests/bench/references.py) answers it with graphql-core's default resolvers over the captured
-data, which find an object's type by `__typename` and a field by its name.
-"""
+"""The operations the benchmarks send, as a client would: the documents shipped in
+schema/operations/ (what the front-end kit and the typed clients send), read from there, and a
+few of the benchmarks' own."""
 
 from __future__ import annotations
 
-DASHBOARD = """
-query Dashboard($org: ID!, $quarter: ID!, $year: Int!) {
-  organization(id: $org) {
-    name
-    progress(year: $year) { value status }
-    departments { name progress(cycleId: $quarter) { value status expected } }
-  }
-  node(id: $quarter) {
-    __typename
-    ... on Cycle {
-      label
-      progress { value status }
-      objectives(first: 100) {
-        totalCount
-        nodes {
-          title
-          department { name }
-          progress { value status explanation { formula } }
-          keyResults {
-            title
-            currentValue
-            progress { value attainment status blockedBy { id } }
-          }
-        }
-      }
-    }
-  }
-}
-"""
+from pathlib import Path
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
+
+
+def shipped(name: str) -> str:
+    """The text of schema/operations/NAME.graphql."""
+    return (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+SHIPPED = sorted(p.stem for p in OPERATIONS.glob("*.graphql"))
+DASHBOARD = shipped("Dashboard")
 
 # The whole year from the global objective down, three levels of children.
 _LEVEL = "title progress { value status } keyResults { title progress { value status } }"
@@ -77,7 +57,7 @@ query Find($slug: String!, $year: Int!) {
     globalObjective(year: $year) { id }
     currentCycle(kind: QUARTER) {
       id
-      objectives(first: 100) { nodes { keyResults { id } } }
+      objectives(first: 100) { nodes { id keyResults { id } } }
     }
   }
 }

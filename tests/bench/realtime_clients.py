@@ -129,12 +129,12 @@ async def _read(socket: ClientConnection, subscriber: int, arrivals: Arrivals) -
 
 
 async def _open(
-    url: str, subscribe: dict[str, Any] | None, gate: asyncio.Semaphore
+    url: str, subscribe: dict[str, Any] | None, init: dict[str, str], gate: asyncio.Semaphore
 ) -> ClientConnection:
     async with gate:
         socket = await connect(url, subprotocols=[SUBPROTOCOL], ping_interval=None, open_timeout=60)
         if subscribe is not None:
-            await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await socket.send(json.dumps({"type": "connection_init", "payload": init}))
             ack = json.loads(await socket.recv())
             if ack.get("type") != "connection_ack":
                 await socket.close()
@@ -144,12 +144,15 @@ async def _open(
 
 
 @contextlib.asynccontextmanager
-async def swarm(url: str, size: int, subscribe: dict[str, Any] | None) -> AsyncIterator[Swarm]:
+async def swarm(
+    url: str, size: int, subscribe: dict[str, Any] | None, init: dict[str, str] | None = None
+) -> AsyncIterator[Swarm]:
     """`size` connections to the WebSocket `url`; with `subscribe` (a GraphQL request), each
-    speaks graphql-transport-ws and starts that one subscription. All are closed on exit."""
+    speaks graphql-transport-ws, signs in with `init` as connection_init's payload (an
+    `Authorization` header) and starts that one subscription. All are closed on exit."""
     made = Swarm(Arrivals(size))
     gate = asyncio.Semaphore(OPENING)
-    opening = [asyncio.ensure_future(_open(url, subscribe, gate)) for _ in range(size)]
+    opening = [asyncio.ensure_future(_open(url, subscribe, init or {}, gate)) for _ in range(size)]
     try:
         for opened in await asyncio.gather(*opening, return_exceptions=True):
             if isinstance(opened, BaseException):

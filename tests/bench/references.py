@@ -3,11 +3,12 @@ Starlette app on uvicorn (same ASGI server, same defaults, access log off):
 
 - **raw** answers every POST with the bytes of a response captured from okrgraph: what HTTP,
   the ASGI server and the client cost, with no GraphQL at all;
-- **floor** is plain graphql-core executing the request's document with the default resolvers
-  over the captured data as plain dicts (`__typename` says which type an interface returns):
+- **floor** is plain graphql-core executing the request's document over the captured data as
+  plain dicts, each field read by its response key (its alias, else its name), and each
+  abstract type's object named by the `__typename` the data holds (captured with `typed`):
   what answering the query with GraphQL costs, with no store and no rollups. A document is
-  parsed and validated once and cached by its text, and the result is encoded with the standard
-  library's JSON, as a bare server would.
+  parsed and validated once and cached by its text, and the result is encoded with orjson, as
+  okrgraph encodes its own.
 
 Run as `python -m tests.bench.references raw --body FILE --port 0` or
 `python -m tests.bench.references floor --data FILE --port 0`; `reference()` does that for a test.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
-import json
 import re
 import socket
 import sys
@@ -26,20 +26,28 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
+    GraphQLResolveInfo,
     GraphQLSchema,
+    NameNode,
+    SelectionSetNode,
+    Visitor,
     build_schema,
     execute,
     parse,
+    print_ast,
     validate,
+    visit,
 )
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.processes import listening
@@ -58,6 +66,33 @@ def raw_app(body: bytes) -> Starlette:
         return Response(body, media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+
+
+class _Typenames(Visitor):
+    """Adds `__typename` to every selection set that does not ask it."""
+
+    def enter_selection_set(self, node: SelectionSetNode, *_: object) -> SelectionSetNode | None:
+        asked = any(
+            isinstance(s, FieldNode) and s.alias is None and s.name.value == "__typename"
+            for s in node.selections
+        )
+        if asked:
+            return None
+        typename = FieldNode(name=NameNode(value="__typename"), directives=(), arguments=())
+        return SelectionSetNode(selections=(*node.selections, typename))
+
+
+def typed(source: str) -> str:
+    """`source` asking `__typename` of every object it selects: sent to okrgraph once to
+    capture data the floor can tell the types of (the floor then answers `source` itself, whose
+    answer holds only what `source` asks)."""
+    return print_ast(visit(parse(source), _Typenames()))
+
+
+def by_response_key(source: Any, info: GraphQLResolveInfo[Any], **_: Any) -> Any:
+    """The floor's one resolver: the value the captured data holds under the field's response
+    key (its alias, else its name)."""
+    return source.get(info.path.key) if isinstance(source, dict) else None
 
 
 class Floor:
@@ -81,7 +116,8 @@ class Floor:
             self.documents[source] = found
         return found
 
-    async def run(self, payload: dict[str, Any]) -> ExecutionResult:
+    def run_sync(self, payload: dict[str, Any]) -> ExecutionResult:
+        """The answer to `payload`; the floor's resolvers are synchronous, never awaited."""
         document = self.document(payload["query"])
         if isinstance(document, list):
             return ExecutionResult(None, document)
@@ -91,10 +127,14 @@ class Floor:
             root_value=self.root,
             variable_values=payload.get("variables"),
             operation_name=payload.get("operationName"),
+            field_resolver=by_response_key,
         )
-        if inspect.isawaitable(result):  # the default resolvers are synchronous: never here
-            return await result
+        assert not inspect.isawaitable(result)
         return result
+
+    async def run(self, payload: dict[str, Any]) -> ExecutionResult:
+        """The answer to `payload` (a GraphQL-over-HTTP request body)."""
+        return self.run_sync(payload)
 
 
 def floor_app(root: dict[str, Any]) -> Starlette:
@@ -102,8 +142,9 @@ def floor_app(root: dict[str, Any]) -> Starlette:
     floor = Floor(build_schema(SDL.read_text(encoding="utf-8")), root)
 
     async def graphql(request: Request) -> Response:
-        result = await floor.run(json.loads(await request.body()))
-        return JSONResponse(result.formatted, status_code=200 if result.data is not None else 400)
+        result = await floor.run(orjson.loads(await request.body()))
+        status = 200 if result.data is not None else 400
+        return Response(orjson.dumps(result.formatted), status, media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
 
@@ -133,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.data is None:
             parser.error("floor needs --data")
-        app = floor_app(json.loads(args.data.read_text(encoding="utf-8")))
+        app = floor_app(orjson.loads(args.data.read_bytes()))
     config = uvicorn.Config(
         app, host=args.host, port=args.port, access_log=False, log_level="warning"
     )

@@ -40,16 +40,17 @@ from service.readmodel import ReadModel
 from service.store.embedded import open_store
 from service.store.records import Change
 from tests.bench.report import Results, percentile, table
+from tests.bench.scale import sized
 from tests.events.servers import free_port
 from tests.okrs.conftest import NOW, build_world
 from tests.outbound.conftest import SHARED_NATS_PORT, listening
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-RATE = 100
-SECONDS = 10
-ORGANIZATIONS = 5
-ENDPOINTS = 50
+RATE = sized(100, 20)
+SECONDS = sized(10, 1)
+ORGANIZATIONS = sized(5, 1)
+ENDPOINTS = sized(50, 2)
 TARGET = 0.5
 
 Key = tuple[str, int]

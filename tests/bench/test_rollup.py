@@ -18,12 +18,15 @@ from service.domain.plan import Plan
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate, evaluate_plan
 from tests.bench.report import Results, table
+from tests.bench.scale import sized
 
 NOW = datetime(2027, 5, 10, 12, tzinfo=UTC)
 ORG = "org"
 KEY_RESULTS_PER_OBJECTIVE = 4
 OBJECTIVES_PER_TEAM = 10
-SIZES = {10_000: 5, 100_000: 3}  # key results: runs (the best one counts)
+SIZES = sized(
+    {10_000: 5, 100_000: 3}, {200: 1, 2_000: 1}
+)  # key results: runs (the best one counts)
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 11.0
 
@@ -233,22 +236,26 @@ def test_rollup_math_alone(results: Results) -> None:
             "",
         ]
     )
-    under = "met" if seconds[large] < TARGET_SECONDS else "**not met**"
-    linear = "met" if ratio(seconds) <= TARGET_RATIO else "**not met**"
+    under = "met" if once[large] < TARGET_SECONDS else "**not met**"
+    linear = "met" if ratio(once) <= TARGET_RATIO else "**not met**"
+    plan_linear = "met" if ratio(seconds) <= TARGET_RATIO else "**not met**"
     results.target(
-        f"rollup math, {large:,} key results", f"{seconds[large]:.3f} s", "< 1 s", under == "met"
+        f"rollup math with planning (`evaluate`), {large:,} key results",
+        f"{once[large]:.3f} s",
+        f"< {TARGET_SECONDS:g} s",
+        under == "met",
     )
     results.target(
-        f"rollup math, {large:,}/{small:,} key results",
-        f"{ratio(seconds):.2f}",
+        f"rollup math with planning (`evaluate`), {large:,}/{small:,} key results",
+        f"{ratio(once):.2f}",
         f"≤ {TARGET_RATIO:g}",
         linear == "met",
     )
     results.target(
-        f"same, planning and evaluating in one go (`evaluate`), {large:,}/{small:,}",
-        f"{ratio(once):.2f} ({once[large]:.3f} s)",
-        "none",
-        None,
+        f"rollup math, the plan alone (`evaluate_plan`), {large:,}/{small:,} key results",
+        f"{ratio(seconds):.2f} ({seconds[large]:.3f} s)",
+        f"≤ {TARGET_RATIO:g}",
+        plan_linear == "met",
     )
     header = [
         "key results",
@@ -285,6 +292,8 @@ numbers in arrays too, so the collector has almost nothing new to walk: {full} f
 collection(s) at {large:,} (an evaluation kept one `Progress` per node before, and a full
 collection fell inside every evaluation of 100,000).
 
-Targets: {large:,} in under {TARGET_SECONDS:g} s: {seconds[large]:.3f} s, {under};
-{large:,}/{small:,} ≤ {TARGET_RATIO:g}: **{ratio(seconds):.2f}**, {linear}.""",
+Targets, headed by `evaluate` (planning included, as a year's first evaluation pays): {large:,}
+in under {TARGET_SECONDS:g} s: {once[large]:.3f} s, {under}; {large:,}/{small:,} ≤
+{TARGET_RATIO:g}: **{ratio(once):.2f}**, {linear}; the plan alone (`evaluate_plan`, each later
+second's work) {large:,}/{small:,} ≤ {TARGET_RATIO:g}: **{ratio(seconds):.2f}**, {plan_linear}.""",
     )

@@ -44,11 +44,11 @@ async def cost(
     """With a cold read model, then warm (as `serve` runs), then after a check-in another
     instance made, then with nothing kept."""
     reads = ReadModel(world.store)
-    _, cold = await world.execute(query, variables(data), reads=reads)
-    _, warm = await world.execute(query, variables(data), reads=reads)
+    _, cold = await world.execute(query, variables(data), signed_in=data.editor, reads=reads)
+    _, warm = await world.execute(query, variables(data), signed_in=data.editor, reads=reads)
     await another_instances_check_in(world, data)
-    _, after = await world.execute(query, variables(data), reads=reads)
-    _, none = await world.execute(query, variables(data))
+    _, after = await world.execute(query, variables(data), signed_in=data.editor, reads=reads)
+    _, none = await world.execute(query, variables(data), signed_in=data.editor)
     return cold, warm, after, none
 
 
@@ -143,14 +143,16 @@ Where the commands differ (command and collection):
 {differences}
 
 Demo: {demo_size} key results in its year; large: {large_size}. Store calls are
-`MongoStore.round_trips` around one `schema.execute`; wire commands are what the driver sent
-(PyMongo command monitoring), a cursor's `getMore` batches included. "Cold cache" is the first
-request of `okrgraph serve` for the organization (its read model holds nothing of it yet);
-"warm" the next identical one, which reads the organization's change log after the position
-it holds (nothing new: one small read); "after another instance's write" the next one after a
-check-in written by another instance, whose change that same read brings and the snapshot
-applies (no reload, whatever the size); "nothing kept" is a caller that keeps no read model
-between requests (tests and tools), shown for completeness.
+`MongoStore.round_trips` around one `schema.execute`, signed in as an editor of the
+organization (authentication on, as served: signing in finds the organization by its slug);
+wire commands are what the driver sent (PyMongo command monitoring), a cursor's `getMore`
+batches included. "Cold cache" is the first request of `okrgraph serve` for the organization
+(its read model holds nothing of it yet); "warm" the next identical one, which reads the
+organization's change log after the position it holds (nothing new: one small read); "after
+another instance's write" the next one after a check-in written by another instance, whose
+change that same read brings and the snapshot applies (no reload, whatever the size); "nothing
+kept" is a caller that keeps no read model between requests (tests and tools), shown for
+completeness.
 
 Target, the same store calls on both data sets: {verdict}.""",
     )

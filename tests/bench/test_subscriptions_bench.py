@@ -2,7 +2,8 @@
 
 Real processes: one nx-27017 store shared by three `okrgraph serve` instances (S with the
 in-process bus and the demo organization; A and B with a private Redis), and the floor server
-(`realtime_floor.py`). Each subscriber is one WebSocket with one `progressChanged` subscription
+(`realtime_floor.py`), every okrgraph with authentication on. Each subscriber is one WebSocket,
+signed in with a real token, with one `progressChanged` subscription
 on the demo organization's scope, all in this asyncio process. A round is one check-in: the time
 runs from the mutation's HTTP response to the frame's arrival at each subscriber, and the next
 round starts once every subscriber has the event. The floor is the same measurement with no
@@ -30,6 +31,7 @@ from statistics import median
 
 import httpx
 
+from service.okrs.demo import DEMO_SLUG
 from service.store.embedded import embedded_mongo
 from tests.bench.realtime_clients import (
     SEQUENCE,
@@ -44,18 +46,19 @@ from tests.bench.realtime_clients import (
 from tests.bench.realtime_floor import floor_server
 from tests.bench.realtime_inprocess import FanOut, fan_out
 from tests.bench.report import Results, percentile, table
+from tests.bench.scale import SIGNED, bearer, sized
 from tests.e2e.servers import metrics_of, serving
 from tests.events.servers import RedisServer, free_port
 
-SIZES = (1, 100, 1000)
-ROUNDS = 20  # per cell, unless they take longer than BUDGET: then at least MIN_ROUNDS
-MIN_ROUNDS = 8
+SIZES = sized((1, 100, 1000), (1, 5))
+ROUNDS = sized(20, 2)  # per cell, unless they take longer than BUDGET: then at least MIN_ROUNDS
+MIN_ROUNDS = sized(8, 2)
 BUDGET = 25.0  # seconds of rounds per cell, so that a slow server cannot stretch the run
 # Seconds: only a lost event or a stuck server takes that long.
 SETTLING = 60.0  # connecting and subscribing a cell's subscribers, or their going away
 ROUND = 20.0  # one event to every subscriber
 WARM_UP = 60.0
-IN_PROCESS_EVENTS = 8  # half as served, half with the collector paused
+IN_PROCESS_EVENTS = sized(8, 2)  # half as served, half with the collector paused
 ONE_INSTANCE = 0.100  # the targets for 1,000 subscribers, p99 in seconds
 TWO_INSTANCES = 0.150
 
@@ -63,8 +66,8 @@ WATCH = """subscription($s: ID!) {
   progressChanged(scopeId: $s) { sequence current { value status } } }"""
 CHECK_IN = """mutation($kr: ID!, $value: Float!) {
   checkInCreate(input: {keyResultId: $kr, value: $value}) { userErrors { code message } } }"""
-DEMO = """{ organizationBySlug(slug: "acme-inbound") { id
-  currentCycle { objectives { nodes { keyResults { id title } } } } } }"""
+DEMO = f"""{{ organizationBySlug(slug: "{DEMO_SLUG}") {{ id
+  currentCycle {{ objectives {{ nodes {{ keyResults {{ id title }} }} }} }} }} }}"""
 ACTIVE = re.compile(r"^okrgraph_subscriptions_active (\S+)$", re.MULTILINE)
 
 
@@ -92,10 +95,10 @@ async def processes() -> AsyncIterator[Servers]:
                 "--mongodb-uri",
                 store.uri,
                 "--demo",
-                env={"OKRGRAPH_AUTH": "disabled", "OKRGRAPH_REDIS_URL": ""},
+                env={**SIGNED, "OKRGRAPH_REDIS_URL": ""},
             )
         )
-        shared = {"OKRGRAPH_AUTH": "disabled", "OKRGRAPH_REDIS_URL": redis.url}
+        shared = {**SIGNED, "OKRGRAPH_REDIS_URL": redis.url}
         a = stack.enter_context(serving("--mongodb-uri", store.uri, env=shared))
         b = stack.enter_context(serving("--mongodb-uri", store.uri, env=shared))
         yield Servers(store.uri, single, a, b, stack.enter_context(floor_server()))
@@ -185,7 +188,8 @@ class Bench:
             payload = response.json()["data"]["checkInCreate"]
             assert payload["userErrors"] == [], payload
 
-        async with swarm(websocket(subscribe_at, "/graphql"), size, request) as made:
+        init = bearer(DEMO_SLUG)
+        async with swarm(websocket(subscribe_at, "/graphql"), size, request, init) as made:
             await settle(self.http, subscribe_at, size)
             measured = await measure(made.arrivals, check_in)
             assert made.arrivals.sample is not None
@@ -273,7 +277,8 @@ def notes(rows: list[Row], elapsed: float) -> str:
     early = sum(t < 0 for t in arrivals)
     first = rows[0]
     one, two = (next(r for r in rows if r.target == t) for t in (ONE_INSTANCE, TWO_INSTANCES))
-    return f"""Each subscriber is one WebSocket (graphql-transport-ws) with one `progressChanged`
+    return f"""Each subscriber is one WebSocket (graphql-transport-ws), signed in with an
+editor's JWT in `connection_init` (every server verifies tokens), with one `progressChanged`
 subscription on the demo organization, all in one asyncio client process. A round is one
 check-in; time runs from the mutation's HTTP response to the frame's arrival in each
 subscriber's reader task, and the next round starts once every subscriber has the event.
@@ -367,7 +372,11 @@ mode's two rows. The cyclic garbage one event leaves, per subscriber, by type: \
 
 async def test_progress_events_to_a_thousand_subscribers(results: Results) -> None:
     started = time.monotonic()
-    async with processes() as servers, httpx.AsyncClient(timeout=60) as http:
+    # Idle connections dropped before the servers drop them (uvicorn: after 5 s), so that a
+    # request never goes out on a connection the server is closing.
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    signed = httpx.AsyncClient(timeout=60, headers=bearer(DEMO_SLUG), limits=limits)
+    async with processes() as servers, signed as http:
         seeded = await demo(http, servers.single)
         bench = Bench(http, servers, seeded)
         rows: list[Row] = []

@@ -17,17 +17,21 @@ from typing import Any
 from pymongo import AsyncMongoClient, monitoring
 
 from schema.api import schema
-from schema.context import build_context
+from schema.context import build_context, signed_in_context
+from service.auth import Principal, Role
 from service.events import EventStream
 from service.okrs.commit import Writer
-from service.okrs.datasets import LARGE_SHAPE, generate
+from service.okrs.datasets import LARGE_SHAPE, Shape, generate
 from service.okrs.demo import DEMO_SLUG, seed_demo
 from service.readmodel import ReadModel
 from service.store.embedded import embedded_mongo
 from service.store.mongo import MongoStore
 from tests.bench.queries import FIND
+from tests.bench.scale import sized
 
 LARGE_SLUG = "bench-large"
+LARGE = sized(LARGE_SHAPE, Shape(departments=2, objectives=2, key_results=2, check_ins=2))
+"""The large organization's shape (a tiny one in the smoke run)."""
 
 
 class WireCommands(monitoring.CommandListener):
@@ -54,16 +58,24 @@ class DataSet:
     """One organization as a client addresses it."""
 
     name: str
+    slug: str
     org: str
     year: int
     quarter: str
     global_objective: str
+    objective: str
     key_result: str
     key_results: int
 
+    @property
+    def editor(self) -> Principal:
+        """Who the benchmarks sign in as: an editor of this organization (a check-in needs
+        one), as a verified token would make it."""
+        return Principal(subject="bench", organization=self.slug, role=Role.EDITOR)
+
     def dashboard(self) -> dict[str, Any]:
-        """The dashboard's variables."""
-        return {"org": self.org, "quarter": self.quarter, "year": self.year}
+        """The variables of schema/operations/Dashboard.graphql: the current quarter."""
+        return {"organizationId": self.org, "cycleId": self.quarter}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +105,18 @@ class World:
         query: str,
         variables: dict[str, Any],
         *,
+        signed_in: Principal,
         reads: ReadModel | None = None,
         events: EventStream | None = None,
     ) -> tuple[dict[str, Any], Cost]:
-        """Run one operation in-process, as the server would (through `reads`, its read model;
-        without one, a read model of the request alone); its data and its store cost."""
+        """Run one operation in-process, as the server would: signed in as `signed_in`
+        (authentication on), through `reads`, its read model (without one, a read model of the
+        request alone); its data and its store cost, signing in included."""
         calls, commands = self.store.round_trips, len(self.wire.sent)
         writer = Writer(self.store, reads) if reads is not None else None
-        context = build_context(self.store, reads=reads, writer=writer, events=events)
+        context = await signed_in_context(
+            self.store, signed_in, reads=reads, writer=writer, events=events
+        )
         result = await schema.execute(query, variable_values=variables, context_value=context)
         cost = Cost(self.store.round_trips - calls, tuple(self.wire.sent[commands:]))
         assert result.errors is None, result.errors
@@ -120,10 +136,12 @@ async def find(store: MongoStore, name: str, slug: str, year: int) -> DataSet:
     key_results = [k["id"] for o in quarter["objectives"]["nodes"] for k in o["keyResults"]]
     return DataSet(
         name=name,
+        slug=slug,
         org=org["id"],
         year=year,
         quarter=quarter["id"],
         global_objective=org["globalObjective"]["id"],
+        objective=quarter["objectives"]["nodes"][0]["id"],
         key_result=key_results[0],
         key_results=await _key_results_in_year(store, org["id"], year),
     )
@@ -156,7 +174,7 @@ async def world(today: date) -> AsyncIterator[World]:
             started = time.perf_counter()
             writer = Writer(store, ReadModel(store))
             await seed_demo(writer=writer, today=today)
-            await generate(writer=writer, shape=LARGE_SHAPE, today=today, slug=LARGE_SLUG)
+            await generate(writer=writer, shape=LARGE, today=today, slug=LARGE_SLUG)
             print(f"\nbench: data sets written in {time.perf_counter() - started:.0f} s")
             wire.sent.clear()
             yield World(
