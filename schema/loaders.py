@@ -79,6 +79,7 @@ class Loaders:
         """The evaluations this request has made, for resolvers that can answer at once."""
         self._evaluating: dict[EvaluationKey, asyncio.Future[Evaluation | None]] = {}
         self._upstream_evaluated: dict[tuple[str, int, datetime, str], Evaluation] = {}
+        self._upstream_histories: dict[tuple[str, int, str], tuple[list[str], History]] = {}
 
     # Snapshots -----------------------------------------------------------------------------
 
@@ -202,11 +203,7 @@ class Loaders:
         if held is None:
             return None
         scope = held.year(year).scope
-        closure = upstream_of(scope.key_results, key_result_id)
-        histories = await self.history_by_key_result.load_many([(org_id, k) for k in closure])
-        history = History.of(
-            (kr_id, p) for kr_id, h in zip(closure, histories, strict=True) for p in h
-        )
+        closure, history = await self._upstream_history(org_id, year, key_result_id)
         made = evaluate(
             key_results=[scope.key_results[k] for k in closure],
             objectives=(),
@@ -219,6 +216,24 @@ class Loaders:
         )
         self._upstream_evaluated[key] = made
         return made
+
+    async def _upstream_history(
+        self, org_id: str, year: int, key_result_id: str
+    ) -> tuple[list[str], History]:
+        """The key result and its upstream, with their history: made once per request, then
+        read at every point of a chart."""
+        key = (org_id, year, key_result_id)
+        found = self._upstream_histories.get(key)
+        if found is None:
+            held = await self.snapshot(org_id)
+            assert held is not None  # the caller read it
+            closure = upstream_of(held.year(year).scope.key_results, key_result_id)
+            loaded = await self.history_by_key_result.load_many([(org_id, k) for k in closure])
+            history = History.of(
+                (kr_id, p) for kr_id, h in zip(closure, loaded, strict=True) for p in h
+            )
+            found = self._upstream_histories[key] = (closure, history)
+        return found
 
     # Check-ins (history, which snapshots do not hold) ------------------------------------
 
