@@ -60,6 +60,7 @@ def placement(key_result: KeyResult) -> tuple[object, ...]:
         key_result.year,
         key_result.weight,
         key_result.depends_on,
+        key_result.aligned,
     )
 
 
