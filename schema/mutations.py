@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from schema import alignment, writes
 from schema import inputs as i
 from schema import payloads as p
-from schema import writes
 from schema.context import Info
 from schema.payloads import guarded
 from schema.permissions import Admin, Editor
@@ -159,6 +159,37 @@ class Mutation:
             info,
             p.KeyResultDependencyRemovePayload,
             writes.key_result_dependency_remove(info.context, input),
+        )
+
+    @strawberry.mutation(
+        description="Make a key result count in another objective of its year too (of any "
+        "department), with the link's own weight: DUPLICATE when it serves that objective "
+        "already (its own included; the same weight again is a retry, and changes nothing), "
+        "CYCLE_MISMATCH across years.",
+        permission_classes=[Editor],
+    )
+    async def key_result_align(
+        self, info: Info, input: Annotated[alignment.KeyResultAlignInput, Input]
+    ) -> alignment.KeyResultAlignPayload:
+        return await guarded(
+            info,
+            alignment.KeyResultAlignPayload,
+            alignment.key_result_align(info.context, input),
+        )
+
+    @strawberry.mutation(
+        description="Stop a key result counting in an objective it was aligned with: NOT_FOUND "
+        "when it was not aligned with it, INVALID_VALUE for its own objective (its home link "
+        "stays; delete or carry over the key result instead).",
+        permission_classes=[Editor],
+    )
+    async def key_result_unalign(
+        self, info: Info, input: Annotated[alignment.KeyResultUnalignInput, Input]
+    ) -> alignment.KeyResultUnalignPayload:
+        return await guarded(
+            info,
+            alignment.KeyResultUnalignPayload,
+            alignment.key_result_unalign(info.context, input),
         )
 
     @strawberry.mutation(

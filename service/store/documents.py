@@ -5,8 +5,8 @@ Numbers are floats, enums their string values, tuples lists, dates ISO strings. 
 BSON dates (UTC, to the millisecond: that is all BSON keeps), and only ever written whole by an
 insert or a replace: nx-27017 turns a datetime written by `$set` into a string.
 
-Arrays (`dependsOn`, `aligned`, `keyResultIds`) are always present, even empty: nx-27017's `$addToSet`
-does nothing on a missing field.
+Arrays (`dependsOn`, `aligned`, `keyResultIds`) are always present, even empty: nx-27017's
+`$addToSet` does nothing on a missing field.
 """
 
 from __future__ import annotations

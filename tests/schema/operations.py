@@ -138,3 +138,23 @@ INITIATIVE_UNLINK = f"""
 mutation InitiativeUnlink($input: InitiativeUnlinkInput!) {{
   initiativeUnlink(input: $input) {{ initiative {{ {INITIATIVE_FIELDS} }} {ERRORS} }}
 }}"""
+
+LINKS = "links { objective { id } weight home keyResult { id } }"
+
+KEY_RESULT_ALIGN = f"""
+mutation KeyResultAlign($input: KeyResultAlignInput!) {{
+  keyResultAlign(input: $input) {{
+    keyResult {{ id {LINKS} objectives {{ id }} }}
+    objective {{ id keyResults {{ id }} keyResultLinks {{ keyResult {{ id }} weight home }} }}
+    {ERRORS}
+  }}
+}}"""
+
+KEY_RESULT_UNALIGN = f"""
+mutation KeyResultUnalign($input: KeyResultUnalignInput!) {{
+  keyResultUnalign(input: $input) {{
+    keyResult {{ id {LINKS} objectives {{ id }} }}
+    objective {{ id keyResults {{ id }} keyResultLinks {{ keyResult {{ id }} weight home }} }}
+    {ERRORS}
+  }}
+}}"""
