@@ -37,8 +37,10 @@ from tests.schema.operations import (
     DEPENDENCY_REMOVE,
     INITIATIVE_CREATE,
     INITIATIVE_LINK,
+    KEY_RESULT_ALIGN,
     KEY_RESULT_CREATE,
     KEY_RESULT_DELETE,
+    KEY_RESULT_UNALIGN,
     KEY_RESULT_UPDATE,
     OBJECTIVE_CREATE,
     OBJECTIVE_DELETE,
@@ -80,6 +82,15 @@ async def template() -> tuple[Seeded, dict[str, list[dict[str, Any]]]]:
         initiative = await client.mutate(
             INITIATIVE_CREATE,
             input={"organizationId": world.org, "title": "SEO", "cost": 1, "expectedValue": 3},
+        )
+        # Deals serve the global objective too: a link to let go of.
+        await client.mutate(
+            KEY_RESULT_ALIGN,
+            input={
+                "keyResultId": world.deals,
+                "objectiveId": world.global_objective,
+                "weight": 2,
+            },
         )
         dumped = await Database(database, lambda: database).dump()
         seeded = Seeded(world, webinars["keyResult"]["id"], initiative["initiative"]["id"])
@@ -171,6 +182,7 @@ def read(
 
 
 NODE_DEPENDS = "query($id: ID!) { node(id: $id) { ... on KeyResult { dependsOn { id } } } }"
+NODE_SERVES = "query($id: ID!) { node(id: $id) { ... on KeyResult { objectives { id } } } }"
 CHECK_INS = "query($id: ID!) { node(id: $id) { ... on KeyResult { checkIns { totalCount } } } }"
 
 CASES: dict[str, Case] = {
@@ -239,6 +251,32 @@ CASES: dict[str, Case] = {
         DEPENDENCY_REMOVE,
         lambda s: {"input": {"keyResultId": s.world.deals, "dependsOnId": s.world.mql}},
         read(NODE_DEPENDS, lambda s: {"id": s.world.deals}, lambda d: not d["node"]["dependsOn"]),
+    ),
+    "keyResultAlign": Case(
+        KEY_RESULT_ALIGN,
+        lambda s: {
+            "input": {
+                "keyResultId": s.webinars,
+                "objectiveId": s.world.global_objective,
+                "weight": 3,
+            }
+        },
+        read(
+            NODE_SERVES,
+            lambda s: {"id": s.webinars},
+            lambda d: len(d["node"]["objectives"]) == 2,
+        ),
+    ),
+    "keyResultUnalign": Case(
+        KEY_RESULT_UNALIGN,
+        lambda s: {
+            "input": {"keyResultId": s.world.deals, "objectiveId": s.world.global_objective}
+        },
+        read(
+            NODE_SERVES,
+            lambda s: {"id": s.world.deals},
+            lambda d: len(d["node"]["objectives"]) == 1,
+        ),
     ),
     "cycleClose": Case(
         CYCLE_CLOSE,
