@@ -204,6 +204,17 @@ ID_SLOTS = [
         for name in ("keyResultDependencyAdd", "keyResultDependencyRemove")
         for field, kind in (("keyResultId", "key_result"), ("dependsOnId", "upstream"))
     ],
+    *[
+        Slot(
+            f"{name}.{field}",
+            mutation(name, "input: $input", "keyResult { id } objective { id }"),
+            lambda a: {"input": {"keyResultId": a.key_result, "objectiveId": a.objective}},
+            ("input", field),
+            kind,
+        )
+        for name in ("keyResultAlign", "keyResultUnalign")
+        for field, kind in (("keyResultId", "key_result"), ("objectiveId", "objective"))
+    ],
     Slot(
         "checkInCreate.keyResultId",
         mutation("checkInCreate", "input: $input", "checkIn { id }"),
