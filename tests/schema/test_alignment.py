@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -277,3 +278,22 @@ async def test_viewers_may_not_align_and_the_trail_shows_who_did(
         {"id": world.mql},
     )
     assert newest["after"]["aligned"] == [{"objectiveId": close, "weight": 1.5}]
+
+
+DASHBOARD = (Path(__file__).parents[2] / "schema" / "operations" / "Dashboard.graphql").read_text()
+
+
+async def test_the_dashboard_lists_a_shared_key_result_under_every_objective_it_serves(
+    editor: Signed, world: World
+) -> None:
+    close = await objective_in(editor, world, "Close more deals")
+    await editor.mutate(
+        KEY_RESULT_ALIGN, input={"keyResultId": world.mql, "objectiveId": close, "weight": 2}
+    )
+    found = await editor(DASHBOARD, organizationId=world.org, cycleId=world.quarters[0])
+    nodes = {o["id"]: o for o in found["cycle"]["objectives"]["nodes"]}
+    assert [k["id"] for k in nodes[world.funnel]["keyResults"]] == [world.mql, world.deals]
+    assert [k["id"] for k in nodes[close]["keyResults"]] == [world.mql]
+    assert nodes[close]["progress"]["value"] == pytest.approx(0.4)
+    # The key result's own department, whichever objective lists it.
+    assert nodes[close]["keyResults"][0]["department"]["id"] == world.marketing
