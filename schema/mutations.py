@@ -179,8 +179,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Stop a key result counting in an objective it was aligned with: NOT_FOUND "
-        "when it was not aligned with it, INVALID_VALUE for its own objective (its home link "
-        "stays; delete or carry over the key result instead).",
+        "when it was not aligned with it, INVALID_VALUE for its own objective (it serves its "
+        "home for as long as it exists).",
         permission_classes=[Editor],
     )
     async def key_result_unalign(

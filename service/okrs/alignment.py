@@ -109,7 +109,7 @@ async def unalign_key_result(
 ) -> Aligned:
     """`key_result_id` no longer serves `objective_id`. NOT_FOUND when it was not aligned with
     it; its own objective (its home link) is refused with INVALID_VALUE: a key result always
-    serves its home (delete it, or carry it over, instead)."""
+    serves its home, for as long as it exists."""
 
     async def build(snapshot: Snapshot) -> Draft[str]:
         served_by, served = _ends(snapshot, key_result_id, objective_id)
