@@ -25,9 +25,15 @@ from uvicorn.config import LOGGING_CONFIG
 
 from service.auth import ConfigurationError, Role, mint, weak_secret
 from service.config import Settings
+from service.domain.errors import DomainError
+from service.domain.model import Organization
 from service.draining import Drain
+from service.okrs import csv_rows
 from service.okrs.commit import Writer
+from service.okrs.common import new_id
+from service.okrs.csv_import import CsvImported, export_csv, import_csv
 from service.okrs.demo import seed_demo
+from service.okrs.organizations import valid_slug
 from service.preflight import (
     StartError,
     bind,
@@ -387,6 +393,91 @@ def _import(settings: Settings, source: str, slug: str | None) -> int:
     return 0
 
 
+def _export_csv(settings: Settings, slug: str, output: Path | None) -> int:
+    async def read() -> str | None:
+        async with _opened(settings) as store:
+            reads = ReadModel(store)
+            org_id = await reads.organization_id(slug)
+            held = await reads.snapshot(org_id) if org_id is not None else None
+            return export_csv(held) if held is not None else None
+
+    text = asyncio.run(read())
+    if text is None:
+        print(f"okrgraph: no organization with the slug {slug!r}", file=sys.stderr)
+        return 1
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_bytes(text.encode("utf-8"))
+        print(f"exported {slug} to {output}")
+    return 0
+
+
+def _import_csv(settings: Settings, source: str, slug: str, *, dry_run: bool) -> int:
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        text = csv_rows.decode(data)
+    except OSError as error:
+        print(f"okrgraph: cannot read {source}: {error.strerror}", file=sys.stderr)
+        return 1
+    except DomainError as error:
+        print(f"okrgraph: {source}: {error.message}", file=sys.stderr)
+        return 1
+
+    async def write() -> CsvImported:
+        async with _opened(settings) as store:
+            await store.ensure_indexes()
+            reads = ReadModel(store)
+            writer = Writer(store, reads)
+            org_id = await reads.organization_id(slug)
+            creating = None
+            if org_id is None:
+                creating = Organization(id=new_id(), name=slug, slug=valid_slug(slug))
+                org_id = creating.id
+            return await import_csv(
+                writer=writer,
+                org_id=org_id,
+                text=text,
+                now=datetime.now(UTC),
+                dry_run=dry_run,
+                actor="okrgraph import --csv",
+                creating=creating,
+            )
+
+    try:
+        done = asyncio.run(write())
+    except DomainError as error:
+        print(f"okrgraph: {source}: {error.message}", file=sys.stderr)
+        return 1
+    for line in csv_report(done):
+        print(line)
+    return 1 if done.refused else 0
+
+
+def csv_report(done: CsvImported) -> list[str]:
+    """An import's report for people: a line per row, then what was written."""
+    lines = []
+    for row in done.rows:
+        what = f"{row.item.value.lower().replace('_', ' ')} " if row.item is not None else ""
+        line = f"line {row.line}: {row.action.value} {what}{row.title or ''}".rstrip()
+        if row.changes:
+            line += f" (changes {', '.join(row.changes)})"
+        if row.creates:
+            line += f" (creates {', '.join(row.creates)})"
+        lines.append(line)
+        lines += [
+            f"  line {e.line}, column {e.column or '-'}: {e.code.value}: {e.message}"
+            for e in row.errors
+        ]
+    if done.refused:
+        lines.append(f"refused: {len(done.refused)} problem(s); nothing was written")
+    elif done.dry_run:
+        lines.append("dry run: nothing was written")
+    else:
+        lines.append("written as one change" if done.applied else "nothing to change")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status (2: a setting that cannot work,
     said in one line)."""
@@ -443,7 +534,14 @@ def _main(argv: Sequence[str] | None) -> int:
         "results with their dependencies, check-ins, action steps and initiatives as JSON.",
     )
     out.add_argument("--org", required=True, help="the organization's slug")
-    out.add_argument("--output", type=Path, help="the JSON file to write (default: stdout)")
+    out.add_argument(
+        "--output", type=Path, help="the JSON (or CSV) file to write (default: stdout)"
+    )
+    out.add_argument(
+        "--csv",
+        action="store_true",
+        help="write objectives and key results as CSV (README: CSV import and export)",
+    )
     _store_flags(out)
     into = commands.add_parser(
         "import",
@@ -451,8 +549,18 @@ def _main(argv: Sequence[str] | None) -> int:
         description="Write an `okrgraph export` document into a store under new ids; refused "
         "when an organization of that slug exists already.",
     )
-    into.add_argument("file", help="the JSON file to read (- for stdin)")
+    into.add_argument("file", nargs="?", help="the JSON file to read (- for stdin)")
     into.add_argument("--slug", help="the new organization's slug (default: the exported one)")
+    into.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="import objectives and key results from CSV (- for stdin) into the organization "
+        "--org, made when there is none: one change, or nothing when a row is refused",
+    )
+    into.add_argument("--org", help="with --csv: the organization's slug")
+    into.add_argument(
+        "--dry-run", action="store_true", help="with --csv: report each row, write nothing"
+    )
     _store_flags(into)
     args = parser.parse_args(argv)
     if args.command == "schema-check":
@@ -466,8 +574,16 @@ def _main(argv: Sequence[str] | None) -> int:
         return _serve(settings, flags)
     check_store(settings, flags)
     if args.command == "export":
+        if args.csv:
+            return _export_csv(settings, args.org, args.output)
         return _export(settings, args.org, args.output)
     if args.command == "import":
+        if args.csv is not None:
+            if args.file is not None or args.org is None:
+                parser.error("import --csv FILE takes --org SLUG and no JSON file")
+            return _import_csv(settings, args.csv, args.org, dry_run=args.dry_run)
+        if args.file is None:
+            parser.error("import needs a JSON file, or --csv FILE --org SLUG")
         return _import(settings, args.file, args.slug)
     # Without --today the histories reach the real instant, so a check-in made right after is
     # the newest; --today dates everything at noon of that day, for reproducible numbers.
