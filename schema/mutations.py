@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from schema import csv_import, writes
 from schema import inputs as i
 from schema import payloads as p
-from schema import writes
 from schema.context import Info
 from schema.payloads import guarded
 from schema.permissions import Admin, Editor
@@ -43,6 +43,22 @@ class Mutation:
     ) -> p.OrganizationUpdatePayload:
         return await guarded(
             info, p.OrganizationUpdatePayload, writes.organization_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Import objectives and key results from CSV (README: CSV import and "
+        "export): every row is reported (line, what it does, or why it is refused by column "
+        "and code); the file is written as one change, or not at all when a row is refused or "
+        "on a dry run. Importing the same file again changes nothing.",
+        permission_classes=[Admin],
+    )
+    async def organization_import_csv(
+        self, info: Info, input: Annotated[csv_import.OrganizationImportCsvInput, Input]
+    ) -> csv_import.OrganizationImportCsvPayload:
+        return await guarded(
+            info,
+            csv_import.OrganizationImportCsvPayload,
+            csv_import.organization_import_csv(info.context, input),
         )
 
     @strawberry.mutation(

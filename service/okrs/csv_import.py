@@ -64,7 +64,7 @@ async def import_csv(
 
     async def build(snapshot: Snapshot) -> Draft[csv_plan.Plan] | Unchanged[csv_plan.Plan]:
         made = csv_plan.plan(snapshot, rows, now=now, author=actor, owners=owners)
-        if dry_run or not made.ops:
+        if dry_run or made.refused or (not made.ops and creating is None):
             return Unchanged(made)
         if creating is None:
             return Draft(KIND, made.ops, made, "Organization", snapshot.org_id)

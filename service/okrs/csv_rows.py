@@ -51,8 +51,8 @@ _ALIASES = {
     "cycle": DUE,
 }
 
-MAX_BYTES = 1 << 20
-"""The largest file taken (1 MiB of UTF-8)."""
+MAX_BYTES = 512 * 1024
+"""The largest file taken (512 KiB of UTF-8: a request body holds at most 1 MiB)."""
 MAX_ROWS = 5000
 """The most data rows a file may hold."""
 MAX_CELL = 2000
@@ -141,7 +141,7 @@ def decode(data: bytes) -> str:
 
 def _too_large(size: int) -> CsvRefused:
     return CsvRefused(
-        f"the CSV is {size} bytes; at most {MAX_BYTES} (1 MiB) are taken: split the file",
+        f"the CSV is {size} bytes; at most {MAX_BYTES} (512 KiB) are taken: split the file",
         field=("csv",),
         code=ErrorCode.INVALID_VALUE,
     )
