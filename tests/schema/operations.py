@@ -138,3 +138,12 @@ INITIATIVE_UNLINK = f"""
 mutation InitiativeUnlink($input: InitiativeUnlinkInput!) {{
   initiativeUnlink(input: $input) {{ initiative {{ {INITIATIVE_FIELDS} }} {ERRORS} }}
 }}"""
+
+CSV_IMPORT = f"""
+mutation CsvImport($input: OrganizationImportCsvInput!) {{
+  organizationImportCsv(input: $input) {{
+    dryRun applied organization {{ id slug }}
+    rows {{ line item title action changes creates errors {{ line column code message }} }}
+    {ERRORS}
+  }}
+}}"""
