@@ -266,8 +266,8 @@ def _as(values: dict[str, object], column: str, kind: type[T]) -> T | None:
 
 def _text(cell: str) -> str:
     value = unescape(cell).strip()
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        raise ValueError("control characters are not taken")
+    if any((ord(c) < 32 and c not in "\t\n\r") or "\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError("control characters and lone surrogates are not taken")
     return value
 
 
