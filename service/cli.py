@@ -23,17 +23,12 @@ from typing import Any, NoReturn
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from service import cli_csv
 from service.auth import ConfigurationError, Role, mint, weak_secret
 from service.config import Settings
-from service.domain.errors import DomainError
-from service.domain.model import Organization
 from service.draining import Drain
-from service.okrs import csv_rows
 from service.okrs.commit import Writer
-from service.okrs.common import new_id
-from service.okrs.csv_import import CsvImported, export_csv, import_csv
 from service.okrs.demo import seed_demo
-from service.okrs.organizations import valid_slug
 from service.preflight import (
     StartError,
     bind,
@@ -393,91 +388,6 @@ def _import(settings: Settings, source: str, slug: str | None) -> int:
     return 0
 
 
-def _export_csv(settings: Settings, slug: str, output: Path | None) -> int:
-    async def read() -> str | None:
-        async with _opened(settings) as store:
-            reads = ReadModel(store)
-            org_id = await reads.organization_id(slug)
-            held = await reads.snapshot(org_id) if org_id is not None else None
-            return export_csv(held) if held is not None else None
-
-    text = asyncio.run(read())
-    if text is None:
-        print(f"okrgraph: no organization with the slug {slug!r}", file=sys.stderr)
-        return 1
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_bytes(text.encode("utf-8"))
-        print(f"exported {slug} to {output}")
-    return 0
-
-
-def _import_csv(settings: Settings, source: str, slug: str, *, dry_run: bool) -> int:
-    try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-        text = csv_rows.decode(data)
-    except OSError as error:
-        print(f"okrgraph: cannot read {source}: {error.strerror}", file=sys.stderr)
-        return 1
-    except DomainError as error:
-        print(f"okrgraph: {source}: {error.message}", file=sys.stderr)
-        return 1
-
-    async def write() -> CsvImported:
-        async with _opened(settings) as store:
-            await store.ensure_indexes()
-            reads = ReadModel(store)
-            writer = Writer(store, reads)
-            org_id = await reads.organization_id(slug)
-            creating = None
-            if org_id is None:
-                creating = Organization(id=new_id(), name=slug, slug=valid_slug(slug))
-                org_id = creating.id
-            return await import_csv(
-                writer=writer,
-                org_id=org_id,
-                text=text,
-                now=datetime.now(UTC),
-                dry_run=dry_run,
-                actor="okrgraph import --csv",
-                creating=creating,
-            )
-
-    try:
-        done = asyncio.run(write())
-    except DomainError as error:
-        print(f"okrgraph: {source}: {error.message}", file=sys.stderr)
-        return 1
-    for line in csv_report(done):
-        print(line)
-    return 1 if done.refused else 0
-
-
-def csv_report(done: CsvImported) -> list[str]:
-    """An import's report for people: a line per row, then what was written."""
-    lines = []
-    for row in done.rows:
-        what = f"{row.item.value.lower().replace('_', ' ')} " if row.item is not None else ""
-        line = f"line {row.line}: {row.action.value} {what}{row.title or ''}".rstrip()
-        if row.changes:
-            line += f" (changes {', '.join(row.changes)})"
-        if row.creates:
-            line += f" (creates {', '.join(row.creates)})"
-        lines.append(line)
-        lines += [
-            f"  line {e.line}, column {e.column or '-'}: {e.code.value}: {e.message}"
-            for e in row.errors
-        ]
-    if done.refused:
-        lines.append(f"refused: {len(done.refused)} problem(s); nothing was written")
-    elif done.dry_run:
-        lines.append("dry run: nothing was written")
-    else:
-        lines.append("written as one change" if done.applied else "nothing to change")
-    return lines
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status (2: a setting that cannot work,
     said in one line)."""
@@ -575,13 +485,15 @@ def _main(argv: Sequence[str] | None) -> int:
     check_store(settings, flags)
     if args.command == "export":
         if args.csv:
-            return _export_csv(settings, args.org, args.output)
+            return cli_csv.export_csv_file(_opened(settings), args.org, args.output)
         return _export(settings, args.org, args.output)
     if args.command == "import":
         if args.csv is not None:
             if args.file is not None or args.org is None:
                 parser.error("import --csv FILE takes --org SLUG and no JSON file")
-            return _import_csv(settings, args.csv, args.org, dry_run=args.dry_run)
+            return cli_csv.import_csv_file(
+                _opened(settings), args.csv, args.org, dry_run=args.dry_run
+            )
         if args.file is None:
             parser.error("import needs a JSON file, or --csv FILE --org SLUG")
         return _import(settings, args.file, args.slug)
