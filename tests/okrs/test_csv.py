@@ -7,6 +7,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -523,3 +524,18 @@ async def test_export_import_into_an_empty_organization_export_is_the_identity(
     )
     assert not twice.applied
     assert {r.action for r in twice.rows} <= {Action.UNCHANGED}
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "okrs.csv"
+
+
+async def test_the_readme_example_is_the_example_file_and_imports_cleanly(
+    backend: Backend,
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"```csv\n{text}```" in readme
+    org = await empty_org(backend)
+    done = await csv_import.import_csv(writer=backend.writer, org_id=org.id, text=text, now=NOW)
+    assert done.applied, done.refused
+    assert csv_import.export_csv(await backend.snapshot_of(org.id)).replace("\r\n", "\n") == text
