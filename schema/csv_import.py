@@ -11,7 +11,7 @@ from schema.enums import UserErrorCode
 from schema.ids import expect_id
 from schema.payloads import ERRORS, UserError
 from schema.types import Organization
-from service.okrs import csv_import, csv_plan
+from service.okrs import csv_import, csv_working
 from service.okrs import csv_rows as c
 
 
@@ -124,7 +124,7 @@ async def organization_import_csv(
     )
 
 
-def _row(row: csv_plan.RowReport) -> CsvImportRow:
+def _row(row: csv_working.RowReport) -> CsvImportRow:
     return CsvImportRow(
         line=row.line,
         item=CsvImportItem(row.item.value) if row.item is not None else None,

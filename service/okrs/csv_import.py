@@ -19,7 +19,7 @@ from datetime import datetime
 
 from service.domain.errors import Conflict
 from service.domain.model import Cycle, KeyResult, Objective, Organization
-from service.okrs import csv_plan
+from service.okrs import csv_plan, csv_working
 from service.okrs import csv_rows as c
 from service.okrs.commit import Draft, Unchanged, Writer
 from service.okrs.common import created
@@ -34,7 +34,7 @@ class CsvImported:
     """What an import did or, on a dry run, would do: every row's report, whether the change
     was written, and the organization after."""
 
-    rows: tuple[csv_plan.RowReport, ...]
+    rows: tuple[csv_working.RowReport, ...]
     dry_run: bool
     applied: bool
     snapshot: Snapshot
@@ -53,7 +53,7 @@ async def import_csv(
     now: datetime,
     dry_run: bool = False,
     actor: str | None = None,
-    owners: csv_plan.Owners = csv_plan.email_owner,
+    owners: csv_working.Owners = csv_working.email_owner,
     creating: Organization | None = None,
 ) -> CsvImported:
     """Plan `text` against the organization and, unless `dry_run` or a row is refused, write

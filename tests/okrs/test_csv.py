@@ -27,7 +27,7 @@ from service.okrs import (
     organizations,
 )
 from service.okrs.common import new_id
-from service.okrs.csv_plan import Action, Item
+from service.okrs.csv_working import Action, Item
 from service.store.mongo import MongoStore
 from tests.okrs.conftest import NOW, Backend, World
 
