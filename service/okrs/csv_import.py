@@ -13,10 +13,10 @@ importing the export into an empty organization and exporting again gives the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain import members
 from service.domain.errors import Conflict
 from service.domain.model import Cycle, KeyResult, Objective, Organization
 from service.okrs import csv_plan, csv_working
@@ -53,7 +53,6 @@ async def import_csv(
     now: datetime,
     dry_run: bool = False,
     actor: str | None = None,
-    owners: csv_working.Owners = csv_working.email_owner,
     creating: Organization | None = None,
 ) -> CsvImported:
     """Plan `text` against the organization and, unless `dry_run` or a row is refused, write
@@ -63,7 +62,7 @@ async def import_csv(
     rows = c.read_rows(text)
 
     async def build(snapshot: Snapshot) -> Draft[csv_plan.Plan] | Unchanged[csv_plan.Plan]:
-        made = csv_plan.plan(snapshot, rows, now=now, author=actor, owners=owners)
+        made = csv_plan.plan(snapshot, rows, now=now, author=actor)
         if dry_run or made.refused or (not made.ops and creating is None):
             return Unchanged(made)
         if creating is None:
@@ -85,14 +84,16 @@ async def import_csv(
     )
 
 
-def owner_as_written(owner: str | None) -> str | None:
-    """The email an owner is written as: owners are kept as the text they were given."""
-    return owner
+def _email(snapshot: Snapshot, owner_id: str | None, legacy_owner: str | None) -> str:
+    """The email an owner is written as: its member's; for a free-text owner not yet migrated
+    to a member, the email the migration gives it (DOMAIN.md members: `owner_email`)."""
+    found = snapshot.members.get(owner_id or "")
+    if found is not None:
+        return found.email
+    return members.owner_email(legacy_owner) if legacy_owner is not None else ""
 
 
-def export_csv(
-    snapshot: Snapshot, *, email: Callable[[str | None], str | None] = owner_as_written
-) -> str:
+def export_csv(snapshot: Snapshot) -> str:
     """The organization's objectives and key results in the CSV format (`csv_rows`)."""
     children: dict[str | None, list[Objective]] = {}
     for objective in snapshot.objective_list():
@@ -117,7 +118,7 @@ def export_csv(
                 snapshot,
                 objective=objective.title,
                 parent=above.title if above is not None else "",
-                owner=email(objective.owner),
+                owner=_email(snapshot, objective.owner_id, objective.legacy_owner),
                 department_id=objective.department_id,
                 cycle=cycle,
             )
@@ -127,7 +128,7 @@ def export_csv(
                 snapshot,
                 objective=objective.title,
                 parent="",
-                owner=email(k.owner),
+                owner=_email(snapshot, k.owner_id, k.legacy_owner),
                 department_id=k.department_id,
                 cycle=cycle,
                 key_result=k,
@@ -143,7 +144,7 @@ def _line(
     *,
     objective: str,
     parent: str,
-    owner: str | None,
+    owner: str,
     department_id: str | None,
     cycle: Cycle,
     key_result: KeyResult | None = None,
@@ -152,7 +153,7 @@ def _line(
     cells = {
         c.OBJECTIVE: c.escape(objective),
         c.PARENT: c.escape(parent),
-        c.OWNER: c.escape(owner or ""),
+        c.OWNER: c.escape(owner),
         c.DEPARTMENT: c.escape(department.name if department is not None else ""),
         c.DUE: cycle.label,
     }

@@ -16,7 +16,7 @@ from datetime import datetime
 from service.domain.errors import DomainError
 from service.okrs import csv_rows as c
 from service.okrs.csv_planner import RowPlanner
-from service.okrs.csv_working import Action, Item, Owners, RowReport, Working, email_owner
+from service.okrs.csv_working import Action, Item, RowReport, Working
 from service.readmodel import Snapshot
 from service.store.records import Op
 
@@ -40,7 +40,6 @@ def plan(
     *,
     now: datetime,
     author: str | None,
-    owners: Owners = email_owner,
 ) -> Plan:
     """What the rows do to the organization `snapshot` holds, at `now`."""
     working = Working(snapshot)
@@ -51,7 +50,7 @@ def plan(
             continue
         mark = working.mark()
         try:
-            reports.append(RowPlanner(working, row, now, author, owners).run())
+            reports.append(RowPlanner(working, row, now, author).run())
         except DomainError as error:
             working.rollback(mark)
             column = error.field[0] if error.field and error.field[0] in c.COLUMNS else None

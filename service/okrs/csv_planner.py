@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from service.domain import rules
+from service.domain import members, rules
 from service.domain.errors import ErrorCode, RuleViolation
 from service.domain.model import CheckIn, Cycle, CycleKind, KeyResult, KeyResultKind, Objective
 from service.okrs import csv_rows as c
 from service.okrs.check_ins import with_check_in
 from service.okrs.common import new_id
-from service.okrs.csv_working import Action, Item, Owners, RowReport, Working, checked, fail
+from service.okrs.csv_working import Action, Item, RowReport, Working, checked, fail
 from service.store import documents as d
 
 NOTE = "CSV import"
@@ -30,7 +30,6 @@ class RowPlanner:
     row: c.Row
     now: datetime
     author: str | None
-    owners: Owners
     creates: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
 
@@ -73,10 +72,18 @@ class RowPlanner:
         cleaned = checked(lambda: rules.text(name, field="name"), c.DEPARTMENT)
         return self.working.department(cleaned, self.creates)
 
-    def _owner(self) -> str | None:
+    def _owner(self, found: Objective | KeyResult | None) -> tuple[str | None, str | None]:
+        """The owner (a member id) and free-text owner the row gives: kept when the header has
+        no owner column, none when the cell is blank, else the email's member (made when
+        missing); a deactivated member cannot be given OKRs (MEMBER_INACTIVE)."""
+        if c.OWNER not in self.row.present:
+            return (found.owner_id, found.legacy_owner) if found is not None else (None, None)
         if self.row.owner is None:
-            return None
-        return self.owners(self.working, self.row.owner, self.creates)
+            return None, None
+        member = self.working.owner(self.row.owner, self.creates)
+        if found is None or found.owner_id != member.id:
+            checked(lambda: members.active_owner(member, field=c.OWNER), c.OWNER)
+        return member.id, None
 
     # Objectives ------------------------------------------------------------------------------
     def _objective(self) -> tuple[Objective, Action]:
@@ -91,16 +98,22 @@ class RowPlanner:
         department_id = (
             self._department() if c.DEPARTMENT in row.present else _keep(found, "department_id")
         )
-        owner = self._owner() if c.OWNER in row.present else _keep(found, "owner")
+        owner_id, legacy_owner = self._owner(found)
         if found is None:
             return self._new_objective(
-                target, title, parent_id, department_id, owner
+                target, title, parent_id, department_id, owner_id
             ), Action.CREATE
-        updated = replace(found, parent_id=parent_id, department_id=department_id, owner=owner)
+        updated = replace(
+            found,
+            parent_id=parent_id,
+            department_id=department_id,
+            owner_id=owner_id,
+            legacy_owner=legacy_owner,
+        )
         if updated == found:
             return found, Action.UNCHANGED
         self.changes += _differences(
-            found, updated, {"parent_id": c.PARENT, "department_id": c.DEPARTMENT, "owner": c.OWNER}
+            found, updated, {"parent_id": c.PARENT, "department_id": c.DEPARTMENT, **_OWNER}
         )
         self._open(target)
         if department_id != found.department_id:
@@ -119,7 +132,7 @@ class RowPlanner:
         title: str,
         parent_id: str | None,
         department_id: str | None,
-        owner: str | None,
+        owner_id: str | None,
     ) -> Objective:
         self._open(target)
         self._check_parent(target, parent_id)
@@ -132,7 +145,7 @@ class RowPlanner:
             title=title,
             parent_id=parent_id,
             department_id=department_id,
-            owner=owner,
+            owner_id=owner_id,
         )
         self.working.set(self.working.objectives, made.id, made)
         return made
@@ -220,10 +233,10 @@ class RowPlanner:
         department_id = (
             self._department() if c.DEPARTMENT in row.present else _keep(found, "department_id")
         )
-        owner = self._owner() if c.OWNER in row.present else _keep(found, "owner")
+        owner_id, legacy_owner = self._owner(found)
         target_cycle = self.working.cycles[objective.cycle_id]
         if found is None:
-            made = self._new_key_result(objective, title, department_id, owner)
+            made = self._new_key_result(objective, title, department_id, owner_id)
             self._check_in(made, target_cycle)
             return self.working.key_results[made.id], Action.CREATE
         kind, start, target = found.kind, found.start_value, found.target_value
@@ -241,7 +254,8 @@ class RowPlanner:
             target_value=target,
             current_value=start if moved_start else found.current_value,
             department_id=department_id,
-            owner=owner,
+            owner_id=owner_id,
+            legacy_owner=legacy_owner,
         )
         self.changes += _differences(
             found,
@@ -251,7 +265,7 @@ class RowPlanner:
                 "start_value": c.START,
                 "target_value": c.TARGET,
                 "department_id": c.DEPARTMENT,
-                "owner": c.OWNER,
+                **_OWNER,
             },
         )
         if updated != found:
@@ -285,7 +299,7 @@ class RowPlanner:
         return made
 
     def _new_key_result(
-        self, objective: Objective, title: str, department_id: str | None, owner: str | None
+        self, objective: Objective, title: str, department_id: str | None, owner_id: str | None
     ) -> KeyResult:
         self._open(self.working.cycles[objective.cycle_id])
         kind, start, target = _bounds(self.row.kind, self.row.start, self.row.target)
@@ -301,7 +315,7 @@ class RowPlanner:
             target_value=target,
             current_value=start,
             department_id=department_id,
-            owner=owner,
+            owner_id=owner_id,
             created_at=d.to_millis(self.now),
         )
         self.working.set(self.working.key_results, made.id, made)
@@ -360,7 +374,10 @@ def _keep(found: Any, name: str) -> Any:
     return getattr(found, name) if found is not None else None
 
 
+_OWNER = {"owner_id": c.OWNER, "legacy_owner": c.OWNER}
+
+
 def _differences(before: Any, after: Any, columns: dict[str, str]) -> list[str]:
-    return [
-        column for name, column in columns.items() if getattr(before, name) != getattr(after, name)
-    ]
+    """The columns whose fields differ, each once, in the order given."""
+    found = [col for name, col in columns.items() if getattr(before, name) != getattr(after, name)]
+    return list(dict.fromkeys(found))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from service.domain import calendar
+from service.domain import calendar, members
 from service.domain.errors import DomainError, ErrorCode
 from service.domain.model import KeyResultKind
 
@@ -57,11 +57,9 @@ MAX_ROWS = 5000
 """The most data rows a file may hold."""
 MAX_CELL = 2000
 """The longest cell, in characters (a title is at most 500 once trimmed)."""
-MAX_EMAIL = 254
 
 T = TypeVar("T")
 
-_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -273,9 +271,10 @@ def _text(cell: str) -> str:
 
 def _email(cell: str) -> str:
     value = _text(cell)
-    if len(value) > MAX_EMAIL or not _EMAIL.match(value):
-        raise ValueError(f"not an email address: {value[:80]!r}")
-    return value.lower()
+    try:
+        return members.email(value, field=OWNER)
+    except DomainError:
+        raise ValueError(f"not an email address: {value[:80]!r}") from None
 
 
 def _number(cell: str) -> float:
@@ -325,7 +324,7 @@ def _due(cell: str) -> Due:
     )
 
 
-_TEXT = frozenset({OBJECTIVE, PARENT, KEY_RESULT, DEPARTMENT})
+_TEXT = frozenset({OBJECTIVE, PARENT, KEY_RESULT, DEPARTMENT, OWNER})
 _READERS = {
     OBJECTIVE: _text,
     PARENT: _text,

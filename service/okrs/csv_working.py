@@ -8,9 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from service.domain import calendar
+from service.domain import calendar, members
 from service.domain.errors import DomainError, ErrorCode, InvalidInput
-from service.domain.model import CheckIn, Cycle, CycleKind, Department, KeyResult, Objective
+from service.domain.model import (
+    CheckIn,
+    Cycle,
+    CycleKind,
+    Department,
+    KeyResult,
+    Member,
+    MemberRole,
+    Objective,
+)
 from service.okrs import csv_rows as c
 from service.okrs.common import created, new_id, put
 from service.readmodel import Snapshot
@@ -58,9 +67,8 @@ _ABSENT = object()
 
 class Working:
     """The organization as the rows planned so far leave it: its tables, indexed by what rows
-    name (titles, department names), with an undo log so a refused row leaves nothing behind.
-    `extra` holds what else rows make (members, once owners are members), written by
-    `extra_ops`."""
+    name (titles, department names, emails), with an undo log so a refused row leaves nothing
+    behind."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -69,19 +77,20 @@ class Working:
         self.objectives: dict[str, Objective] = {}
         self.key_results: dict[str, KeyResult] = {}
         self.departments: dict[str, Department] = {}
+        self.members: dict[str, Member] = {}
         self.check_ins: dict[str, CheckIn] = {}
-        self.extra: dict[str, Any] = {}
-        self.extra_ops: Callable[[Working], list[Op]] = lambda working: []
         self._titled: dict[str, set[str]] = {}  # objective title → ids
         self._in_team: dict[str | None, set[str]] = {}  # department id → objective ids
         self._named: dict[tuple[str, str], str] = {}  # (objective id, title) → key result id
         self._teams: dict[str, str] = {}  # department name → id
+        self._emails: dict[str, str] = {}  # member email (case-insensitive) → id
         self._undo: list[tuple[dict[str, Any], str, object]] = []
         for table, found in (
             (self.cycles, snapshot.cycles),
             (self.objectives, snapshot.objectives),
             (self.key_results, snapshot.key_results),
             (self.departments, snapshot.departments),
+            (self.members, snapshot.members),
         ):
             for key, value in found.items():
                 self._place(table, key, value)
@@ -111,6 +120,8 @@ class Working:
             self._named.pop((old.objective_id, old.title), None)
         elif isinstance(old, Department):
             self._teams.pop(old.name, None)
+        elif isinstance(old, Member):
+            self._emails.pop(old.email_key, None)
         if value is _ABSENT:
             del table[key]
             return
@@ -122,13 +133,16 @@ class Working:
             self._named[value.objective_id, value.title] = key
         elif isinstance(value, Department):
             self._teams[value.name] = key
+        elif isinstance(value, Member):
+            self._emails[value.email_key] = key
 
     def ops(self) -> list[Op]:
-        """What writes the tables as they stand: every entity new or changed, what else rows
-        made, then the check-ins."""
+        """What writes the tables as they stand: every entity new or changed, then the
+        check-ins."""
         ops: list[Op] = []
         before = self.snapshot
         for table, old in (
+            (self.members, before.members),
             (self.departments, before.departments),
             (self.cycles, before.cycles),
             (self.objectives, before.objectives),
@@ -139,7 +153,6 @@ class Working:
                     ops.append(created(value))
                 elif old[key] != value:
                     ops.append(put(before, value))
-        ops += self.extra_ops(self)
         ops += [Put(CHECK_INS, d.check_in_doc(made)) for made in self.check_ins.values()]
         return ops
 
@@ -226,15 +239,22 @@ class Working:
         creates.append(f"department {name}")
         return made.id
 
-
-Owners = Callable[[Working, str, list[str]], str]
-"""Who owns what a row names: the owner to store for an email, noting in the list what it
-makes."""
-
-
-def email_owner(working: Working, email: str, creates: list[str]) -> str:
-    """The owner an email names: the email itself (owners are free text)."""
-    return email
+    def owner(self, email: str, creates: list[str]) -> Member:
+        """The member with this email (compared case-insensitively), made when missing: a
+        viewer named by the email's local part, as `memberInvite` would make it."""
+        found = self._emails.get(email.casefold())
+        if found is not None:
+            return self.members[found]
+        made = Member(
+            id=new_id(),
+            org_id=self.org_id,
+            name=members.owner_name(email),
+            email=email,
+            role=MemberRole.VIEWER,
+        )
+        self.set(self.members, made.id, made)
+        creates.append(f"member {email}")
+        return made
 
 
 # Errors on columns ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ export → import into an empty organization → export is the identity."""
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,19 +15,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mongomock_motor import AsyncMongoMockClient
 
+from service.domain import members as member_rules
 from service.domain.errors import DomainError, ErrorCode
-from service.domain.model import KeyResultKind, Organization
+from service.domain.model import KeyResultKind, Objective, Organization
 from service.okrs import (
     check_ins,
     csv_import,
     csv_rows,
     cycles,
     key_results,
+    members,
     objectives,
     organizations,
 )
-from service.okrs.common import new_id
+from service.okrs.commit import Draft
+from service.okrs.common import new_id, put
 from service.okrs.csv_working import Action, Item
+from service.readmodel import Snapshot
 from service.store.mongo import MongoStore
 from tests.okrs.conftest import NOW, Backend, World
 
@@ -92,7 +96,7 @@ def test_quoted_fields_hold_commas_quotes_and_line_breaks_and_lines_count_from_t
         ("due=2027-02-30", "due", ErrorCode.INVALID_VALUE),
         ("due=next week", "due", ErrorCode.INVALID_VALUE),
         ("due=0999", "due", ErrorCode.INVALID_VALUE),
-        ("owner email=not an email", "owner email", ErrorCode.INVALID_VALUE),
+        ("owner email=not an email", "owner email", ErrorCode.INVALID_TEXT),
         ("key result=a\x01b", "key result", ErrorCode.INVALID_TEXT),
         ("key result=Gr\x00ow", "key result", ErrorCode.INVALID_TEXT),
     ],
@@ -171,7 +175,7 @@ async def test_a_dry_run_reports_each_row_and_writes_nothing(backend: Backend) -
         (3, Item.OBJECTIVE, Action.CREATE),
         (4, Item.KEY_RESULT, Action.CREATE),
     ]
-    assert done.rows[0].creates == ("cycle 2027",)
+    assert done.rows[0].creates == ("cycle 2027", "member ceo@acme.test")
     assert done.rows[1].creates == ("department Sales",)
 
 
@@ -183,16 +187,13 @@ async def test_apply_is_one_change_and_twice_changes_nothing(backend: Backend) -
     assert await log_length(backend, org.id) == length + 1
     held = await backend.snapshot_of(org.id)
     (deals,) = held.key_results.values()
-    assert (deals.title, deals.current_value, deals.owner) == (
-        "Sign 10 deals, net",
-        4.0,
-        "sam@acme.test",
-    )
+    assert (deals.title, deals.current_value) == ("Sign 10 deals, net", 4.0)
+    assert held.members[deals.owner_id or ""].email == "sam@acme.test"
     assert held.departments[deals.department_id or ""].name == "Sales"
     assert [c.value for c in await backend.store.list_check_ins(org.id, [deals.id])] == [4.0]
     global_objective = held.global_objective(2027)
     assert global_objective is not None
-    assert global_objective.owner == "ceo@acme.test"
+    assert held.members[global_objective.owner_id or ""].email == "ceo@acme.test"
     before = await backend.snapshot()
     again = await csv_import.import_csv(
         writer=backend.writer, org_id=org.id, text=FILE, now=NOW + timedelta(hours=1)
@@ -232,7 +233,8 @@ async def test_a_changed_file_updates_in_place_and_a_new_current_is_a_check_in(
     assert (row.action, row.changes) == (Action.UPDATE, ("target", "owner email", "current"))
     held = await backend.snapshot_of(world.org.id)
     mql = held.key_results[world.mql.id]
-    assert (mql.target_value, mql.current_value, mql.owner) == (1200.0, 650.0, "mia@acme.test")
+    assert (mql.target_value, mql.current_value) == (1200.0, 650.0)
+    assert held.members[mql.owner_id or ""].email == "mia@acme.test"
 
 
 @pytest.mark.parametrize(
@@ -441,6 +443,16 @@ def organizations_(draw: st.DrawFn) -> tuple[str | None, list[ObjectiveSpec]]:
     return global_title, specs
 
 
+async def owner_of(backend: Backend, org_id: str, email: str | None) -> str | None:
+    """The member with this email (made by its own change when missing)."""
+    if email is None:
+        return None
+    made = await members.member_for_email(
+        writer=backend.writer, org_id=org_id, email=email, now=NOW
+    )
+    return made.id
+
+
 async def build(backend: Backend, spec: tuple[str | None, list[ObjectiveSpec]]) -> str:
     org = await empty_org(backend, "generated")
     writer = backend.writer
@@ -470,7 +482,7 @@ async def build(backend: Backend, spec: tuple[str | None, list[ObjectiveSpec]]) 
             title=o.title,
             parent_id=ids[o.parent] if o.parent is not None else top,
             department_id=team,
-            owner=o.owner,
+            owner_id=await owner_of(backend, org.id, o.owner),
             now=NOW,
         )
         assert made.objective is not None
@@ -485,7 +497,7 @@ async def build(backend: Backend, spec: tuple[str | None, list[ObjectiveSpec]]) 
                 start_value=k.start,
                 target_value=k.target,
                 department_id=departments[k.department].id if k.department is not None else None,
-                owner=k.owner,
+                owner_id=await owner_of(backend, org.id, k.owner),
                 now=NOW,
             )
             assert kr.key_result is not None
@@ -539,3 +551,72 @@ async def test_the_readme_example_is_the_example_file_and_imports_cleanly(
     done = await csv_import.import_csv(writer=backend.writer, org_id=org.id, text=text, now=NOW)
     assert done.applied, done.refused
     assert csv_import.export_csv(await backend.snapshot_of(org.id)).replace("\r\n", "\n") == text
+
+
+# Owners are members -------------------------------------------------------------------------------
+async def test_an_owner_email_names_a_member_made_once_and_found_in_any_letter_case(
+    backend: Backend,
+) -> None:
+    org = await empty_org(backend)
+    ann = await members.invite_member(
+        writer=backend.writer, org_id=org.id, name="Ann", email="Ann@Acme.test", now=NOW
+    )
+    text = HEADER + "Grow,,,ann@acme.test,,,,,,2027-Q1\nGrow,,Ship,new@acme.test,,,0,1,,2027-Q1\n"
+    dry = await csv_import.import_csv(
+        writer=backend.writer, org_id=org.id, text=text, now=NOW, dry_run=True
+    )
+    assert [r.creates for r in dry.rows] == [("cycle 2027",), ("member new@acme.test",)]
+    await csv_import.import_csv(writer=backend.writer, org_id=org.id, text=text, now=NOW)
+    held = await backend.snapshot_of(org.id)
+    (grow,) = held.objective_list()
+    (ship,) = held.key_result_list()
+    assert grow.owner_id == ann.id
+    made = held.members[ship.owner_id or ""]
+    assert (made.name, made.email, made.active) == ("new", "new@acme.test", True)
+    assert len(held.members) == 2
+    exported = csv_import.export_csv(held)
+    assert "Grow,,,Ann@Acme.test," in exported
+    again = await csv_import.import_csv(writer=backend.writer, org_id=org.id, text=text, now=NOW)
+    assert {r.action for r in again.rows} == {Action.UNCHANGED}
+
+
+async def test_a_deactivated_member_cannot_be_given_an_okr_but_keeps_theirs(
+    backend: Backend,
+) -> None:
+    org = await empty_org(backend)
+    text = HEADER + "Grow,,,ann@acme.test,,,,,,2027-Q1\n"
+    await csv_import.import_csv(writer=backend.writer, org_id=org.id, text=text, now=NOW)
+    held = await backend.snapshot_of(org.id)
+    (ann,) = held.members.values()
+    await members.deactivate_member(writer=backend.writer, org_id=org.id, member_id=ann.id, now=NOW)
+    kept = await csv_import.import_csv(writer=backend.writer, org_id=org.id, text=text, now=NOW)
+    assert [r.action for r in kept.rows] == [Action.UNCHANGED]
+    given = await csv_import.import_csv(
+        writer=backend.writer,
+        org_id=org.id,
+        text=text + "Other,,,ann@acme.test,,,,,,2027-Q1\n",
+        now=NOW,
+    )
+    assert [(e.line, e.column, e.code) for e in given.refused] == [
+        (3, "owner email", ErrorCode.MEMBER_INACTIVE)
+    ]
+
+
+async def test_a_free_text_owner_not_yet_a_member_is_written_as_the_email_it_will_have(
+    world: World, backend: Backend
+) -> None:
+    held = await backend.snapshot_of(world.org.id)
+    legacy = replace(held.objectives[world.q1.id], owner_id=None, legacy_owner="Marta (Marketing)")
+    await backend.writer.commit(
+        world.org.id,
+        lambda snapshot: _draft(snapshot, legacy),
+        actor=None,
+        at=NOW,
+    )
+    exported = csv_import.export_csv(await backend.snapshot_of(world.org.id))
+    placeholder = member_rules.owner_email("Marta (Marketing)")
+    assert f"Fill the funnel,Increase the sales close rate by 20%,,{placeholder}," in exported
+
+
+async def _draft(snapshot: Snapshot, objective: Objective) -> Draft[None]:
+    return Draft("objectiveUpdate", [put(snapshot, objective)], None, "Objective", objective.id)

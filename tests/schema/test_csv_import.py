@@ -36,7 +36,7 @@ OBJECTIVES = """
 query Objectives($id: ID!) {
   node(id: $id) { ... on Organization {
     cycles { label objectives { nodes {
-      title owner keyResults { title currentValue targetValue }
+      title owner { email } keyResults { title currentValue targetValue owner { email name } }
     } } }
   } }
 }"""
@@ -124,9 +124,9 @@ async def test_a_dry_run_reports_every_row_and_stores_nothing(admin: Signed) -> 
     assert await admin.dump() == before
     assert (done["dryRun"], done["applied"], done["userErrors"]) == (True, False, [])
     assert [(r["line"], r["item"], r["action"], r["creates"]) for r in done["rows"]] == [
-        (2, "OBJECTIVE", "CREATE", ["cycle 2027"]),
+        (2, "OBJECTIVE", "CREATE", ["cycle 2027", "member ceo@acme.test"]),
         (3, "OBJECTIVE", "CREATE", ["department Marketing"]),
-        (4, "KEY_RESULT", "CREATE", []),
+        (4, "KEY_RESULT", "CREATE", ["member mia@acme.test"]),
     ]
 
 
@@ -143,7 +143,12 @@ async def test_apply_is_one_change_and_the_same_file_twice_changes_nothing(admin
             "title": "Fill the funnel",
             "owner": None,
             "keyResults": [
-                {"title": "Obtain 1,000 MQLs", "currentValue": 400.0, "targetValue": 1000.0}
+                {
+                    "title": "Obtain 1,000 MQLs",
+                    "currentValue": 400.0,
+                    "targetValue": 1000.0,
+                    "owner": {"email": "mia@acme.test", "name": "mia"},
+                }
             ],
         }
     ]

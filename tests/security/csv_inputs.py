@@ -84,7 +84,7 @@ CSV: list[tuple[str, Make, Expect]] = [
     (
         "a CSV owner that is no email",
         _import(HEADER + "Goal,,,=cmd|' /C calc'!A0,,,,,,2027-Q2\r\n"),
-        UserError("INVALID_VALUE"),
+        UserError("INVALID_TEXT"),
     ),
     (
         "a CSV row wider than its header",
