@@ -6,9 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from schema import csv_import, writes
+from schema import csv_import, member_writes, writes
 from schema import inputs as i
-from schema import member_writes, writes
 from schema import payloads as p
 from schema.context import Info
 from schema.payloads import guarded
