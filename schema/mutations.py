@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema import alignment, writes
+from schema import alignment, csv_import, member_writes, writes
 from schema import inputs as i
 from schema import payloads as p
 from schema.context import Info
@@ -43,6 +43,22 @@ class Mutation:
     ) -> p.OrganizationUpdatePayload:
         return await guarded(
             info, p.OrganizationUpdatePayload, writes.organization_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Import objectives and key results from CSV (README: CSV import and "
+        "export): every row is reported (line, what it does, or why it is refused by column "
+        "and code); the file is written as one change, or not at all when a row is refused or "
+        "on a dry run. Importing the same file again changes nothing.",
+        permission_classes=[Admin],
+    )
+    async def organization_import_csv(
+        self, info: Info, input: Annotated[csv_import.OrganizationImportCsvInput, Input]
+    ) -> csv_import.OrganizationImportCsvPayload:
+        return await guarded(
+            info,
+            csv_import.OrganizationImportCsvPayload,
+            csv_import.organization_import_csv(info.context, input),
         )
 
     @strawberry.mutation(
@@ -240,6 +256,38 @@ class Mutation:
     ) -> p.InitiativeCreatePayload:
         return await guarded(
             info, p.InitiativeCreatePayload, writes.initiative_create(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Add a person to an organization (DUPLICATE when the email is taken).",
+        permission_classes=[Admin],
+    )
+    async def member_invite(
+        self, info: Info, input: Annotated[i.MemberInviteInput, Input]
+    ) -> p.MemberInvitePayload:
+        return await guarded(
+            info, p.MemberInvitePayload, member_writes.member_invite(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Change a member's name, email or role, or bring a deactivated one back.",
+        permission_classes=[Admin],
+    )
+    async def member_update(
+        self, info: Info, id: Id, input: Annotated[i.MemberUpdateInput, Input]
+    ) -> p.MemberUpdatePayload:
+        return await guarded(
+            info, p.MemberUpdatePayload, member_writes.member_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Deactivate a member: they can no longer sign in nor be given OKRs; what "
+        "they own stays theirs, flagged OWNER_INACTIVE by the health report.",
+        permission_classes=[Admin],
+    )
+    async def member_deactivate(self, info: Info, id: Id) -> p.MemberDeactivatePayload:
+        return await guarded(
+            info, p.MemberDeactivatePayload, member_writes.member_deactivate(info.context, id)
         )
 
     @strawberry.mutation(

@@ -15,6 +15,7 @@ from schema.types.department import Department
 from schema.types.initiative import Initiative
 from schema.types.key_result import KeyResult
 from schema.types.key_result_link import KeyResultLink
+from schema.types.member import Member
 from schema.types.objective import Objective, PathLevel, PathStep
 from schema.types.organization import Organization, organization_or_none
 from schema.types.policy import Policy
@@ -31,6 +32,7 @@ __all__ = [
     "Initiative",
     "KeyResult",
     "KeyResultLink",
+    "Member",
     "Objective",
     "Organization",
     "PathLevel",

@@ -16,7 +16,15 @@ from schema.enums import KeyResultKind, kind_of
 from schema.fastpath import hot
 from schema.nodes import Node, load_node
 from schema.tracking import Forecast, ProgressPoint
-from schema.types import check_in, cycle, department, initiative, key_result_link, objective
+from schema.types import (
+    check_in,
+    cycle,
+    department,
+    initiative,
+    key_result_link,
+    member,
+    objective,
+)
 from schema.types.common import After, AsOf, First, From, Step, To, gid, key, snapshot_of
 from schema.types.progress import Progress
 from service.domain import model
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
     from schema.types.department import Department
     from schema.types.initiative import Initiative
     from schema.types.key_result_link import KeyResultLink
+    from schema.types.member import Member
     from schema.types.objective import Objective, PathStep
 
 
@@ -44,7 +53,6 @@ class KeyResult(Node):
     current_value: float = strawberry.field(
         description="The newest check-in's value (by recordedAt), or the start value."
     )
-    owner: str | None = strawberry.field(description="Who answers for it.")
     weight: float = strawberry.field(
         description="Its weight in its own objective's rollup (> 0); each objective it is "
         "aligned with has its link's weight (`links`)."
@@ -77,13 +85,19 @@ class KeyResult(Node):
             start_value=kr.start_value,
             target_value=kr.target_value,
             current_value=kr.current_value,
-            owner=kr.owner,
             weight=kr.weight,
             score=kr.score,
             confidence=kr.confidence,
             last_check_in_at=kr.last_check_in_at,
             domain=kr,
         )
+
+    @strawberry.field(
+        description="The member who answers for it; null for nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(
         description="Its own objective (its home link): the one it was created under.",

@@ -29,6 +29,14 @@ class KeyResultKind(enum.StrEnum):
     MILESTONE = "MILESTONE"
 
 
+class MemberRole(enum.StrEnum):
+    """What a member may do; the roles a token's `role` claim names."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
 class ProgressStatus(enum.StrEnum):
     """Where a key result or objective stands against the pace of its cycle (DOMAIN.md §3.3)."""
 
@@ -62,6 +70,28 @@ class Organization:
     mission: str | None = None
     vision: str | None = None
     policy: Policy = field(default_factory=Policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person of an organization: who owns OKRs and who signs in.
+
+    `email` is unique in the organization compared case-insensitively (`email_key`); `subject`
+    is the token subject (`sub`) the member signs in as, None until they first do. A member
+    who is not `active` keeps their history and what they own, but can no longer sign in."""
+
+    id: str
+    org_id: str
+    name: str
+    email: str
+    role: MemberRole = MemberRole.VIEWER
+    active: bool = True
+    subject: str | None = None
+
+    @property
+    def email_key(self) -> str:
+        """The email as uniqueness compares it."""
+        return self.email.casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +151,12 @@ class Objective:
     description: str | None = None
     parent_id: str | None = None
     department_id: str | None = None
-    owner: str | None = None
+    owner_id: str | None = None
     weight: float = 1.0
     lessons_learned: str | None = None
     score: float | None = None
     carried_over_from: str | None = None
+    legacy_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +207,7 @@ class KeyResult:
     current_value: float
     unit: str | None = None
     department_id: str | None = None
-    owner: str | None = None
+    owner_id: str | None = None
     weight: float = 1.0
     depends_on: tuple[str, ...] = ()
     last_check_in_at: datetime | None = None
@@ -186,6 +217,7 @@ class KeyResult:
     created_at: datetime | None = None
     last_check_in_id: str | None = None
     upcoming: tuple[Upcoming, ...] = ()
+    legacy_owner: str | None = None
     aligned: tuple[Link, ...] = ()
 
     @property
@@ -248,9 +280,10 @@ class ActionStep:
     objective_id: str
     title: str
     position: int
-    owner: str | None = None
+    owner_id: str | None = None
     due_on: date | None = None
     done: bool = False
+    legacy_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +296,7 @@ class Initiative:
     cost: float
     expected_value: float
     key_result_ids: tuple[str, ...] = ()
+    owner_id: str | None = None
 
     @property
     def roi(self) -> float | None:

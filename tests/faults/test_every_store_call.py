@@ -32,6 +32,7 @@ from tests.schema.operations import (
     CARRY_OVER,
     CHECK_IN_CREATE,
     CHECK_IN_DELETE,
+    CSV_IMPORT,
     CYCLE_CLOSE,
     DEPENDENCY_ADD,
     DEPENDENCY_REMOVE,
@@ -181,6 +182,14 @@ def read(
     return done
 
 
+CSV_FILE = (
+    "objective,parent,key result,owner email,department,kind,start,target,current,due\r\n"
+    'Fill the funnel,,"Obtain 1,000 MQLs",,Marketing,INCREASE,0,1000,700,2027-Q1\r\n'
+    "Imported goal,Increase the sales close rate by 20%,,ann@acme.test,Ops,,,,,2027-Q1\r\n"
+    "Imported goal,,Ship the import,,Ops,,0,3,1,2027-Q1\r\n"
+)
+"""An import of one change: a check-in on a key result, a new department, objective and key
+result with its own check-in."""
 NODE_DEPENDS = "query($id: ID!) { node(id: $id) { ... on KeyResult { dependsOn { id } } } }"
 NODE_SERVES = "query($id: ID!) { node(id: $id) { ... on KeyResult { objectives { id } } } }"
 CHECK_INS = "query($id: ID!) { node(id: $id) { ... on KeyResult { checkIns { totalCount } } } }"
@@ -295,6 +304,15 @@ CASES: dict[str, Case] = {
               objectives(cycleId: $q) { nodes { keyResults { id } } } } }""",
             lambda s: {"o": s.world.org, "q": s.world.quarters[1]},
             lambda d: any(o["keyResults"] for o in d["organization"]["objectives"]["nodes"]),
+        ),
+    ),
+    "organizationImportCsv": Case(
+        CSV_IMPORT,
+        lambda s: {"input": {"organizationId": s.world.org, "csv": CSV_FILE}},
+        read(
+            """query($id: ID!) { node(id: $id) { ... on KeyResult { currentValue } } }""",
+            lambda s: {"id": s.world.mql},
+            lambda d: d["node"]["currentValue"] == 700,
         ),
     ),
     "initiativeLink": Case(

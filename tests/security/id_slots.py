@@ -96,6 +96,13 @@ ID_SLOTS = [
         "org",
     ),
     Slot(
+        "organizationImportCsv.organizationId",
+        mutation("organizationImportCsv", "input: $input", "organization { id }"),
+        lambda a: {"input": {"organizationId": a.org, "csv": "objective,due\nLegal,2031\n"}},
+        ("input", "organizationId"),
+        "org",
+    ),
+    Slot(
         "cycleCreate.organizationId",
         mutation("cycleCreate", "input: $input", "cycle { id }"),
         lambda a: {"input": {"organizationId": a.org, "year": 2031}},
