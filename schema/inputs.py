@@ -176,6 +176,20 @@ class CheckInCreateInput:
     )
 
 
+@strawberry.input(description="An objective's progress set by hand, with why and until when.")
+class ObjectiveProgressOverrideInput:
+    objective_id: strawberry.ID = strawberry.field(description="The objective.")
+    value: float = strawberry.field(
+        description="The progress it answers, in [0, 1] (the scale of Progress.value)."
+    )
+    reason: str = strawberry.field(description="Why it is set by hand (required).")
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it stops holding by itself, with a time zone and in the future; "
+        "left out: until cleared.",
+    )
+
+
 @strawberry.input(description="A new step of an objective's action plan, added at its end.")
 class ActionStepAddInput:
     objective_id: strawberry.ID = strawberry.field(description="The objective.")

@@ -12,11 +12,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import ProgressStatus
 from service.domain.rollup import Standing
+from service.events.overrides import PlainOverride, override_from_plain, override_to_plain
 
 # The values of `service.okrs.common.ScopeKind`, as they travel.
 SCOPE_KINDS = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
@@ -46,6 +47,7 @@ class PlainExplanation(TypedDict):
     inputs: list[PlainInput]
     policy: list[PlainPolicyValue]
     status_reason: str
+    override: NotRequired[PlainOverride | None]
 
 
 class PlainProgress(TypedDict):
@@ -84,6 +86,7 @@ def progress_to_plain(progress: Standing) -> PlainProgress:
             ],
             "policy": [{"name": name, "value": value} for name, value in explained.policy],
             "status_reason": explained.status_reason,
+            "override": override_to_plain(explained.override),
         },
     }
 
@@ -112,6 +115,7 @@ def progress_from_plain(plain: PlainProgress) -> Standing:
             ),
             policy=tuple((p["name"], p["value"]) for p in explained["policy"]),
             status_reason=explained["status_reason"],
+            override=override_from_plain(explained.get("override")),
         ),
     )
 

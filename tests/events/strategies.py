@@ -6,10 +6,11 @@ from datetime import UTC
 
 from hypothesis import strategies as st
 
-from service.domain.explain import Explanation, ExplanationInput
+from service.domain.explain import Explanation, ExplanationInput, OverrideNote
 from service.domain.model import ProgressStatus
 from service.domain.rollup import Standing
 from service.events.event import SCOPE_KINDS, Event, ScopeChange, progress_to_plain
+from tests.strategies import override_histories
 
 numbers = st.floats(allow_nan=False, allow_infinity=False)
 maybe_numbers = st.none() | numbers
@@ -30,6 +31,12 @@ explanations = st.builds(
     ).map(tuple),
     policy=st.lists(st.tuples(st.text(), numbers), max_size=3).map(tuple),
     status_reason=st.text(),
+    override=st.none()
+    | st.builds(
+        OverrideNote,
+        override=override_histories(max_size=1).filter(bool).map(lambda h: h[0]),
+        computed=maybe_numbers,
+    ),
 )
 
 progresses = st.builds(

@@ -138,3 +138,18 @@ INITIATIVE_UNLINK = f"""
 mutation InitiativeUnlink($input: InitiativeUnlinkInput!) {{
   initiativeUnlink(input: $input) {{ initiative {{ {INITIATIVE_FIELDS} }} {ERRORS} }}
 }}"""
+
+OVERRIDE_FIELDS = """id progressOverrides { value reason setBy setAt expiresAt clearedAt clearedBy }
+  progress { value status explanation { formula statusReason computedValue
+    override { value reason setBy setAt expiresAt } } }"""
+
+OVERRIDE_SET = f"""
+mutation ObjectiveProgressOverride($input: ObjectiveProgressOverrideInput!) {{
+  objectiveProgressOverride(input: $input) {{ objective {{ {OVERRIDE_FIELDS} }} {ERRORS} }}
+}}"""
+
+OVERRIDE_CLEAR = f"""
+mutation ObjectiveProgressOverrideClear($objectiveId: ID!) {{
+  objectiveProgressOverrideClear(objectiveId: $objectiveId) {{
+    objective {{ {OVERRIDE_FIELDS} }} {ERRORS} }}
+}}"""

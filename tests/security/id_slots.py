@@ -219,6 +219,21 @@ ID_SLOTS = [
         "check_in",
     ),
     Slot(
+        "objectiveProgressOverride.objectiveId",
+        mutation("objectiveProgressOverride", "input: $input", "objective { id }"),
+        lambda a: {"input": {"objectiveId": a.child, "value": 0.5, "reason": "Pilot"}},
+        ("input", "objectiveId"),
+        "child",
+    ),
+    Slot(
+        "objectiveProgressOverrideClear(objectiveId)",
+        "mutation($v: ID!) { objectiveProgressOverrideClear(objectiveId: $v) "
+        "{ objective { id } userErrors { field message code } } }",
+        lambda a: {"v": a.child},
+        ("v",),
+        "child",
+    ),
+    Slot(
         "actionStepAdd.objectiveId",
         mutation("actionStepAdd", "input: $input", "actionStep { id }"),
         lambda a: {"input": {"objectiveId": a.child, "title": "Call"}},
