@@ -36,6 +36,11 @@ class PolicyInput:
         description="Days a key result without a check-in stays PENDING after its cycle starts "
         "or it is created, and a check-in stays fresh (1-366).",
     )
+    check_in_cadence_days: int | None = strawberry.field(
+        default=UNSET,
+        description="How often each key result should be checked in, in days (1-366): one "
+        "silent for longer is due.",
+    )
 
 
 @strawberry.input(description="A new organization.")

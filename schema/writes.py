@@ -109,6 +109,7 @@ async def organization_update(
             min_objectives_per_team=_given(policy.min_objectives_per_team),
             roi_threshold=_given(policy.roi_threshold),
             stale_after_days=_given(policy.stale_after_days),
+            check_in_cadence_days=_given(policy.check_in_cadence_days),
         )
     updated = await organizations.update_organization(
         writer=ctx.writer,

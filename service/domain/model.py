@@ -50,6 +50,8 @@ class Policy:
     min_objectives_per_team: int = 3
     roi_threshold: float = 0.0
     stale_after_days: int = 14
+    check_in_cadence_days: int = 7
+    """How often each key result should be checked in: one silent for longer is due."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ def policy_doc(policy: Policy) -> Doc:
         "minObjectivesPerTeam": policy.min_objectives_per_team,
         "roiThreshold": float(policy.roi_threshold),
         "staleAfterDays": policy.stale_after_days,
+        "checkInCadenceDays": policy.check_in_cadence_days,
     }
 
 
@@ -155,6 +156,7 @@ def organization_of(doc: Doc) -> Organization:
             ),
             roi_threshold=float(p.get("roiThreshold", default.roi_threshold)),
             stale_after_days=int(p.get("staleAfterDays", default.stale_after_days)),
+            check_in_cadence_days=int(p.get("checkInCadenceDays", default.check_in_cadence_days)),
         ),
     )
 

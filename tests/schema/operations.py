@@ -6,7 +6,7 @@ ERRORS = "userErrors { field message code }"
 
 ORG_FIELDS = """id name slug mission vision
   policy { onTrackRatio atRiskRatio maxObjectivesPerTeam minObjectivesPerTeam roiThreshold
-           staleAfterDays }"""
+           staleAfterDays checkInCadenceDays }"""
 CYCLE_FIELDS = """id kind label year quarter month startsOn endsOn closed closedAt
   parent { id } children { id kind label quarter startsOn endsOn }"""
 OBJECTIVE_FIELDS = """id title description owner weight lessonsLearned score

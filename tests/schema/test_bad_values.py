@@ -99,6 +99,18 @@ VALUE_ROWS = [
         "INVALID_VALUE",
         "input.policy.staleAfterDays",
     ),
+    (
+        "organizationUpdate",
+        at("input.policy", {"checkInCadenceDays": 0}),
+        "INVALID_VALUE",
+        "input.policy.checkInCadenceDays",
+    ),
+    (
+        "organizationUpdate",
+        at("input.policy", {"checkInCadenceDays": 367}),
+        "INVALID_VALUE",
+        "input.policy.checkInCadenceDays",
+    ),
     ("cycleCreate", at("input.year", 0), "INVALID_VALUE", "input.year"),
     ("cycleCreate", at("input.year", 2027), "DUPLICATE", "input.year"),
     ("cycleCreate", merge({"year": 2027, "month": 13}), "INVALID_VALUE", "input.month"),
