@@ -10,6 +10,7 @@ from service.domain.explain import Explanation, ExplanationInput, OverrideNote
 from service.domain.model import ProgressStatus
 from service.domain.rollup import Standing
 from service.events.event import SCOPE_KINDS, Event, ScopeChange, progress_to_plain
+from service.events.reminders import DueNotice
 from tests.strategies import override_histories
 
 numbers = st.floats(allow_nan=False, allow_infinity=False)
@@ -59,6 +60,15 @@ scope_changes = st.builds(
     current=st.none() | progresses.map(progress_to_plain),
 )
 
+notices = st.builds(
+    DueNotice,
+    key_result_id=ids,
+    owner=st.none() | ids,
+    due_at=st.datetimes(timezones=st.just(UTC)),
+    silent_since=st.datetimes(timezones=st.just(UTC)),
+    scopes=st.lists(st.tuples(st.sampled_from(sorted(SCOPE_KINDS)), ids), max_size=4).map(tuple),
+)
+
 events = st.builds(
     Event,
     org_id=ids,
@@ -67,4 +77,5 @@ events = st.builds(
     key_result_id=ids,
     cause_check_in_id=st.none() | ids,
     changes=st.lists(scope_changes, max_size=4).map(tuple),
+    due=st.lists(notices, max_size=2).map(tuple),
 )
