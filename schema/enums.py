@@ -118,6 +118,10 @@ class UserErrorCode(enum.Enum):
         description="A webhook URL the service will not call: not http(s), or a host that "
         "resolves to a loopback, link-local or private address outside the allow-list.",
     )
+    MEMBER_INACTIVE = strawberry.enum_value(
+        "MEMBER_INACTIVE",
+        description="The member is deactivated: they cannot be given OKRs (nor sign in).",
+    )
 
 
 E = TypeVar("E", bound=enum.Enum)

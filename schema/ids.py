@@ -26,6 +26,7 @@ NODE_TYPES = frozenset(
         "Initiative",
         "Change",
         "Webhook",
+        "Member",
     }
 )
 _CURSOR = "cursor:"

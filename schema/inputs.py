@@ -91,7 +91,9 @@ class ObjectiveCreateInput:
     department_id: strawberry.ID | None = strawberry.field(
         default=None, description="The team that owns it."
     )
-    owner: str | None = strawberry.field(default=None, description="Who answers for it.")
+    owner: strawberry.ID | None = strawberry.field(
+        default=None, description="The member who answers for it (an active member's id)."
+    )
     weight: float = strawberry.field(default=1.0, description="Its weight in its parent (> 0).")
 
 
@@ -105,7 +107,9 @@ class ObjectiveUpdateInput:
     department_id: strawberry.ID | None = strawberry.field(
         default=UNSET, description="A new owning team; null for none."
     )
-    owner: str | None = strawberry.field(default=UNSET, description="A new owner.")
+    owner: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="A new owner (an active member's id); null for none."
+    )
     weight: float | None = strawberry.field(default=UNSET, description="A new weight (> 0).")
     lessons_learned: str | None = strawberry.field(
         default=UNSET, description="What the cycle taught, written at its retrospective."
@@ -129,7 +133,9 @@ class KeyResultCreateInput:
     department_id: strawberry.ID | None = strawberry.field(
         default=None, description="The team that owns it."
     )
-    owner: str | None = strawberry.field(default=None, description="Who answers for it.")
+    owner: strawberry.ID | None = strawberry.field(
+        default=None, description="The member who answers for it (an active member's id)."
+    )
     weight: float = strawberry.field(default=1.0, description="Its weight in its objective.")
 
 
@@ -143,7 +149,9 @@ class KeyResultUpdateInput:
     department_id: strawberry.ID | None = strawberry.field(
         default=UNSET, description="A new owning team; null for none."
     )
-    owner: str | None = strawberry.field(default=UNSET, description="A new owner.")
+    owner: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="A new owner (an active member's id); null for none."
+    )
     weight: float | None = strawberry.field(default=UNSET, description="A new weight (> 0).")
 
 
@@ -199,14 +207,18 @@ class ObjectiveProgressOverrideInput:
 class ActionStepAddInput:
     objective_id: strawberry.ID = strawberry.field(description="The objective.")
     title: str = strawberry.field(description="What to do.")
-    owner: str | None = strawberry.field(default=None, description="Who does it.")
+    owner: strawberry.ID | None = strawberry.field(
+        default=None, description="The member who does it (an active member's id)."
+    )
     due_on: date | None = strawberry.field(default=None, description="When it is due.")
 
 
 @strawberry.input(description="Changes to an action step.")
 class ActionStepUpdateInput:
     title: str | None = strawberry.field(default=UNSET, description="A new title.")
-    owner: str | None = strawberry.field(default=UNSET, description="A new owner.")
+    owner: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="A new owner (an active member's id); null for none."
+    )
     due_on: date | None = strawberry.field(default=UNSET, description="A new due date.")
     done: bool | None = strawberry.field(default=UNSET, description="Done or not.")
     position: int | None = strawberry.field(
@@ -222,6 +234,9 @@ class InitiativeCreateInput:
     expected_value: float = strawberry.field(description="What it is expected to bring.")
     key_result_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="The key results it serves."
+    )
+    owner: strawberry.ID | None = strawberry.field(
+        default=None, description="The member who answers for it (an active member's id)."
     )
 
 
@@ -279,4 +294,29 @@ class WebhookUpdateInput:
         default=False,
         description="Make a new signing secret (returned once); the previous one keeps signing "
         "for 24 hours.",
+    )
+
+
+@strawberry.input(description="A person to add to an organization.")
+class MemberInviteInput:
+    organization_id: strawberry.ID = strawberry.field(description="Their organization.")
+    name: str = strawberry.field(description="How they are called (≤ 200 characters).")
+    email: str = strawberry.field(
+        description="Their email: unique in the organization, compared case-insensitively."
+    )
+    role: str = strawberry.field(default="viewer", description="viewer, editor or admin.")
+    subject: str | None = strawberry.field(
+        default=None,
+        description="The token subject (`sub`) they will sign in as, when known; else their "
+        "first sign-in with a subject equal to their email claims them.",
+    )
+
+
+@strawberry.input(description="Changes to a member; fields left out stay as they are.")
+class MemberUpdateInput:
+    name: str | None = strawberry.field(default=UNSET, description="A new name.")
+    email: str | None = strawberry.field(default=UNSET, description="A new, unused email.")
+    role: str | None = strawberry.field(default=UNSET, description="viewer, editor or admin.")
+    active: bool | None = strawberry.field(
+        default=UNSET, description="true brings a deactivated member back."
     )

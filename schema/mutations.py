@@ -7,8 +7,8 @@ from typing import Annotated
 import strawberry
 
 from schema import inputs as i
+from schema import member_writes, writes
 from schema import payloads as p
-from schema import writes
 from schema.context import Info
 from schema.payloads import guarded
 from schema.permissions import Admin, Editor
@@ -242,6 +242,38 @@ class Mutation:
     ) -> p.InitiativeCreatePayload:
         return await guarded(
             info, p.InitiativeCreatePayload, writes.initiative_create(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Add a person to an organization (DUPLICATE when the email is taken).",
+        permission_classes=[Admin],
+    )
+    async def member_invite(
+        self, info: Info, input: Annotated[i.MemberInviteInput, Input]
+    ) -> p.MemberInvitePayload:
+        return await guarded(
+            info, p.MemberInvitePayload, member_writes.member_invite(info.context, input)
+        )
+
+    @strawberry.mutation(
+        description="Change a member's name, email or role, or bring a deactivated one back.",
+        permission_classes=[Admin],
+    )
+    async def member_update(
+        self, info: Info, id: Id, input: Annotated[i.MemberUpdateInput, Input]
+    ) -> p.MemberUpdatePayload:
+        return await guarded(
+            info, p.MemberUpdatePayload, member_writes.member_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Deactivate a member: they can no longer sign in nor be given OKRs; what "
+        "they own stays theirs, flagged OWNER_INACTIVE by the health report.",
+        permission_classes=[Admin],
+    )
+    async def member_deactivate(self, info: Info, id: Id) -> p.MemberDeactivatePayload:
+        return await guarded(
+            info, p.MemberDeactivatePayload, member_writes.member_deactivate(info.context, id)
         )
 
     @strawberry.mutation(

@@ -64,6 +64,9 @@ async def load_global(info: Info, gid: GlobalId) -> Node | None:
             if not found or found[0].sequence != int(local):
                 return None
             return types.Change.from_record(found[0])
+        case "Member":
+            m = held.members.get(local)
+            return types.Member.from_domain(m) if m else None
         case "Webhook":
             if not info.context.may(Role.ADMIN):
                 return None

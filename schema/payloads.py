@@ -16,6 +16,7 @@ from schema.types import (
     Department,
     Initiative,
     KeyResult,
+    Member,
     Objective,
     Organization,
     Webhook,
@@ -231,6 +232,24 @@ class ActionStepUpdatePayload:
 @strawberry.type(description="The result of initiativeCreate.")
 class InitiativeCreatePayload:
     initiative: Initiative | None = strawberry.field(default=None, description="Created.")
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of memberInvite.")
+class MemberInvitePayload:
+    member: Member | None = strawberry.field(default=None, description="Invited.")
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of memberUpdate.")
+class MemberUpdatePayload:
+    member: Member | None = strawberry.field(default=None, description="Changed.")
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of memberDeactivate.")
+class MemberDeactivatePayload:
+    member: Member | None = strawberry.field(default=None, description="Deactivated.")
     user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
 
 

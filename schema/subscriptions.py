@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 from graphql import GraphQLError
@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from schema.context import Info
 from schema.ids import GlobalId, parse_global_id, to_global_id
 from schema.nodes import Node, load_global, load_node
-from schema.types import CheckIn, KeyResult
+from schema.types import CheckIn, KeyResult, member
 from schema.types.progress import Progress
 from service.auth import Principal, TokenExpired
 from service.events import Event, EventStream, ResumeTooOld, SubscriberTooSlow
@@ -24,6 +24,9 @@ from service.events.event import ScopeChange
 from service.events.reminders import DueNotice
 from service.events.subscription import Subscription as EventSubscription
 from service.observability import Metrics
+
+if TYPE_CHECKING:
+    from schema.types.member import Member
 
 SCOPES = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
 MAX_PER_CONNECTION = 50
@@ -89,7 +92,8 @@ class CheckInDueEvent:
         description="Its last check-in, or, without one, its cycle's start (or its creation, "
         "if later)."
     )
-    owner: str | None = strawberry.field(description="Who answers for it; null: nobody.")
+    owner_id: strawberry.Private[str | None]
+    org_id: strawberry.Private[str]
     node_id: strawberry.Private[str]
     key_result_id: strawberry.Private[str]
 
@@ -100,7 +104,8 @@ class CheckInDueEvent:
             at=event.at,
             due_since=notice.due_at,
             silent_since=notice.silent_since,
-            owner=notice.owner,
+            owner_id=notice.owner,
+            org_id=event.org_id,
             node_id=scope_id,
             key_result_id=to_global_id("KeyResult", event.org_id, notice.key_result_id),
         )
@@ -108,6 +113,13 @@ class CheckInDueEvent:
     @strawberry.field(description="The subscribed scope.")
     async def node(self, info: Info) -> Node | None:
         return await load_node(info, self.node_id)
+
+    @strawberry.field(
+        description="The member who answered for it when it became due; null: nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.org_id, self.owner_id)
 
     @strawberry.field(description="The key result due (null once deleted).")
     async def key_result(self, info: Info) -> KeyResult | None:

@@ -188,7 +188,7 @@ async def objective_create(ctx: Context, input: i.ObjectiveCreateInput) -> p.Obj
         description=input.description,
         parent_id=_local(cycle, input.parent_id, "Objective", "parentId"),
         department_id=_local(cycle, input.department_id, "Department", "departmentId"),
-        owner=input.owner,
+        owner_id=_local(cycle, input.owner, "Member", "owner"),
         weight=input.weight,
     )
     assert made.objective is not None  # a created objective is returned
@@ -209,7 +209,7 @@ async def objective_update(
         description=_given(input.description),
         parent_id=_link(target, input.parent_id, "Objective", "parentId"),
         department_id=_link(target, input.department_id, "Department", "departmentId"),
-        owner=_given(input.owner),
+        owner_id=_link(target, input.owner, "Member", "owner"),
         weight=_given(input.weight),
         lessons_learned=_given(input.lessons_learned),
     )
@@ -286,7 +286,7 @@ async def key_result_create(
         target_value=input.target_value,
         unit=input.unit,
         department_id=_local(objective, input.department_id, "Department", "departmentId"),
-        owner=input.owner,
+        owner_id=_local(objective, input.owner, "Member", "owner"),
         weight=input.weight,
     )
     assert made.key_result is not None  # a created key result is returned
@@ -309,7 +309,7 @@ async def key_result_update(
         target_value=_given(input.target_value),
         unit=_given(input.unit),
         department_id=_link(target, input.department_id, "Department", "departmentId"),
-        owner=_given(input.owner),
+        owner_id=_link(target, input.owner, "Member", "owner"),
         weight=_given(input.weight),
     )
     assert changed.key_result is not None  # an updated key result is returned
@@ -423,7 +423,7 @@ async def action_step_add(ctx: Context, input: i.ActionStepAddInput) -> p.Action
         org_id=objective.org_id,
         objective_id=objective.local_id,
         title=input.title,
-        owner=input.owner,
+        owner_id=_local(objective, input.owner, "Member", "owner"),
         due_on=input.due_on,
     )
     return p.ActionStepAddPayload(action_step=ActionStep.from_domain(step))
@@ -440,7 +440,7 @@ async def action_step_update(
         org_id=target.org_id,
         step_id=target.local_id,
         title=_given(input.title),
-        owner=_given(input.owner),
+        owner_id=_link(target, input.owner, "Member", "owner"),
         due_on=_given(input.due_on),
         done=_given(input.done),
         position=_given(input.position),
@@ -463,6 +463,7 @@ async def initiative_create(
         cost=input.cost,
         expected_value=input.expected_value,
         key_result_ids=[k for k in linked if k],
+        owner_id=_local(org, input.owner, "Member", "owner"),
     )
     return p.InitiativeCreatePayload(initiative=Initiative.from_domain(made))
 

@@ -14,6 +14,7 @@ from schema.types.cycle import Cycle
 from schema.types.department import Department
 from schema.types.initiative import Initiative
 from schema.types.key_result import KeyResult
+from schema.types.member import Member
 from schema.types.objective import Objective, PathLevel, PathStep
 from schema.types.organization import Organization, organization_or_none
 from schema.types.policy import Policy
@@ -29,6 +30,7 @@ __all__ = [
     "Department",
     "Initiative",
     "KeyResult",
+    "Member",
     "Objective",
     "Organization",
     "PathLevel",

@@ -10,18 +10,18 @@ import strawberry
 
 from schema.context import Info
 from schema.nodes import Node
-from schema.types import objective
+from schema.types import member, objective
 from schema.types.common import gid
 from service.domain import model
 
 if TYPE_CHECKING:
+    from schema.types.member import Member
     from schema.types.objective import Objective
 
 
 @strawberry.type(description="One ordered step of an objective's action plan.")
 class ActionStep(Node):
     title: str = strawberry.field(description="What to do.")
-    owner: str | None = strawberry.field(description="Who does it.")
     due_on: date | None = strawberry.field(description="When it is due.")
     done: bool = strawberry.field(description="Whether it is done.")
     position: int = strawberry.field(description="Its place in the plan, from 0.")
@@ -32,12 +32,18 @@ class ActionStep(Node):
         return cls(
             id=gid("ActionStep", step.org_id, step.id),
             title=step.title,
-            owner=step.owner,
             due_on=step.due_on,
             done=step.done,
             position=step.position,
             domain=step,
         )
+
+    @strawberry.field(
+        description="The member who does it; null for nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(
         description="The objective whose plan it is part of.",

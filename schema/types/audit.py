@@ -23,7 +23,7 @@ from service.store.records import Change as Record
 from service.store.records import Delete, Doc, Put
 
 # Document fields that are the store's bookkeeping, not values anyone set.
-_BOOKKEEPING = frozenset({"_id", "orgId", "rev", "dedupKey", "slot", "lastCheckInKey"})
+_BOOKKEEPING = frozenset({"_id", "orgId", "rev", "dedupKey", "slot", "lastCheckInKey", "emailKey"})
 
 
 @strawberry.input(description="Which changes of the audit trail to list; all when left out.")
@@ -48,6 +48,7 @@ _REFERENCES: dict[str, str] = {
     "objectiveId": "Objective",
     "cycleId": "Cycle",
     "departmentId": "Department",
+    "ownerId": "Member",
 }
 _OWN_KIND: dict[str, str] = {
     KEY_RESULTS: "KeyResult",

@@ -9,12 +9,13 @@ import strawberry
 
 from schema.context import Info
 from schema.nodes import Node
-from schema.types import key_result
+from schema.types import key_result, member
 from schema.types.common import gid
 from service.domain import model
 
 if TYPE_CHECKING:
     from schema.types.key_result import KeyResult
+    from schema.types.member import Member
 
 
 @strawberry.type(description="An action serving key results, with a cost and expected value.")
@@ -39,6 +40,13 @@ class Initiative(Node):
             aligned=initiative.aligned,
             domain=initiative,
         )
+
+    @strawberry.field(
+        description="The member who answers for it; null for nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(
         description="The key results it serves.",

@@ -16,7 +16,7 @@ from schema.enums import KeyResultKind, kind_of
 from schema.fastpath import hot
 from schema.nodes import Node, load_node
 from schema.tracking import Forecast, ProgressPoint
-from schema.types import check_in, cycle, department, initiative, objective
+from schema.types import check_in, cycle, department, initiative, member, objective
 from schema.types.common import After, AsOf, First, From, Step, To, gid, key, snapshot_of
 from schema.types.progress import Progress
 from service.domain import model
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from schema.types.cycle import Cycle
     from schema.types.department import Department
     from schema.types.initiative import Initiative
+    from schema.types.member import Member
     from schema.types.objective import Objective, PathStep
 
 
@@ -40,7 +41,6 @@ class KeyResult(Node):
     current_value: float = strawberry.field(
         description="The newest check-in's value (by recordedAt), or the start value."
     )
-    owner: str | None = strawberry.field(description="Who answers for it.")
     weight: float = strawberry.field(description="Its weight in its objective's rollup (> 0).")
     score: float | None = strawberry.field(
         description="Frozen score in [0, 1] once closed: the progress at close rounded to 2 "
@@ -70,13 +70,19 @@ class KeyResult(Node):
             start_value=kr.start_value,
             target_value=kr.target_value,
             current_value=kr.current_value,
-            owner=kr.owner,
             weight=kr.weight,
             score=kr.score,
             confidence=kr.confidence,
             last_check_in_at=kr.last_check_in_at,
             domain=kr,
         )
+
+    @strawberry.field(
+        description="The member who answers for it; null for nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(
         description="The objective it measures.",

@@ -15,7 +15,7 @@ from schema.context import Context, Info
 from schema.fastpath import hot
 from schema.nodes import Node, argument_id, load_node
 from schema.tracking import ProgressPoint
-from schema.types import action_step, cycle, department, key_result
+from schema.types import action_step, cycle, department, key_result, member
 from schema.types.common import EMPTY, AsOf, From, Step, To, gid, key, page_of, snapshot_of
 from schema.types.override import ProgressOverride
 from schema.types.progress import Progress
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from schema.types.cycle import Cycle
     from schema.types.department import Department
     from schema.types.key_result import KeyResult
+    from schema.types.member import Member
 
 
 @strawberry.enum(description="What a step on the path from an objective to the mission is.")
@@ -50,7 +51,6 @@ class PathStep:
 class Objective(Node):
     title: str = strawberry.field(description="What to achieve, in words (≤ 500 characters).")
     description: str | None = strawberry.field(description="More context.")
-    owner: str | None = strawberry.field(description="Who answers for it.")
     weight: float = strawberry.field(description="Its weight in its parent's rollup (> 0).")
     lessons_learned: str | None = strawberry.field(description="Written when the cycle closes.")
     score: float | None = strawberry.field(
@@ -78,12 +78,18 @@ class Objective(Node):
             id=gid("Objective", objective.org_id, objective.id),
             title=objective.title,
             description=objective.description,
-            owner=objective.owner,
             weight=objective.weight,
             lessons_learned=objective.lessons_learned,
             score=objective.score,
             domain=objective,
         )
+
+    @strawberry.field(
+        description="The member who answers for it; null for nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(
         description="The cycle it belongs to.",

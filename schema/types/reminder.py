@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from schema.context import Info
+from schema.types import member
 from service.domain.reminders import DueCheckIn, OwnerDue
 
 if TYPE_CHECKING:
     from schema.types.key_result import KeyResult
+    from schema.types.member import Member
 
 
 def iso_duration(span: timedelta) -> str:
@@ -69,7 +72,6 @@ class DueKeyResult:
     "too, with a null owner), the longest due first."
 )
 class CheckInDue:
-    owner: str | None = strawberry.field(description="Who answers for them; null: nobody.")
     due_since: datetime = strawberry.field(description="When the longest-due of them became due.")
     late: str = strawberry.field(
         description="How long the longest-due of them has been due, in ISO 8601 (P3DT4H)."
@@ -80,11 +82,21 @@ class CheckInDue:
     key_results: list[DueKeyResult] = strawberry.field(
         description="The key results due, the longest due first."
     )
+    org_id: strawberry.Private[str]
+    owner_id: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="The member who answers for them; null: nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.org_id, self.owner_id)
 
     @classmethod
     def from_domain(cls, group: OwnerDue, org_id: str) -> CheckInDue:
         return cls(
-            owner=group.owner,
+            org_id=org_id,
+            owner_id=group.owner,
             due_since=group.since,
             late=iso_duration(group.late),
             late_seconds=group.late.total_seconds(),

@@ -142,7 +142,7 @@ def key_result_findings(evaluation: Evaluation, cycle_ids: Sequence[str]) -> lis
             )
     window = timedelta(days=evaluation.policy.stale_after_days)
     for k in krs:
-        if k.owner is None:
+        if k.owner_id is None and k.legacy_owner is None:
             found.append(
                 Finding(
                     FindingCode.KEY_RESULT_WITHOUT_OWNER,

@@ -29,6 +29,14 @@ class KeyResultKind(enum.StrEnum):
     MILESTONE = "MILESTONE"
 
 
+class MemberRole(enum.StrEnum):
+    """What a member may do; the roles a token's `role` claim names."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
 class ProgressStatus(enum.StrEnum):
     """Where a key result or objective stands against the pace of its cycle (DOMAIN.md §3.3)."""
 
@@ -88,6 +96,28 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """A person of an organization: who owns OKRs and who signs in.
+
+    `email` is unique in the organization compared case-insensitively (`email_key`); `subject`
+    is the token subject (`sub`) the member signs in as, None until they first do. A member
+    who is not `active` keeps their history and what they own, but can no longer sign in."""
+
+    id: str
+    org_id: str
+    name: str
+    email: str
+    role: MemberRole = MemberRole.VIEWER
+    active: bool = True
+    subject: str | None = None
+
+    @property
+    def email_key(self) -> str:
+        """The email as uniqueness compares it."""
+        return self.email.casefold()
+
+
+@dataclass(frozen=True, slots=True)
 class Department:
     """A team that owns key results and objectives (Marketing, Sales, ...)."""
 
@@ -144,7 +174,7 @@ class Objective:
     description: str | None = None
     parent_id: str | None = None
     department_id: str | None = None
-    owner: str | None = None
+    owner_id: str | None = None
     weight: float = 1.0
     lessons_learned: str | None = None
     score: float | None = None
@@ -152,6 +182,7 @@ class Objective:
     overrides: tuple[Override, ...] = ()
     """Every override ever set on it, in the order they were set (`service.domain.override`):
     the history, so that the objective reads as it stood at any instant."""
+    legacy_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +221,7 @@ class KeyResult:
     current_value: float
     unit: str | None = None
     department_id: str | None = None
-    owner: str | None = None
+    owner_id: str | None = None
     weight: float = 1.0
     depends_on: tuple[str, ...] = ()
     last_check_in_at: datetime | None = None
@@ -200,6 +231,7 @@ class KeyResult:
     created_at: datetime | None = None
     last_check_in_id: str | None = None
     upcoming: tuple[Upcoming, ...] = ()
+    legacy_owner: str | None = None
 
     def at(self, instant: datetime) -> KeyResult:
         """The key result as it stands at `instant`: its upcoming check-ins whose time has come
@@ -251,9 +283,10 @@ class ActionStep:
     objective_id: str
     title: str
     position: int
-    owner: str | None = None
+    owner_id: str | None = None
     due_on: date | None = None
     done: bool = False
+    legacy_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +299,7 @@ class Initiative:
     cost: float
     expected_value: float
     key_result_ids: tuple[str, ...] = ()
+    owner_id: str | None = None
 
     @property
     def roi(self) -> float | None:

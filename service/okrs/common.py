@@ -10,11 +10,21 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from service.domain import members
 from service.domain.errors import ErrorCode, NotFound, RuleViolation
-from service.domain.model import Cycle, Department, KeyResult, Objective
+from service.domain.model import Cycle, Department, KeyResult, Member, Objective
 from service.readmodel import Snapshot
 from service.readmodel.snapshot import doc_of
-from service.store.reads import CHECK_INS, CYCLES, DEPARTMENTS, KEY_RESULTS, OBJECTIVES, ORGS, STEPS
+from service.store.reads import (
+    CHECK_INS,
+    CYCLES,
+    DEPARTMENTS,
+    KEY_RESULTS,
+    MEMBERS,
+    OBJECTIVES,
+    ORGS,
+    STEPS,
+)
 from service.store.reads import INITIATIVES as INITIATIVES_
 from service.store.records import Delete, DeleteWhere, Op, Put
 
@@ -84,6 +94,22 @@ def key_result(snapshot: Snapshot, key_result_id: str, *, field: str = "keyResul
     return found
 
 
+def member(snapshot: Snapshot, member_id: str, *, field: str = "id") -> Member:
+    """A member of the organization, or NotFound on `field`."""
+    found = snapshot.members.get(member_id)
+    if found is None:
+        raise NotFound("no member with this id in the organization", field=(field,))
+    return found
+
+
+def owner(snapshot: Snapshot, member_id: str | None, *, field: str = "owner") -> str | None:
+    """The owner an input names: None (no owner), or an active member of the organization
+    (NOT_FOUND for an unknown id, MEMBER_INACTIVE for a deactivated member)."""
+    if member_id is None:
+        return None
+    return members.active_owner(snapshot.members.get(member_id), field=field).id
+
+
 def open_cycle(cycle_: Cycle, *, field: str = "cycleId") -> None:
     """Closed cycles are history: their OKRs no longer change."""
     if cycle_.closed:
@@ -104,6 +130,7 @@ _COLLECTIONS = {
     "KeyResult": KEY_RESULTS,
     "ActionStep": STEPS,
     "Initiative": INITIATIVES_,
+    "Member": MEMBERS,
 }
 
 
@@ -143,6 +170,7 @@ def snapshot_table(snapshot: Snapshot, collection: str) -> Any:
         KEY_RESULTS: snapshot.key_results,
         STEPS: snapshot.action_steps,
         INITIATIVES_: snapshot.initiatives,
+        MEMBERS: snapshot.members,
     }[collection]
 
 

@@ -14,14 +14,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from service.domain.errors import Conflict
-from service.domain.model import Cycle, KeyResult, KeyResultKind, Organization
-from service.okrs import check_ins, cycles, initiatives, key_results, objectives, organizations
+from service.domain.model import Cycle, KeyResult, KeyResultKind, MemberRole, Organization
+from service.okrs import (
+    check_ins,
+    cycles,
+    initiatives,
+    key_results,
+    members,
+    objectives,
+    organizations,
+)
 from service.okrs.commit import Writer
 
 DEMO_SLUG = "acme-inbound"
 ACTOR = "demo"
 """Who the demo's changes are by, in the audit trail."""
 WEEK = timedelta(days=7)
+PEOPLE = {
+    "olivia": ("Olivia (CEO)", "olivia@acme-inbound.example", MemberRole.ADMIN),
+    "marta": ("Marta (Marketing)", "marta@acme-inbound.example", MemberRole.EDITOR),
+    "sergio": ("Sergio (Sales)", "sergio@acme-inbound.example", MemberRole.EDITOR),
+}
+"""The demo's members, by key: who owns its OKRs (`.example` addresses reach nobody)."""
 
 # Final share of the way to the target, by quarter, for past quarters: (MQLs, deals).
 PAST_RESULTS = {1: (1.08, 0.8), 2: (0.72, 0.6), 3: (0.95, 1.0)}
@@ -116,6 +130,20 @@ async def seed_demo(*, writer: Writer, today: date, now: datetime | None = None)
     sales = await organizations.create_department(
         writer=writer, org_id=org.id, name="Sales", now=now, actor=ACTOR
     )
+    people = {
+        key: (
+            await members.invite_member(
+                writer=writer,
+                org_id=org.id,
+                name=name,
+                email=email,
+                role=role,
+                now=now,
+                actor=ACTOR,
+            )
+        ).id
+        for key, (name, email, role) in PEOPLE.items()
+    }
     year_cycles = await cycles.create_year(
         writer=writer, org_id=org.id, year=today.year, now=now, actor=ACTOR
     )
@@ -126,6 +154,7 @@ async def seed_demo(*, writer: Writer, today: date, now: datetime | None = None)
         cycle_id=year.id,
         title="Increase the sales close rate by 20%",
         description="The one global objective of the year: every quarter's work leads here.",
+        owner_id=people["olivia"],
         now=now,
         actor=ACTOR,
     )
@@ -134,12 +163,13 @@ async def seed_demo(*, writer: Writer, today: date, now: datetime | None = None)
     quarter_objectives = {}
     for quarter in quarters:
         quarter_objectives[quarter.id] = await _quarter(
-            writer, org.id, quarter, global_id, marketing.id, sales.id, now
+            writer, org.id, quarter, global_id, (marketing.id, sales.id), people, now
         )
     current = next(q for q in quarters if q.starts_at <= now < q.ends_at)
     objective_id, mql_id, deals_id = quarter_objectives[current.id]
-    await _team_objectives(writer, org.id, current, objective_id, marketing.id, sales.id, now)
-    await _plan_and_initiatives(writer, org.id, objective_id, mql_id, deals_id, now)
+    teams = {marketing.id: people["marta"], sales.id: people["sergio"]}
+    await _team_objectives(writer, org.id, current, objective_id, teams, now)
+    await _plan_and_initiatives(writer, org.id, objective_id, (mql_id, deals_id), people, now)
     for quarter in quarters:
         if quarter.ends_at <= now:
             await cycles.close_cycle(
@@ -161,18 +191,20 @@ async def _quarter(
     org_id: str,
     quarter: Cycle,
     global_id: str,
-    marketing_id: str,
-    sales_id: str,
+    teams: tuple[str, str],
+    people: dict[str, str],
     now: datetime,
 ) -> tuple[str, str, str]:
-    """The quarter's objective under the global one, the MQL and deals key results, and their
-    check-ins up to `now`; returns the three ids."""
+    """The quarter's objective under the global one, the MQL and deals key results of the two
+    `teams` (Marketing, Sales), and their check-ins up to `now`; returns the three ids."""
+    marketing_id, sales_id = teams
     made = await objectives.create_objective(
         writer=writer,
         org_id=org_id,
         cycle_id=quarter.id,
         title=f"Q{quarter.quarter}: fill the funnel and turn more leads into customers",
         parent_id=global_id,
+        owner_id=people["olivia"],
         now=now,
         actor=ACTOR,
     )
@@ -189,7 +221,7 @@ async def _quarter(
             target_value=1000,
             unit="MQLs",
             department_id=marketing_id,
-            owner="Marta (Marketing)",
+            owner_id=people["marta"],
             now=quarter.starts_at,
             actor=ACTOR,
         )
@@ -205,7 +237,7 @@ async def _quarter(
             target_value=50,
             unit="deals",
             department_id=sales_id,
-            owner="Sergio (Sales)",
+            owner_id=people["sergio"],
             weight=2,
             now=quarter.starts_at,
             actor=ACTOR,
@@ -287,14 +319,13 @@ async def _team_objectives(
     org_id: str,
     quarter: Cycle,
     parent_id: str,
-    marketing_id: str,
-    sales_id: str,
+    teams: dict[str, str],
     now: datetime,
 ) -> None:
     """Each team's own objective in the current quarter, serving the quarter's objective, with
-    key results at every pace."""
-    for team_id, (title, krs) in zip(
-        (marketing_id, sales_id), TEAM_KEY_RESULTS.values(), strict=True
+    key results at every pace; `teams` maps Marketing's and Sales' ids to who leads them."""
+    for (team_id, lead_id), (title, krs) in zip(
+        teams.items(), TEAM_KEY_RESULTS.values(), strict=True
     ):
         made = await objectives.create_objective(
             writer=writer,
@@ -303,6 +334,7 @@ async def _team_objectives(
             title=title,
             parent_id=parent_id,
             department_id=team_id,
+            owner_id=lead_id,
             now=now,
             actor=ACTOR,
         )
@@ -319,6 +351,7 @@ async def _team_objectives(
                     target_value=target,
                     unit=unit,
                     department_id=team_id,
+                    owner_id=lead_id,
                     now=quarter.starts_at,
                     actor=ACTOR,
                 )
@@ -341,13 +374,20 @@ async def _team_objectives(
 
 
 async def _plan_and_initiatives(
-    writer: Writer, org_id: str, objective_id: str, mql_id: str, deals_id: str, now: datetime
+    writer: Writer,
+    org_id: str,
+    objective_id: str,
+    funnel: tuple[str, str],
+    people: dict[str, str],
+    now: datetime,
 ) -> None:
-    """An action plan for the current quarter's objective, and initiatives of every ROI."""
+    """An action plan for the current quarter's objective, and initiatives of every ROI
+    serving the `funnel`'s key results (MQLs, deals)."""
+    mql_id, deals_id = funnel
     steps = [
-        ("Launch a monthly webinar series", "Marta (Marketing)", -20, True),
-        ("Agree on the MQL definition with Sales", "Sergio (Sales)", -5, True),
-        ("Call every MQL within 24 hours", "Sergio (Sales)", 14, False),
+        ("Launch a monthly webinar series", people["marta"], -20, True),
+        ("Agree on the MQL definition with Sales", people["sergio"], -5, True),
+        ("Call every MQL within 24 hours", people["sergio"], 14, False),
     ]
     for title, owner, due_in, done in steps:
         step = await objectives.add_action_step(
@@ -355,7 +395,7 @@ async def _plan_and_initiatives(
             org_id=org_id,
             objective_id=objective_id,
             title=title,
-            owner=owner,
+            owner_id=owner,
             due_on=now.date() + timedelta(days=due_in),
             now=now,
             actor=ACTOR,
@@ -364,11 +404,11 @@ async def _plan_and_initiatives(
             await objectives.update_action_step(
                 writer=writer, org_id=org_id, step_id=step.id, done=True, now=now, actor=ACTOR
             )
-    for title, cost, value, links in [
-        ("Webinar series", 5_000.0, 20_000.0, [mql_id]),
-        ("Trade-show booth", 30_000.0, 33_000.0, [deals_id]),
-        ("Print ads in the local paper", 12_000.0, 6_000.0, [mql_id]),
-        ("A ping-pong table for the office", 2_000.0, 2_500.0, []),
+    for title, cost, value, links, by in [
+        ("Webinar series", 5_000.0, 20_000.0, [mql_id], "marta"),
+        ("Trade-show booth", 30_000.0, 33_000.0, [deals_id], "sergio"),
+        ("Print ads in the local paper", 12_000.0, 6_000.0, [mql_id], "marta"),
+        ("A ping-pong table for the office", 2_000.0, 2_500.0, [], "olivia"),
     ]:
         await initiatives.create_initiative(
             writer=writer,
@@ -377,6 +417,7 @@ async def _plan_and_initiatives(
             cost=cost,
             expected_value=value,
             key_result_ids=links,
+            owner_id=people[by],
             now=now,
             actor=ACTOR,
         )

@@ -10,7 +10,7 @@ from service.domain import rules
 from service.domain.errors import NotFound
 from service.domain.model import Initiative
 from service.okrs.commit import Draft, Unchanged, Writer
-from service.okrs.common import created, key_result, new_id, put
+from service.okrs.common import created, key_result, new_id, owner, put
 from service.readmodel import Snapshot
 
 
@@ -31,8 +31,10 @@ async def create_initiative(
     now: datetime,
     actor: str | None = None,
     key_result_ids: Sequence[str] = (),
+    owner_id: str | None = None,
 ) -> Initiative:
-    """A new initiative, linked to the key results it serves (none: unaligned)."""
+    """A new initiative, linked to the key results it serves (none: unaligned), owned by an
+    active member (or nobody)."""
     cleaned = rules.text(title, field="title")
     checked_cost = rules.cost(cost)
     checked_value = rules.amount(expected_value, field="expectedValue")
@@ -52,6 +54,7 @@ async def create_initiative(
             cost=checked_cost,
             expected_value=checked_value,
             key_result_ids=unique,
+            owner_id=owner(snapshot, owner_id),
         )
         return Draft("initiativeCreate", [created(made)], made, "Initiative", made.id)
 

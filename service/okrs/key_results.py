@@ -20,6 +20,7 @@ from service.okrs.common import (
     new_id,
     objective,
     open_cycle,
+    owner,
     put,
     removed_key_results,
 )
@@ -75,7 +76,7 @@ async def create_key_result(
     target_value: float | None = None,
     unit: str | None = None,
     department_id: str | None = None,
-    owner: str | None = None,
+    owner_id: str | None = None,
     weight: float = 1.0,
 ) -> KeyResultChanged:
     """A new key result of an objective, measurable (DOMAIN.md §2), created at `now` (its
@@ -84,7 +85,6 @@ async def create_key_result(
     cleaned = rules.text(title, field="title")
     chosen, start, target = _bounds(kind, start_value, target_value)
     cleaned_unit = rules.optional_text(unit, field="unit", limit=50)
-    cleaned_owner = rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
     checked_weight = rules.weight(weight)
 
     async def build(snapshot: Snapshot) -> Draft[str]:
@@ -105,7 +105,7 @@ async def create_key_result(
             current_value=start,
             unit=cleaned_unit,
             department_id=department_id,
-            owner=cleaned_owner,
+            owner_id=owner(snapshot, owner_id),
             weight=checked_weight,
             created_at=d.to_millis(now),
         )
@@ -128,17 +128,12 @@ async def update_key_result(
     target_value: float | None = None,
     unit: str | None = None,
     department_id: str | Keep | None = KEEP,
-    owner: str | None = None,
+    owner_id: str | Keep | None = KEEP,
     weight: float | None = None,
 ) -> KeyResultChanged:
     """Change a key result of an open cycle; start, target and kind are checked together."""
     new_title = rules.text(title, field="title") if title is not None else None
     new_unit = rules.optional_text(unit, field="unit", limit=50) if unit is not None else None
-    new_owner = (
-        rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
-        if owner is not None
-        else None
-    )
     new_weight = rules.weight(weight) if weight is not None else None
 
     async def build(snapshot: Snapshot) -> Draft[str] | Unchanged[str]:
@@ -163,8 +158,8 @@ async def update_key_result(
             )
         if unit is not None:
             updated = replace(updated, unit=new_unit)
-        if owner is not None:
-            updated = replace(updated, owner=new_owner)
+        if owner_id is not KEEP and owner_id != current.owner_id:
+            updated = replace(updated, owner_id=owner(snapshot, owner_id), legacy_owner=None)
         if new_weight is not None:
             updated = replace(updated, weight=new_weight)
         if department_id is not KEEP and department_id != current.department_id:
@@ -338,7 +333,8 @@ async def carry_over(
             current_value=start,
             unit=source.unit,
             department_id=source.department_id,
-            owner=source.owner,
+            owner_id=source.owner_id,
+            legacy_owner=source.legacy_owner,
             weight=source.weight,
             carried_over_from=source.id,
             created_at=d.to_millis(now),
@@ -362,14 +358,16 @@ def _carried_objective(snapshot: Snapshot, original: Objective, target: Cycle) -
     parent_id = original.parent_id if original.year == target.year else None
     if parent_id is None and target.kind is not CycleKind.YEAR and global_objective is not None:
         parent_id = global_objective.id
-    return new_objective(
+    made = new_objective(
         snapshot,
         target,
         title=original.title,
         description=original.description,
         parent_id=parent_id,
         department_id=original.department_id,
-        owner=original.owner,
         weight=original.weight,
         carried_over_from=original.id,
     )
+    # The copy keeps its original's owner as it is, active or not (a deactivated owner is
+    # flagged by the health report, not dropped).
+    return replace(made, owner_id=original.owner_id, legacy_owner=original.legacy_owner)

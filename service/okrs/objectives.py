@@ -19,6 +19,7 @@ from service.okrs.common import (
     new_id,
     objective,
     open_cycle,
+    owner,
     put,
     removed_key_results,
 )
@@ -72,7 +73,7 @@ def new_objective(
     description: str | None = None,
     parent_id: str | None = None,
     department_id: str | None = None,
-    owner: str | None = None,
+    owner_id: str | None = None,
     weight: float = 1.0,
     carried_over_from: str | None = None,
 ) -> Objective:
@@ -91,7 +92,7 @@ def new_objective(
         description=rules.optional_text(description, field="description"),
         parent_id=parent_id,
         department_id=department_id,
-        owner=rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE),
+        owner_id=owner(snapshot, owner_id),
         weight=rules.weight(weight),
         carried_over_from=carried_over_from,
     )
@@ -113,14 +114,13 @@ async def create_objective(
     description: str | None = None,
     parent_id: str | None = None,
     department_id: str | None = None,
-    owner: str | None = None,
+    owner_id: str | None = None,
     weight: float = 1.0,
 ) -> ObjectiveChanged:
     """A new objective in an open cycle, checked against DOMAIN.md §2 (a team's limit counts
     its objectives in the quarter and in the months inside it)."""
     rules.text(title, field="title")
     rules.optional_text(description, field="description")
-    rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
     rules.weight(weight)
 
     async def build(snapshot: Snapshot) -> Draft[str]:
@@ -131,7 +131,7 @@ async def create_objective(
             description=description,
             parent_id=parent_id,
             department_id=department_id,
-            owner=owner,
+            owner_id=owner_id,
             weight=weight,
         )
         return Draft("objectiveCreate", [created(made)], made.id, "Objective", made.id)
@@ -151,7 +151,7 @@ async def update_objective(
     description: str | None = None,
     parent_id: str | Keep | None = KEEP,
     department_id: str | Keep | None = KEEP,
-    owner: str | None = None,
+    owner_id: str | Keep | None = KEEP,
     weight: float | None = None,
     lessons_learned: str | None = None,
 ) -> ObjectiveChanged:
@@ -166,15 +166,10 @@ async def update_objective(
     new_description = (
         rules.optional_text(description, field="description") if description is not None else None
     )
-    new_owner = (
-        rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
-        if owner is not None
-        else None
-    )
     structural = (
         title is not None
         or description is not None
-        or owner is not None
+        or owner_id is not KEEP
         or weight is not None
         or parent_id is not KEEP
         or department_id is not KEEP
@@ -192,8 +187,8 @@ async def update_objective(
             updated = replace(updated, title=new_title)
         if description is not None:
             updated = replace(updated, description=new_description)
-        if owner is not None:
-            updated = replace(updated, owner=new_owner)
+        if owner_id is not KEEP and owner_id != current.owner_id:
+            updated = replace(updated, owner_id=owner(snapshot, owner_id), legacy_owner=None)
         if new_weight is not None:
             updated = replace(updated, weight=new_weight)
         if department_id is not KEEP and department_id != current.department_id:
@@ -254,12 +249,11 @@ async def add_action_step(
     title: str,
     now: datetime,
     actor: str | None = None,
-    owner: str | None = None,
+    owner_id: str | None = None,
     due_on: date | None = None,
 ) -> ActionStep:
     """A new step at the end of an objective's action plan."""
     cleaned = rules.text(title, field="title")
-    cleaned_owner = rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
 
     async def build(snapshot: Snapshot) -> Draft[ActionStep]:
         parent = objective(snapshot, objective_id)
@@ -270,7 +264,7 @@ async def add_action_step(
             objective_id=parent.id,
             title=cleaned,
             position=max((s.position for s in steps), default=-1) + 1,
-            owner=cleaned_owner,
+            owner_id=owner(snapshot, owner_id),
             due_on=due_on,
         )
         return Draft("actionStepAdd", [created(step)], step, "ActionStep", step.id)
@@ -286,18 +280,13 @@ async def update_action_step(
     now: datetime,
     actor: str | None = None,
     title: str | None = None,
-    owner: str | None = None,
+    owner_id: str | Keep | None = KEEP,
     due_on: date | None = None,
     done: bool | None = None,
     position: int | None = None,
 ) -> ActionStep:
     """Change a step; a new position moves it within its plan, the others shift to make room."""
     new_title = rules.text(title, field="title") if title is not None else None
-    new_owner = (
-        rules.optional_text(owner, field="owner", limit=rules.MAX_TITLE)
-        if owner is not None
-        else None
-    )
     if position is not None and position < 0:
         raise RuleViolation(
             "position must be 0 or more", field=("position",), code=ErrorCode.INVALID_VALUE
@@ -310,8 +299,8 @@ async def update_action_step(
         updated = step
         if new_title is not None:
             updated = replace(updated, title=new_title)
-        if owner is not None:
-            updated = replace(updated, owner=new_owner)
+        if owner_id is not KEEP and owner_id != step.owner_id:
+            updated = replace(updated, owner_id=owner(snapshot, owner_id), legacy_owner=None)
         if due_on is not None:
             updated = replace(updated, due_on=due_on)
         if done is not None:

@@ -11,8 +11,8 @@ from service.readmodel.snapshot import Snapshot
 
 
 def owner_of(key_result: KeyResult) -> str | None:
-    """Who answers for a key result's check-ins."""
-    return key_result.owner
+    """Who answers for a key result's check-ins: its owner's member id."""
+    return key_result.owner_id
 
 
 def due_in(snapshot: Snapshot, *, now: datetime, cycle_id: str | None = None) -> list[DueCheckIn]:

@@ -24,6 +24,7 @@ from service.domain.model import (
     Department,
     Initiative,
     KeyResult,
+    Member,
     Objective,
     Organization,
 )
@@ -35,6 +36,7 @@ from service.store.reads import (
     DEPARTMENTS,
     INITIATIVES,
     KEY_RESULTS,
+    MEMBERS,
     OBJECTIVES,
     ORGS,
     STEPS,
@@ -51,6 +53,7 @@ _READERS: dict[str, Callable[[Doc], Any]] = {
     KEY_RESULTS: d.key_result_of,
     STEPS: d.action_step_of,
     INITIATIVES: d.initiative_of,
+    MEMBERS: d.member_of,
 }
 _WRITERS: dict[str, Callable[[Any], Doc]] = {
     ORGS: d.organization_doc,
@@ -60,6 +63,7 @@ _WRITERS: dict[str, Callable[[Any], Doc]] = {
     KEY_RESULTS: d.key_result_doc,
     STEPS: d.action_step_doc,
     INITIATIVES: d.initiative_doc,
+    MEMBERS: d.member_doc,
 }
 HELD = frozenset(_WRITERS)
 """The collections a snapshot holds (check-ins are history, read from the store)."""
@@ -76,11 +80,13 @@ class Snapshot:
     __slots__ = (
         "_ahead",
         "_at",
+        "_by_subject",
         "_children",
         "_cycle_list",
         "_department_list",
         "_dependents",
         "_initiatives_of",
+        "_member_list",
         "_steps_of",
         "_years",
         "action_steps",
@@ -88,6 +94,7 @@ class Snapshot:
         "departments",
         "initiatives",
         "key_results",
+        "members",
         "objectives",
         "org_id",
         "organization",
@@ -105,6 +112,7 @@ class Snapshot:
         key_results: Mapping[str, KeyResult],
         action_steps: Mapping[str, ActionStep],
         initiatives: Mapping[str, Initiative],
+        members: Mapping[str, Member] | None = None,
         years: dict[int, Year] | None = None,
     ) -> None:
         self.org_id = organization.id
@@ -116,6 +124,9 @@ class Snapshot:
         self.key_results = key_results
         self.action_steps = action_steps
         self.initiatives = initiatives
+        self.members: Mapping[str, Member] = members if members is not None else {}
+        self._member_list: list[Member] | None = None
+        self._by_subject: dict[str, Member] | None = None
         self._years: dict[int, Year] = years if years is not None else {}
         self._department_list: list[Department] | None = None
         self._cycle_list: list[Cycle] | None = None
@@ -138,6 +149,7 @@ class Snapshot:
             key_results=_by_id(documents.key_results),
             action_steps=_by_id(documents.action_steps),
             initiatives=_by_id(documents.initiatives),
+            members=_by_id(documents.members),
         )
 
     @classmethod
@@ -152,6 +164,7 @@ class Snapshot:
             key_results={},
             action_steps={},
             initiatives={},
+            members={},
         )
 
     # Changes -------------------------------------------------------------------------------
@@ -189,7 +202,7 @@ class Snapshot:
                 table[op.id] = new
             elif old is not None:
                 del table[op.id]
-            if op.collection in (DEPARTMENTS, STEPS, INITIATIVES):
+            if op.collection in (DEPARTMENTS, STEPS, INITIATIVES, MEMBERS):
                 continue  # none of these is part of an evaluation
             if op.collection == KEY_RESULTS and isinstance(new, KeyResult) and _stays(old, new):
                 refreshed[op.id] = new
@@ -205,6 +218,7 @@ class Snapshot:
             key_results=tables.get(KEY_RESULTS, self.key_results),
             action_steps=tables.get(STEPS, self.action_steps),
             initiatives=tables.get(INITIATIVES, self.initiatives),
+            members=tables.get(MEMBERS, self.members),
         )
         if organization.policy == self.organization.policy:
             made._years = self._carried(reshaped, refreshed)
@@ -246,6 +260,7 @@ class Snapshot:
             KEY_RESULTS: self.key_results,
             STEPS: self.action_steps,
             INITIATIVES: self.initiatives,
+            MEMBERS: self.members,
         }[collection]
 
     def ahead(self) -> list[KeyResult]:
@@ -274,6 +289,7 @@ class Snapshot:
             key_results=settled,
             action_steps=self.action_steps,
             initiatives=self.initiatives,
+            members=self.members,
         )
         self._at = (instant, made)
         return made
@@ -345,6 +361,18 @@ class Snapshot:
                 grouped.setdefault(s.objective_id, []).append(s)
             self._steps_of = grouped
         return self._steps_of.get(objective_id, [])
+
+    def member_list(self) -> list[Member]:
+        """Every member, by id (the order they joined in)."""
+        if self._member_list is None:
+            self._member_list = sorted(self.members.values(), key=_id)
+        return self._member_list
+
+    def member_signed_in_as(self, subject: str) -> Member | None:
+        """The member whose token subject is `subject`, if any."""
+        if self._by_subject is None:
+            self._by_subject = {m.subject: m for m in self.member_list() if m.subject is not None}
+        return self._by_subject.get(subject)
 
     def objective_list(self) -> list[Objective]:
         """Every objective, by id."""

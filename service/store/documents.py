@@ -23,6 +23,8 @@ from service.domain.model import (
     Initiative,
     KeyResult,
     KeyResultKind,
+    Member,
+    MemberRole,
     Objective,
     Organization,
     Override,
@@ -214,7 +216,8 @@ def objective_fields(objective: Objective) -> Doc:
         "description": objective.description,
         "parentId": objective.parent_id,
         "departmentId": objective.department_id,
-        "owner": objective.owner,
+        "ownerId": objective.owner_id,
+        "owner": objective.legacy_owner,
         "weight": float(objective.weight),
         "lessonsLearned": objective.lessons_learned,
         "score": _opt_float(objective.score),
@@ -274,7 +277,8 @@ def objective_of(doc: Doc) -> Objective:
         description=doc.get("description"),
         parent_id=doc.get("parentId"),
         department_id=doc.get("departmentId"),
-        owner=doc.get("owner"),
+        owner_id=doc.get("ownerId"),
+        legacy_owner=doc.get("owner"),
         weight=_float(doc.get("weight", 1.0)),
         lessons_learned=doc.get("lessonsLearned"),
         score=_opt_float(doc.get("score")),
@@ -291,7 +295,8 @@ def key_result_editable(key_result: KeyResult) -> Doc:
         "unit": key_result.unit,
         "startValue": float(key_result.start_value),
         "targetValue": float(key_result.target_value),
-        "owner": key_result.owner,
+        "ownerId": key_result.owner_id,
+        "owner": key_result.legacy_owner,
         "departmentId": key_result.department_id,
         "weight": float(key_result.weight),
         "score": _opt_float(key_result.score),
@@ -345,7 +350,8 @@ def key_result_of(doc: Doc) -> KeyResult:
         current_value=_float(doc["currentValue"]),
         unit=doc.get("unit"),
         department_id=doc.get("departmentId"),
-        owner=doc.get("owner"),
+        owner_id=doc.get("ownerId"),
+        legacy_owner=doc.get("owner"),
         weight=_float(doc.get("weight", 1.0)),
         depends_on=tuple(doc.get("dependsOn") or ()),
         last_check_in_at=time_of_key(doc.get("lastCheckInKey")),
@@ -406,7 +412,8 @@ def action_step_doc(step: ActionStep) -> Doc:
         "objectiveId": step.objective_id,
         "title": step.title,
         "position": step.position,
-        "owner": step.owner,
+        "ownerId": step.owner_id,
+        "owner": step.legacy_owner,
         "dueOn": None if step.due_on is None else step.due_on.isoformat(),
         "done": step.done,
     }
@@ -420,7 +427,8 @@ def action_step_of(doc: Doc) -> ActionStep:
         objective_id=doc["objectiveId"],
         title=doc["title"],
         position=int(doc["position"]),
-        owner=doc.get("owner"),
+        owner_id=doc.get("ownerId"),
+        legacy_owner=doc.get("owner"),
         due_on=None if due is None else date.fromisoformat(due),
         done=bool(doc.get("done", False)),
     )
@@ -434,6 +442,7 @@ def initiative_doc(initiative: Initiative) -> Doc:
         "cost": float(initiative.cost),
         "expectedValue": float(initiative.expected_value),
         "keyResultIds": list(initiative.key_result_ids),
+        "ownerId": initiative.owner_id,
     }
 
 
@@ -445,4 +454,31 @@ def initiative_of(doc: Doc) -> Initiative:
         cost=_float(doc["cost"]),
         expected_value=_float(doc["expectedValue"]),
         key_result_ids=tuple(doc.get("keyResultIds") or ()),
+        owner_id=doc.get("ownerId"),
+    )
+
+
+# Members ---------------------------------------------------------------------------------------
+def member_doc(member: Member) -> Doc:
+    return {
+        "_id": member.id,
+        "orgId": member.org_id,
+        "name": member.name,
+        "email": member.email,
+        "emailKey": member.email_key,
+        "role": member.role.value,
+        "active": member.active,
+        "subject": member.subject,
+    }
+
+
+def member_of(doc: Doc) -> Member:
+    return Member(
+        id=doc["_id"],
+        org_id=doc["orgId"],
+        name=doc["name"],
+        email=doc["email"],
+        role=MemberRole(doc.get("role", MemberRole.VIEWER.value)),
+        active=bool(doc.get("active", True)),
+        subject=doc.get("subject"),
     )

@@ -34,6 +34,7 @@ from service.domain.model import (
     Department,
     Initiative,
     KeyResult,
+    Member,
     Objective,
     Organization,
 )
@@ -63,6 +64,7 @@ class OrganizationDocuments:
     key_results: list[KeyResult] = field(default_factory=list)
     action_steps: list[ActionStep] = field(default_factory=list)
     initiatives: list[Initiative] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

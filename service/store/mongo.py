@@ -29,6 +29,7 @@ from service.store.reads import (
     INDEXES,
     INITIATIVES,
     KEY_RESULTS,
+    MEMBERS,
     OBJECTIVES,
     ORGS,
     STEPS,
@@ -227,6 +228,7 @@ class MongoStore(MongoOutbound):
             key_results,
             steps,
             initiatives,
+            members,
         ) = await asyncio.gather(
             self._find(ORGS, {"_id": org_id}, limit=1),
             self._find(DEPARTMENTS, in_org, sort=[("name", 1), ("_id", 1)]),
@@ -235,6 +237,7 @@ class MongoStore(MongoOutbound):
             self._find(KEY_RESULTS, in_org, sort=by_id),
             self._find(STEPS, in_org, sort=[("objectiveId", 1), ("position", 1), *by_id]),
             self._find(INITIATIVES, in_org, sort=by_id),
+            self._find(MEMBERS, in_org, sort=by_id),
         )
         if not orgs:
             return None
@@ -246,6 +249,7 @@ class MongoStore(MongoOutbound):
             key_results=[d.key_result_of(doc) for doc in key_results],
             action_steps=[d.action_step_of(doc) for doc in steps],
             initiatives=[d.initiative_of(doc) for doc in initiatives],
+            members=[d.member_of(doc) for doc in members],
         )
 
     async def get_organizations(self, ids: Sequence[str]) -> list[Organization]:

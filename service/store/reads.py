@@ -48,6 +48,7 @@ KEY_RESULTS = "keyResults"
 CHECK_INS = "checkIns"
 STEPS = "actionSteps"
 INITIATIVES = "initiatives"
+MEMBERS = "members"
 CHANGES = "changes"
 LEASES = "leases"
 POSITIONS = "outboundPositions"
@@ -70,6 +71,7 @@ INDEXES: list[tuple[str, Order, bool]] = [
     (KEY_RESULTS, [("orgId", 1), ("year", 1)], False),
     (STEPS, [("orgId", 1), ("objectiveId", 1)], False),
     (INITIATIVES, [("orgId", 1)], False),
+    (MEMBERS, [("orgId", 1)], False),
     (CHANGES, [("dedup", 1)], True),
     (CHANGES, [("orgId", 1), ("seq", 1)], False),
     (CHANGES, [("orgId", 1), ("at", 1)], False),
@@ -79,7 +81,17 @@ INDEXES: list[tuple[str, Order, bool]] = [
 ]
 
 # The collections whose documents carry the sequence of the change that wrote them (`rev`).
-FENCED = (ORGS, DEPARTMENTS, CYCLES, OBJECTIVES, KEY_RESULTS, CHECK_INS, STEPS, INITIATIVES)
+FENCED = (
+    ORGS,
+    DEPARTMENTS,
+    CYCLES,
+    OBJECTIVES,
+    KEY_RESULTS,
+    CHECK_INS,
+    STEPS,
+    INITIATIVES,
+    MEMBERS,
+)
 
 
 class MongoReads:

@@ -25,7 +25,7 @@ POLICY = Policy(min_objectives_per_team=1, max_objectives_per_team=2)
 
 
 def owned(kr: KeyResult, *, department: str = "mkt", last: datetime | None = None) -> KeyResult:
-    return replace(kr, owner="ana", department_id=department, last_check_in_at=last)
+    return replace(kr, owner_id="ana", department_id=department, last_check_in_at=last)
 
 
 def evaluation(

@@ -33,7 +33,7 @@ def silent_or_not(draw: st.DrawFn, index: int) -> KeyResult:
     return replace(
         key_result(f"k{index}", created_at=draw(st.none() | instants)),
         last_check_in_at=draw(st.none() | instants),
-        owner=draw(OWNERS),
+        owner_id=draw(OWNERS),
     )
 
 
@@ -44,7 +44,7 @@ policies = st.integers(min_value=1, max_value=30).map(lambda d: Policy(check_in_
 
 
 def owner(kr: KeyResult) -> str | None:
-    return kr.owner
+    return kr.owner_id
 
 
 def due(krs: tuple[KeyResult, ...], now: datetime, policy: Policy) -> list[DueCheckIn]:
@@ -65,7 +65,7 @@ def test_a_key_result_is_due_exactly_once_a_cadence_has_passed_since_its_clock_s
             assert item.last == start
             assert item.since == start + cadence(policy)
             assert item.late == now - item.since >= timedelta(0)
-            assert item.owner == kr.owner
+            assert item.owner == kr.owner_id
 
 
 @PROPERTY
@@ -135,10 +135,10 @@ def test_a_check_in_restarts_the_clock_and_a_closed_cycle_is_never_due() -> None
 
 def test_owners_are_grouped_with_the_unowned_last() -> None:
     krs = [
-        replace(key_result("a"), owner="ben"),
-        replace(key_result("b"), owner=None),
-        replace(key_result("c"), owner="ana", last_check_in_at=at(1, 20)),
-        replace(key_result("d"), owner="ben", last_check_in_at=at(2, 1)),
+        replace(key_result("a"), owner_id="ben"),
+        replace(key_result("b"), owner_id=None),
+        replace(key_result("c"), owner_id="ana", last_check_in_at=at(1, 20)),
+        replace(key_result("d"), owner_id="ben", last_check_in_at=at(2, 1)),
     ]
     found = due_check_ins(krs, CYCLES, now=at(2, 15), policy=Policy(), owner_of=owner)
     groups = by_owner(found)

@@ -29,6 +29,7 @@ from tests.schema.operations import (
     DEPARTMENT_CREATE,
     DEPENDENCY_ADD,
     KEY_RESULT_CREATE,
+    MEMBER_INVITE,
     OBJECTIVE_CREATE,
     ORGANIZATION_CREATE,
 )
@@ -247,7 +248,7 @@ def forged(type_name: str, org_global_id: str, local: str = "0" * 32) -> str:
 class World:
     """Global ids of a small organization: two teams, 2027 with its quarters, the global
     objective, a Q1 objective under it with two key results (Sales waits on Marketing), and one
-    check-in of 400 MQLs."""
+    check-in of 400 MQLs; Marta (a member, an editor) owns the MQL key result."""
 
     org: str
     marketing: str
@@ -259,6 +260,12 @@ class World:
     mql: str
     deals: str
     check_in: str
+    marta: str
+
+
+def marta_of(world: World) -> dict[str, str]:
+    """Marta as an `owner { id name email }` selection answers her."""
+    return {"id": world.marta, "name": "Marta", "email": "marta@acme.example"}
 
 
 async def build_world(gql: Client, slug: str = "acme") -> World:
@@ -293,6 +300,15 @@ async def build_world(gql: Client, slug: str = "acme") -> World:
         },
     )
     funnel_id = funnel["objective"]["id"]
+    marta = await gql.mutate(
+        MEMBER_INVITE,
+        input={
+            "organizationId": org_id,
+            "name": "Marta",
+            "email": f"marta@{slug}.example",
+            "role": "editor",
+        },
+    )
     mql = await gql.mutate(
         KEY_RESULT_CREATE,
         input={
@@ -302,7 +318,7 @@ async def build_world(gql: Client, slug: str = "acme") -> World:
             "startValue": 0,
             "targetValue": 1000,
             "departmentId": teams[0],
-            "owner": "Marta",
+            "owner": marta["member"]["id"],
         },
     )
     deals = await gql.mutate(
@@ -334,6 +350,7 @@ async def build_world(gql: Client, slug: str = "acme") -> World:
         mql=mql_id,
         deals=deals_id,
         check_in=check_in["checkIn"]["id"],
+        marta=marta["member"]["id"],
     )
 
 

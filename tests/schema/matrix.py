@@ -166,7 +166,7 @@ OPS: dict[str, Op] = {
                 "title": "New",
                 "parentId": s.a.global_objective,
                 "departmentId": s.a.marketing,
-                "owner": "Ana",
+                "owner": s.a.marta,
                 "weight": 1,
             }
         },

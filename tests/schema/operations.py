@@ -9,13 +9,17 @@ ORG_FIELDS = """id name slug mission vision
            staleAfterDays checkInCadenceDays }"""
 CYCLE_FIELDS = """id kind label year quarter month startsOn endsOn closed closedAt
   parent { id } children { id kind label quarter startsOn endsOn }"""
-OBJECTIVE_FIELDS = """id title description owner weight lessonsLearned score
+OBJECTIVE_FIELDS = """id title description owner { id name email } weight lessonsLearned score
   cycle { id } department { id } parent { id } carriedOverFrom { id }"""
-KEY_RESULT_FIELDS = """id title kind unit startValue targetValue currentValue owner weight score
-  confidence lastCheckInAt objective { id title carriedOverFrom { id } parent { id } }
+KEY_RESULT_FIELDS = """id title kind unit startValue targetValue currentValue
+  owner { id name email } weight score confidence lastCheckInAt
+  objective { id title carriedOverFrom { id } parent { id } }
   cycle { id } department { id } dependsOn { id } carriedOverFrom { id }"""
-STEP_FIELDS = "id title owner dueOn done position objective { id }"
-INITIATIVE_FIELDS = "id title cost expectedValue roi aligned keyResults { id }"
+STEP_FIELDS = "id title owner { id name email } dueOn done position objective { id }"
+INITIATIVE_FIELDS = (
+    "id title cost expectedValue roi aligned keyResults { id } owner { id name email }"
+)
+MEMBER_FIELDS = "id name email role active"
 
 ORGANIZATION_CREATE = f"""
 mutation OrganizationCreate($input: OrganizationCreateInput!) {{
@@ -152,4 +156,19 @@ OVERRIDE_CLEAR = f"""
 mutation ObjectiveProgressOverrideClear($objectiveId: ID!) {{
   objectiveProgressOverrideClear(objectiveId: $objectiveId) {{
     objective {{ {OVERRIDE_FIELDS} }} {ERRORS} }}
+}}"""
+
+MEMBER_INVITE = f"""
+mutation MemberInvite($input: MemberInviteInput!) {{
+  memberInvite(input: $input) {{ member {{ {MEMBER_FIELDS} }} {ERRORS} }}
+}}"""
+
+MEMBER_UPDATE = f"""
+mutation MemberUpdate($id: ID!, $input: MemberUpdateInput!) {{
+  memberUpdate(id: $id, input: $input) {{ member {{ {MEMBER_FIELDS} }} {ERRORS} }}
+}}"""
+
+MEMBER_DEACTIVATE = f"""
+mutation MemberDeactivate($id: ID!) {{
+  memberDeactivate(id: $id) {{ member {{ {MEMBER_FIELDS} }} {ERRORS} }}
 }}"""

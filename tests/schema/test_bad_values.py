@@ -47,7 +47,7 @@ VALUE_ROWS = [
     ("departmentCreate", at("input.name", "Marketing"), "DUPLICATE", "input.name"),
     ("objectiveCreate", at("input.title", ""), "INVALID_TEXT", "input.title"),
     ("objectiveCreate", at("input.title", LONG), "INVALID_TEXT", "input.title"),
-    ("objectiveCreate", at("input.owner", LONG), "INVALID_TEXT", "input.owner"),
+    ("objectiveCreate", at("input.owner", LONG), "INVALID_ID", "input.owner"),
     ("objectiveUpdate", at("input.title", " \t "), "INVALID_TEXT", "input.title"),
     ("objectiveUpdate", at("input.title", LONG), "INVALID_TEXT", "input.title"),
     ("keyResultCreate", at("input.title", ""), "INVALID_TEXT", "input.title"),

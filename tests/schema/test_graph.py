@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.schema.conftest import Client, World
+from tests.schema.conftest import Client, World, marta_of
 from tests.schema.operations import (
     ACTION_STEP_ADD,
     CARRY_OVER,
@@ -62,13 +62,13 @@ OBJECTIVE_GRAPH = """
 query Objective($id: ID!) {
   node(id: $id) {
     ... on Objective {
-      id title description owner weight lessonsLearned score
+      id title description owner { id name email } weight lessonsLearned score
       cycle { label }
       department { name }
       parent { id title }
       children { id }
       keyResults { id }
-      actionPlan { id title owner dueOn done position objective { id } }
+      actionPlan { id title owner { id name email } dueOn done position objective { id } }
       pathToMission { level title node { __typename id } }
       carriedOverFrom { id }
     }
@@ -87,7 +87,8 @@ KEY_RESULT_GRAPH = """
 query KeyResult($id: ID!, $first: Int, $after: String) {
   node(id: $id) {
     ... on KeyResult {
-      id title kind unit startValue targetValue currentValue owner weight score confidence
+      id title kind unit startValue targetValue currentValue owner { id name email } weight score
+      confidence
       lastCheckInAt
       objective { id }
       cycle { label }
@@ -258,7 +259,8 @@ async def test_an_objective_shows_its_tree_plan_and_path_to_the_mission(
     gql: Client, world: World
 ) -> None:
     second = await gql.mutate(
-        ACTION_STEP_ADD, input={"objectiveId": world.funnel, "title": "Launch ads", "owner": "Ana"}
+        ACTION_STEP_ADD,
+        input={"objectiveId": world.funnel, "title": "Launch ads", "owner": world.marta},
     )
     first = await gql.mutate(
         ACTION_STEP_ADD,
@@ -284,7 +286,7 @@ async def test_an_objective_shows_its_tree_plan_and_path_to_the_mission(
         {
             "id": second["actionStep"]["id"],
             "title": "Launch ads",
-            "owner": "Ana",
+            "owner": marta_of(world),
             "dueOn": None,
             "done": False,
             "position": 0,
@@ -328,7 +330,7 @@ async def test_a_key_result_shows_its_dependencies_owner_and_path(
         "title": "Obtain 1,000 MQLs",
         "kind": "INCREASE",
         "unit": "MQLs",
-        "owner": "Marta",
+        "owner": marta_of(world),
         "weight": 1.0,
     }
     assert (mql["startValue"], mql["targetValue"], mql["currentValue"]) == (0.0, 1000.0, 400.0)

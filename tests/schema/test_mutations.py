@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.schema.conftest import NOW, Backend, Client, World
+from tests.schema.conftest import NOW, Backend, Client, World, marta_of
 from tests.schema.operations import (
     ACTION_STEP_ADD,
     ACTION_STEP_UPDATE,
@@ -74,6 +74,7 @@ async def test_organization_create_returns_it_with_the_default_policy(gql: Clien
         "minObjectivesPerTeam": 3,
         "roiThreshold": 0.0,
         "staleAfterDays": 14,
+        "checkInCadenceDays": 7,
     }
 
 
@@ -172,14 +173,14 @@ async def test_objective_create_returns_every_field_it_was_given(gql: Client, wo
             "description": "Shorter sales cycle",
             "parentId": world.global_objective,
             "departmentId": world.sales,
-            "owner": "Sam",
+            "owner": world.marta,
             "weight": 2.5,
         },
     )
     assert {k: v for k, v in made["objective"].items() if k != "id"} == {
         "title": "Close faster",
         "description": "Shorter sales cycle",
-        "owner": "Sam",
+        "owner": marta_of(world),
         "weight": 2.5,
         "lessonsLearned": None,
         "score": None,
@@ -199,7 +200,7 @@ async def test_objective_update_changes_fields_and_clears_links_with_null(
         input={
             "title": "Fill the whole funnel",
             "description": "From ads to demos",
-            "owner": "Marta",
+            "owner": world.marta,
             "weight": 3,
             "departmentId": world.marketing,
             "lessonsLearned": "Start earlier",
@@ -211,7 +212,7 @@ async def test_objective_update_changes_fields_and_clears_links_with_null(
         "Fill the whole funnel",
         "From ads to demos",
     )
-    assert (objective["owner"], objective["weight"]) == ("Marta", 3.0)
+    assert (objective["owner"], objective["weight"]) == (marta_of(world), 3.0)
     assert objective["lessonsLearned"] == "Start earlier"
     assert objective["department"] == {"id": world.marketing}
     assert objective["parent"] == {"id": world.global_objective}  # left out: kept
@@ -278,13 +279,13 @@ async def test_key_result_create_infers_the_kind_and_defaults_milestones(
             startValue=3,
             targetValue=2,
             departmentId=world.sales,
-            owner="Sam",
+            owner=world.marta,
             weight=0.5,
         ),
     )
     assert guard["keyResult"]["kind"] == "AT_MOST"
     assert guard["keyResult"]["department"] == {"id": world.sales}
-    assert (guard["keyResult"]["owner"], guard["keyResult"]["weight"]) == ("Sam", 0.5)
+    assert (guard["keyResult"]["owner"], guard["keyResult"]["weight"]) == (marta_of(world), 0.5)
 
 
 async def test_key_result_update_rechecks_the_bounds_and_keeps_the_current_value(
@@ -421,11 +422,17 @@ async def test_action_steps_are_added_at_the_end_and_moved_by_position(
     moved = await gql.mutate(
         ACTION_STEP_UPDATE,
         id=steps[2]["id"],
-        input={"title": "C!", "owner": "Ana", "dueOn": "2027-03-15", "done": True, "position": 0},
+        input={
+            "title": "C!",
+            "owner": world.marta,
+            "dueOn": "2027-03-15",
+            "done": True,
+            "position": 0,
+        },
     )
     assert {k: v for k, v in moved["actionStep"].items() if k != "id"} == {
         "title": "C!",
-        "owner": "Ana",
+        "owner": marta_of(world),
         "dueOn": "2027-03-15",
         "done": True,
         "position": 0,
@@ -442,7 +449,13 @@ async def test_action_steps_are_added_at_the_end_and_moved_by_position(
 async def test_initiatives_are_created_linked_and_unlinked(gql: Client, world: World) -> None:
     made = await gql.mutate(
         INITIATIVE_CREATE,
-        input={"organizationId": world.org, "title": "Webinars", "cost": 200, "expectedValue": 500},
+        input={
+            "organizationId": world.org,
+            "title": "Webinars",
+            "cost": 200,
+            "expectedValue": 500,
+            "owner": world.marta,
+        },
     )
     initiative = made["initiative"]
     # ROI = (500 - 200) / 200 = 1.5; no key result yet: unaligned.
@@ -453,6 +466,7 @@ async def test_initiatives_are_created_linked_and_unlinked(gql: Client, world: W
         "roi": 1.5,
         "aligned": False,
         "keyResults": [],
+        "owner": marta_of(world),
     }
     link = {"initiativeId": initiative["id"], "keyResultId": world.mql}
     linked = await gql.mutate(INITIATIVE_LINK, input=link)

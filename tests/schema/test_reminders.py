@@ -10,7 +10,7 @@ from tests.schema.conftest import NOW, Client, World
 from tests.schema.operations import ORGANIZATION_UPDATE
 
 DUE = """query($org: ID!, $cycle: ID!) { organization(id: $org) { checkInsDue(cycleId: $cycle) {
-  owner dueSince late lateSeconds
+  owner { name } dueSince late lateSeconds
   keyResults { dueSince silentSince late lateSeconds keyResult { id title } } } } }"""
 
 # The world's MQLs were checked in on Feb 10 at noon; the deals, created at NOW (Feb 15), never.
@@ -32,7 +32,7 @@ async def test_due_key_results_are_grouped_by_owner_with_how_late_they_are(
 ) -> None:
     later = Client(gql.store, now=LATER)
     found = await due(later, world)
-    assert [g["owner"] for g in found] == ["Marta", None]
+    assert [g["owner"] for g in found] == [{"name": "Marta"}, None]
     marta, nobody = found
     (mql,) = marta["keyResults"]
     assert mql["keyResult"]["id"] == world.mql
@@ -58,7 +58,7 @@ async def test_the_cadence_is_the_organizations_policy(gql: Client, world: World
     assert done["organization"]["policy"]["checkInCadenceDays"] == 21
     assert await due(later, world) == []
     (marta,) = await due(Client(gql.store, now=NOW + timedelta(days=20)), world)
-    assert marta["owner"] == "Marta"
+    assert marta["owner"] == {"name": "Marta"}
     assert marta["dueSince"] == "2027-03-03T12:00:00+00:00"
 
 

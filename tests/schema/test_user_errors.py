@@ -21,6 +21,7 @@ from tests.schema.operations import (
     DEPENDENCY_REMOVE,
     KEY_RESULT_CREATE,
     KEY_RESULT_UPDATE,
+    MEMBER_DEACTIVATE,
     OBJECTIVE_CREATE,
     OBJECTIVE_DELETE,
     OBJECTIVE_UPDATE,
@@ -102,6 +103,11 @@ async def target_refused(gql: Client, w: World) -> dict[str, Any]:
     return {"input": {"organizationId": w.org, "url": "http://169.254.169.254/latest"}}
 
 
+async def member_inactive(gql: Client, w: World) -> dict[str, Any]:
+    await gql.mutate(MEMBER_DEACTIVATE, id=w.marta)
+    return {"id": w.deals, "input": {"owner": w.marta}}
+
+
 # code -> (the mutation, how to provoke it, the field at fault)
 PROVOKED: dict[str, tuple[str, Setup, list[str]]] = {
     "NOT_MEASURABLE": (KEY_RESULT_CREATE, not_measurable, ["input", "targetValue"]),
@@ -127,6 +133,7 @@ PROVOKED: dict[str, tuple[str, Setup, list[str]]] = {
         ["input", "idempotencyKey"],
     ),
     "TARGET_REFUSED": (WEBHOOK_CREATE, target_refused, ["input", "url"]),
+    "MEMBER_INACTIVE": (KEY_RESULT_UPDATE, member_inactive, ["input", "owner"]),
 }
 
 

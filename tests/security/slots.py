@@ -195,7 +195,7 @@ TEXT_SLOTS = [
             lambda a: {"input": {"cycleId": a.cycle, "title": "New", "parentId": a.objective}},
             ("input", field),
         )
-        for field in ("title", "description", "owner")
+        for field in ("title", "description")
     ],
     Slot(
         "objectiveUpdate.lessonsLearned",
@@ -210,7 +210,7 @@ TEXT_SLOTS = [
             lambda a: {"input": {"objectiveId": a.child, "title": "New", "targetValue": 10}},
             ("input", field),
         )
-        for field in ("title", "unit", "owner")
+        for field in ("title", "unit")
     ],
     *[
         Slot(
@@ -228,7 +228,7 @@ TEXT_SLOTS = [
             lambda a: {"input": {"objectiveId": a.child, "title": "Step"}},
             ("input", field),
         )
-        for field in ("title", "owner")
+        for field in ("title",)
     ],
     Slot(
         "initiativeCreate.title",

@@ -18,7 +18,7 @@ from tests.subscriptions.test_progress_changed import context, gid, watching
 from tests.tracking.conftest import world as world  # the fixture, shared
 
 WATCH = """subscription($scope: ID!, $after: Int) { checkInDue(scopeId: $scope,
-  afterSequence: $after) { sequence at dueSince silentSince owner node { id }
+  afterSequence: $after) { sequence at dueSince silentSince owner { id } node { id }
   keyResult { id title } } }"""
 DUE = NOW + timedelta(days=7)
 
