@@ -61,7 +61,7 @@ def notices_of(change: Change, scopes: tuple[tuple[str, str], ...]) -> tuple[Due
     return tuple(
         DueNotice(
             key_result_id=put.doc["keyResultId"],
-            owner=put.doc.get("owner"),
+            owner=put.doc.get("ownerId"),
             due_at=_utc(put.doc["dueAt"]),
             silent_since=_utc(put.doc["silentSince"]),
             scopes=scopes,

@@ -54,7 +54,7 @@ async def notify_due(
             "_id": digest("notice", dedup)[:32],
             "orgId": org_id,
             "keyResultId": key_result.id,
-            "owner": owner_of(key_result),
+            "ownerId": owner_of(key_result),
             "dueAt": d.to_millis(due),
             "silentSince": d.to_millis(clock_start(key_result, cycle)),
         }

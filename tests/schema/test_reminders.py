@@ -3,10 +3,11 @@ how late they are; the cadence is the organization's policy."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.schema.conftest import NOW, Client, World
+from service.okrs.reminders import notify_due
+from tests.schema.conftest import NOW, Client, World, local_id, org_of
 from tests.schema.operations import ORGANIZATION_UPDATE
 
 DUE = """query($org: ID!, $cycle: ID!) { organization(id: $org) { checkInsDue(cycleId: $cycle) {
@@ -74,3 +75,30 @@ async def test_an_unknown_cycle_is_an_error(gql: Client, world: World) -> None:
     result = await gql.raw(DUE, org=world.org, cycle=world.mql)
     assert result.errors
     assert (result.errors[0].extensions or {}).get("code") in ("NOT_FOUND", "INVALID_ID")
+
+
+AUDIT = """query($org: ID!) { organization(id: $org) { changes(first: 1) {
+  nodes { kind actor node { id } before after } } } }"""
+
+
+async def test_a_notice_is_a_change_the_audit_trail_shows(gql: Client, world: World) -> None:
+    org = org_of(world.org)
+    due = datetime(2027, 2, 17, 12, tzinfo=UTC)
+    assert await notify_due(
+        writer=gql.writer, org_id=org, key_result_id=local_id(world.mql), due=due, now=LATER
+    )
+    (change,) = (await gql(AUDIT, org=world.org))["organization"]["changes"]["nodes"]
+    assert (change["kind"], change["actor"], change["node"]) == (
+        "checkInDue",
+        None,
+        {"id": world.mql},
+    )
+    assert change["before"] is None
+    assert change["after"] == {
+        "checkInDue": {
+            "keyResultId": world.mql,
+            "ownerId": world.marta,
+            "dueAt": "2027-02-17T12:00:00+00:00",
+            "silentSince": "2027-02-10T12:00:00+00:00",
+        }
+    }
