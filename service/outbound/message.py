@@ -115,7 +115,7 @@ def wanted(item: Item, events: Collection[str], scopes: Collection[str]) -> bool
 def _notice(notice: DueNotice, org_id: str, naming: Naming) -> dict[str, Any]:
     return {
         "keyResultId": naming("KeyResult", org_id, notice.key_result_id),
-        "owner": notice.owner,
+        "owner": None if notice.owner is None else naming("Member", org_id, notice.owner),
         "dueAt": notice.due_at.isoformat().replace("+00:00", "Z"),
         "silentSince": notice.silent_since.isoformat().replace("+00:00", "Z"),
     }
