@@ -49,6 +49,13 @@ ID_SLOTS = [
         "cycle",
     ),
     Slot(
+        "Organization.checkInsDue(cycleId)",
+        org("checkInsDue(cycleId: $v) { lateSeconds keyResults { lateSeconds } }", "$v: ID!"),
+        lambda a: {"at": a.org, "v": a.cycle},
+        ("v",),
+        "cycle",
+    ),
+    Slot(
         "Cycle.objectives(departmentId)",
         on("Cycle", "objectives(departmentId: $v) { totalCount }", "$v: ID"),
         lambda a: {"at": a.year, "v": a.department},
