@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from service.events.event import PlainProgress, ScopeChange
+from service.events.overrides import PlainOverride
 from service.events.reminders import DueNotice
 from service.outbound.feed import Item
 from service.outbound.model import EventType
@@ -56,7 +57,24 @@ def progress_data(progress: PlainProgress | None, org_id: str, naming: Naming) -
             ],
             "policy": explained["policy"],
             "statusReason": explained["status_reason"],
+            "override": _override(explained.get("override")),
         },
+    }
+
+
+def _override(plain: PlainOverride | None) -> Any:
+    """An explanation's override as the API spells it (null when the number is computed)."""
+    if plain is None:
+        return None
+    return {
+        "value": plain["value"],
+        "reason": plain["reason"],
+        "setBy": plain["set_by"],
+        "setAt": plain["set_at"],
+        "expiresAt": plain["expires_at"],
+        "clearedAt": plain["cleared_at"],
+        "clearedBy": plain["cleared_by"],
+        "computedValue": plain["computed"],
     }
 
 

@@ -4,11 +4,18 @@ due a check-in, each only for the endpoints that take its type and follow one of
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from service.events.event import Event
 from service.events.reminders import DueNotice
 from service.outbound.feed import Item
-from service.outbound.message import cloud_event, event_type_of, notices_in, wanted
+from service.outbound.message import (
+    cloud_event,
+    event_type_of,
+    notices_in,
+    progress_data,
+    wanted,
+)
 from service.outbound.model import EventType
 from service.store.records import Change
 
@@ -61,3 +68,43 @@ def test_anything_else_is_a_progress_message() -> None:
     assert event_type_of(empty) is EventType.PROGRESS_CHANGED
     assert notices_in(empty, ()) == []
     assert cloud_event(empty, event_type=event_type_of(empty), naming=naming)["data"]["due"] == []
+
+
+def test_an_overridden_progress_carries_its_override() -> None:
+    plain: Any = {
+        "value": 0.8,
+        "attainment": None,
+        "expected": 0.5,
+        "status": "ON_TRACK",
+        "blocked_by": [],
+        "current": None,
+        "explanation": {
+            "formula": "objective: set by hand = 0.8 (instead of ...)",
+            "inputs": [],
+            "policy": [],
+            "status_reason": "...",
+            "override": {
+                "value": 0.8,
+                "reason": "Pilot",
+                "set_at": "2027-02-15T00:00:00+00:00",
+                "set_by": "ana",
+                "expires_at": None,
+                "cleared_at": None,
+                "cleared_by": None,
+                "computed": 0.2,
+            },
+        },
+    }
+    data = progress_data(plain, "org", naming)
+    assert data["explanation"]["override"] == {
+        "value": 0.8,
+        "reason": "Pilot",
+        "setBy": "ana",
+        "setAt": "2027-02-15T00:00:00+00:00",
+        "expiresAt": None,
+        "clearedAt": None,
+        "clearedBy": None,
+        "computedValue": 0.2,
+    }
+    plain["explanation"]["override"] = None
+    assert progress_data(plain, "org", naming)["explanation"]["override"] is None
