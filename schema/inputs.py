@@ -36,6 +36,11 @@ class PolicyInput:
         description="Days a key result without a check-in stays PENDING after its cycle starts "
         "or it is created, and a check-in stays fresh (1-366).",
     )
+    check_in_cadence_days: int | None = strawberry.field(
+        default=UNSET,
+        description="How often each key result should be checked in, in days (1-366): one "
+        "silent for longer is due.",
+    )
 
 
 @strawberry.input(description="A new organization.")
@@ -181,6 +186,20 @@ class CheckInCreateInput:
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="A retried request with the same key returns the first check-in.",
+    )
+
+
+@strawberry.input(description="An objective's progress set by hand, with why and until when.")
+class ObjectiveProgressOverrideInput:
+    objective_id: strawberry.ID = strawberry.field(description="The objective.")
+    value: float = strawberry.field(
+        description="The progress it answers, in [0, 1] (the scale of Progress.value)."
+    )
+    reason: str = strawberry.field(description="Why it is set by hand (required).")
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it stops holding by itself, with a time zone and in the future; "
+        "left out: until cleared.",
     )
 
 

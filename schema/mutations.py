@@ -18,6 +18,9 @@ Id = Annotated[strawberry.ID, strawberry.argument(description="The global id of 
 FromSequence = Annotated[
     int, strawberry.argument(description="The sequence of the first change to deliver again.")
 ]
+ObjectiveId = Annotated[
+    strawberry.ID, strawberry.argument(description="The objective whose override to clear.")
+]
 CycleId = Annotated[strawberry.ID, strawberry.argument(description="The cycle to carry it into.")]
 
 
@@ -118,6 +121,36 @@ class Mutation:
     async def objective_delete(self, info: Info, id: Id) -> p.ObjectiveDeletePayload:
         return await guarded(
             info, p.ObjectiveDeletePayload, writes.objective_delete(info.context, id)
+        )
+
+    @strawberry.mutation(
+        description="Set an objective's progress by hand, with a reason and an optional expiry: "
+        "the objective, and every rollup above it, answers the override until it expires or is "
+        "cleared; its explanation shows who set it, when, why, and the computed value beside it.",
+        permission_classes=[Editor],
+    )
+    async def objective_progress_override(
+        self, info: Info, input: Annotated[i.ObjectiveProgressOverrideInput, Input]
+    ) -> p.ObjectiveProgressOverridePayload:
+        return await guarded(
+            info,
+            p.ObjectiveProgressOverridePayload,
+            writes.objective_progress_override(info.context, input),
+        )
+
+    @strawberry.mutation(
+        description="Clear the override of an objective's progress: it answers its computed "
+        "progress again (the override stays in its history).",
+        permission_classes=[Editor],
+    )
+    async def objective_progress_override_clear(
+        self, info: Info, objective_id: ObjectiveId
+    ) -> p.ObjectiveProgressOverrideClearPayload:
+        return await guarded(
+            info,
+            p.ObjectiveProgressOverrideClearPayload,
+            writes.objective_progress_override_clear(info.context, objective_id),
+            arguments=("objectiveId",),
         )
 
     @strawberry.mutation(

@@ -132,6 +132,22 @@ class ObjectiveDeletePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
 
 
+@strawberry.type(description="The result of objectiveProgressOverride.")
+class ObjectiveProgressOverridePayload:
+    objective: Objective | None = strawberry.field(
+        default=None, description="The objective, answering the override."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
+@strawberry.type(description="The result of objectiveProgressOverrideClear.")
+class ObjectiveProgressOverrideClearPayload:
+    objective: Objective | None = strawberry.field(
+        default=None, description="The objective, answering its computed progress again."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=_errors, description=ERRORS)
+
+
 @strawberry.type(description="The result of keyResultCreate.")
 class KeyResultCreatePayload:
     key_result: KeyResult | None = strawberry.field(default=None, description="Created.")

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 from graphql import GraphQLError
 
 from schema.context import Info
-from schema.ids import parse_global_id, to_global_id
+from schema.ids import GlobalId, parse_global_id, to_global_id
 from schema.nodes import Node, load_global, load_node
-from schema.types import CheckIn
+from schema.types import CheckIn, KeyResult, member
 from schema.types.progress import Progress
 from service.auth import Principal, TokenExpired
-from service.events import Event, ResumeTooOld, SubscriberTooSlow
+from service.events import Event, EventStream, ResumeTooOld, SubscriberTooSlow
 from service.events.event import ScopeChange
+from service.events.reminders import DueNotice
 from service.events.subscription import Subscription as EventSubscription
 from service.observability import Metrics
+
+if TYPE_CHECKING:
+    from schema.types.member import Member
 
 SCOPES = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
 MAX_PER_CONNECTION = 50
@@ -73,6 +77,54 @@ class ProgressEvent:
         found = parse_global_id(self.cause_id)
         node = await load_global(info, found) if found else None
         return node if isinstance(node, CheckIn) else None
+
+
+@strawberry.type(description="A key result became due a check-in.")
+class CheckInDueEvent:
+    sequence: int = strawberry.field(
+        description="The notice's place in the organization's change log (resume after it)."
+    )
+    at: datetime = strawberry.field(description="When the notice was written.")
+    due_since: datetime = strawberry.field(
+        description="When the key result became due: a check-in cadence after `silentSince`."
+    )
+    silent_since: datetime = strawberry.field(
+        description="Its last check-in, or, without one, its cycle's start (or its creation, "
+        "if later)."
+    )
+    owner_id: strawberry.Private[str | None]
+    org_id: strawberry.Private[str]
+    node_id: strawberry.Private[str]
+    key_result_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, event: Event, notice: DueNotice, scope_id: str) -> CheckInDueEvent:
+        return cls(
+            sequence=event.sequence,
+            at=event.at,
+            due_since=notice.due_at,
+            silent_since=notice.silent_since,
+            owner_id=notice.owner,
+            org_id=event.org_id,
+            node_id=scope_id,
+            key_result_id=to_global_id("KeyResult", event.org_id, notice.key_result_id),
+        )
+
+    @strawberry.field(description="The subscribed scope.")
+    async def node(self, info: Info) -> Node | None:
+        return await load_node(info, self.node_id)
+
+    @strawberry.field(
+        description="The member who answered for it when it became due; null: nobody.",
+        graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
+    )
+    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+        return member.owner(info, self.org_id, self.owner_id)
+
+    @strawberry.field(description="The key result due (null once deleted).")
+    async def key_result(self, info: Info) -> KeyResult | None:
+        found = await load_node(info, self.key_result_id)
+        return found if isinstance(found, KeyResult) else None
 
 
 # One event reaches every local subscriber of its scope: its GraphQL value is built once and
@@ -136,6 +188,36 @@ def _expire_with_token(events: object, principal: Principal | None) -> asyncio.T
     return asyncio.get_running_loop().call_later(max(left, 0), events.fail, TokenExpired(EXPIRED))
 
 
+async def _watched(
+    info: Info, scope_id: str, after_sequence: int | None
+) -> tuple[GlobalId, EventStream]:
+    """The scope a subscription watches and the events it listens to, once its arguments and
+    the connection's limits are checked (a GraphQL error otherwise)."""
+    context = info.context
+    if after_sequence is not None and after_sequence < 0:
+        raise GraphQLError(
+            "afterSequence must be 0 or more: the sequence of the last event seen",
+            extensions={"code": "INVALID_VALUE"},
+        )
+    decoded = parse_global_id(scope_id)
+    if decoded is None or decoded.type_name not in SCOPES:
+        raise GraphQLError(
+            "scopeId must be the id of a key result, objective, cycle, department or organization",
+            extensions={"code": "INVALID_ID"},
+        )
+    gid = context.home(decoded)
+    if await load_global(info, gid) is None:
+        raise GraphQLError("no such scope", extensions={"code": "NOT_FOUND"})
+    if context.events is None:
+        raise GraphQLError("events are not available", extensions={"code": "UNAVAILABLE"})
+    if context.subscriptions >= MAX_PER_CONNECTION:
+        raise GraphQLError(
+            f"at most {MAX_PER_CONNECTION} subscriptions per connection",
+            extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
+        )
+    return gid, context.events
+
+
 @strawberry.type(description="Everything that can be watched.")
 class Subscription:
     @strawberry.subscription(
@@ -159,30 +241,8 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[ProgressEvent, None]:
         context = info.context
-        if after_sequence is not None and after_sequence < 0:
-            raise GraphQLError(
-                "afterSequence must be 0 or more: the sequence of the last event seen",
-                extensions={"code": "INVALID_VALUE"},
-            )
-        decoded = parse_global_id(scope_id)
-        if decoded is None or decoded.type_name not in SCOPES:
-            raise GraphQLError(
-                "scopeId must be the id of a key result, objective, cycle, department or "
-                "organization",
-                extensions={"code": "INVALID_ID"},
-            )
-        gid = context.home(decoded)
-        if await load_global(info, gid) is None:
-            raise GraphQLError("no such scope", extensions={"code": "NOT_FOUND"})
-        if context.events is None:
-            raise GraphQLError("events are not available", extensions={"code": "UNAVAILABLE"})
-        if context.subscriptions >= MAX_PER_CONNECTION:
-            raise GraphQLError(
-                f"at most {MAX_PER_CONNECTION} subscriptions per connection",
-                extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
-            )
+        gid, stream = await _watched(info, scope_id, after_sequence)
         relay = RELAY.get()
-        stream = context.events
         context.subscriptions += 1
         try:
             # A resumed subscription replays its own history: it renders for itself alone.
@@ -211,6 +271,50 @@ class Subscription:
                                     if context.metrics is not None:
                                         context.metrics.delivered.inc()
                                     yield made
+                finally:
+                    if expiry is not None:
+                        expiry.cancel()
+        except TokenExpired as error:
+            raise GraphQLError(str(error), extensions={"code": "UNAUTHENTICATED"}) from error
+        except SubscriberTooSlow as error:
+            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
+        except ResumeTooOld as error:
+            raise GraphQLError(str(error), extensions={"code": "RESUME_TOO_OLD"}) from error
+        finally:
+            context.subscriptions -= 1
+
+    @strawberry.subscription(
+        description="Key results inside a scope (a key result, objective, cycle, department or "
+        "organization) as each becomes due a check-in: one event per key result and instant it "
+        "became due, written once by the reminder scheduler (see "
+        "`Organization.checkInsDue`)."
+    )
+    async def check_in_due(
+        self,
+        info: Info,
+        scope_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The id of the scope to watch.")
+        ],
+        after_sequence: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Resume after this change: the notices written since are sent "
+                "first, in order, then live ones (RESUME_TOO_OLD past what the log keeps)."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[CheckInDueEvent, None]:
+        context = info.context
+        gid, stream = await _watched(info, scope_id, after_sequence)
+        context.subscriptions += 1
+        try:
+            async with stream.subscribe(gid.org_id, after=after_sequence) as events:
+                expiry = _expire_with_token(events, context.principal)
+                try:
+                    with _active(context.metrics):
+                        async for event in events:
+                            for notice in event.due:
+                                if notice.within(gid.local_id):
+                                    yield CheckInDueEvent.of(event, notice, scope_id)
                 finally:
                     if expiry is not None:
                         expiry.cancel()

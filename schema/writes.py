@@ -32,7 +32,15 @@ from schema.types import (
 )
 from service.domain import model
 from service.domain.errors import ErrorCode, InvalidInput, NotFound
-from service.okrs import check_ins, cycles, initiatives, key_results, objectives, organizations
+from service.okrs import (
+    check_ins,
+    cycles,
+    initiatives,
+    key_results,
+    objectives,
+    organizations,
+    overrides,
+)
 from service.okrs.common import KEEP, Keep
 from service.outbound import admin as outbound
 from service.outbound.model import EventType
@@ -101,6 +109,7 @@ async def organization_update(
             min_objectives_per_team=_given(policy.min_objectives_per_team),
             roi_threshold=_given(policy.roi_threshold),
             stale_after_days=_given(policy.stale_after_days),
+            check_in_cadence_days=_given(policy.check_in_cadence_days),
         )
     updated = await organizations.update_organization(
         writer=ctx.writer,
@@ -206,6 +215,41 @@ async def objective_update(
     )
     assert changed.objective is not None  # an updated objective is returned
     return p.ObjectiveUpdatePayload(objective=Objective.from_domain(changed.objective))
+
+
+async def objective_progress_override(
+    ctx: Context, input: i.ObjectiveProgressOverrideInput
+) -> p.ObjectiveProgressOverridePayload:
+    target = _target(ctx, input.objective_id, "Objective", field="objectiveId")
+    changed = await overrides.set_progress_override(
+        writer=ctx.writer,
+        actor=ctx.subject,
+        org_id=target.org_id,
+        objective_id=target.local_id,
+        value=input.value,
+        reason=input.reason,
+        expires_at=input.expires_at,
+        now=ctx.now,
+    )
+    assert changed.objective is not None  # an overridden objective is there
+    return p.ObjectiveProgressOverridePayload(objective=Objective.from_domain(changed.objective))
+
+
+async def objective_progress_override_clear(
+    ctx: Context, objective_id: str
+) -> p.ObjectiveProgressOverrideClearPayload:
+    target = _target(ctx, objective_id, "Objective", field="objectiveId")
+    changed = await overrides.clear_progress_override(
+        writer=ctx.writer,
+        actor=ctx.subject,
+        org_id=target.org_id,
+        objective_id=target.local_id,
+        now=ctx.now,
+    )
+    assert changed.objective is not None  # a cleared objective is there
+    return p.ObjectiveProgressOverrideClearPayload(
+        objective=Objective.from_domain(changed.objective)
+    )
 
 
 async def objective_delete(ctx: Context, id: str) -> p.ObjectiveDeletePayload:

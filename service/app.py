@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -86,6 +86,7 @@ from service.persisted import PersistedQueries, PersistedQueryError, websocket_h
 from service.readiness import StorePreparation
 from service.readmodel import ReadModel
 from service.request_json import decode_request_json
+from service.scheduler import ReminderScheduler
 from service.store.embedded import open_store, uri_hosts
 from service.store.interface import Store
 from service.store.mongo import MongoStore
@@ -564,6 +565,16 @@ def create_app(
             bus.listen(outbound.noticed)
             await outbound.start()
             owned.push_async_callback(outbound.close)
+            scheduler = ReminderScheduler(
+                observed,
+                reads,
+                writer,
+                interval=settings.reminder_interval,
+                window=timedelta(days=settings.log_retention_days),
+                clock=now,
+            )
+            await scheduler.start()
+            owned.push_async_callback(scheduler.close)
             running.outbound = outbound
             running.store, running.bus, running.reads, running.writer, running.events = (
                 observed,

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     log_retention_changes: int = Field(
         default=100_000, ge=1, description="Changes an organization's log keeps at least."
     )
+    reminder_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between two passes of the check-in reminder scheduler.",
+    )
     nats_url: str | None = Field(
         default=None,
         description="NATS with JetStream: every change is published there; none: not published.",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import settings
 from hypothesis import strategies as st
 
 from service.domain.calendar import quarter_spans
-from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective
+from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective, Override
 from service.domain.progress import Point, Reading, reading
 from service.domain.rules import MIN_SPAN
 
@@ -206,3 +206,27 @@ def chained_scopes(draw: st.DrawFn, *, loops: bool = False, max_key_results: int
         )
         readings[kid] = Reading(value=100.0 * draw(SHARES), checked_in=True)
     return Scope(CYCLE, [objective], key_results, readings, MID_QUARTER)
+
+
+@st.composite
+def override_histories(draw: st.DrawFn, max_size: int = 3) -> tuple[Override, ...]:
+    """An objective's override history, in the order they were set: each at any instant around
+    2027-Q1 (sometimes a shared one), with or without an expiry, cleared or not."""
+    made: list[Override] = []
+    for i in range(draw(st.integers(min_value=0, max_value=max_size))):
+        set_at = draw(st.one_of(instants, shared_instants))
+        expires_at = draw(st.none() | st.timedeltas(timedelta(milliseconds=1), timedelta(90)))
+        cleared_at = draw(st.none() | st.timedeltas(timedelta(0), timedelta(90)))
+        made.append(
+            Override(
+                value=draw(st.floats(min_value=0, max_value=1)),
+                reason=f"reason {i}",
+                set_at=set_at,
+                set_by=draw(st.none() | st.sampled_from(["ana", "ben"])),
+                expires_at=None if expires_at is None else set_at + expires_at,
+                cleared_at=None if cleared_at is None else set_at + cleared_at,
+                cleared_by=None if cleared_at is None else "ana",
+            )
+        )
+    made.sort(key=lambda o: o.set_at)
+    return tuple(made)

@@ -18,7 +18,7 @@ from schema.types.common import gid
 from service.domain import calendar
 from service.domain.errors import DomainError
 from service.store import interface
-from service.store.reads import CHECK_INS, CYCLES, KEY_RESULTS, OBJECTIVES
+from service.store.reads import CHECK_INS, CYCLES, KEY_RESULTS, OBJECTIVES, REMINDERS
 from service.store.records import Change as Record
 from service.store.records import Delete, Doc, Put
 
@@ -100,7 +100,8 @@ def _fields(doc: Doc | None) -> dict[str, Any] | None:
 
 def before_and_after(record: Record) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The values of the change's object before and after it: every field of an object created
-    or deleted, the fields that moved of one changed; a check-in's values as `checkIn`."""
+    or deleted, the fields that moved of one changed; a check-in's values as `checkIn`, a
+    check-in due notice's as `checkInDue`."""
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     for op in record.ops:
@@ -114,6 +115,10 @@ def before_and_after(record: Record) -> tuple[dict[str, Any] | None, dict[str, A
                 after = {**(after or {}), "checkIn": entry}
             else:
                 before = {**(before or {}), "checkIn": entry}
+            continue
+        if op.collection == REMINDERS and isinstance(op, Put):
+            notice = _referenced(record.org_id, REMINDERS, _fields(op.doc))
+            after = {**(after or {}), "checkInDue": notice}
             continue
         if op.id != record.node_id:
             continue

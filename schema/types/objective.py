@@ -17,6 +17,7 @@ from schema.nodes import Node, argument_id, load_node
 from schema.tracking import ProgressPoint
 from schema.types import action_step, cycle, department, key_result, key_result_link, member
 from schema.types.common import EMPTY, AsOf, From, Step, To, gid, key, page_of, snapshot_of
+from schema.types.override import ProgressOverride
 from schema.types.progress import Progress
 from service.domain import model
 from service.readmodel import Snapshot
@@ -64,6 +65,13 @@ class Objective(Node):
         """The entity a federation router asks for by `id` (Apollo Federation)."""
         found = await load_node(info, id)
         return found if isinstance(found, Objective) else None
+
+    @strawberry.field(
+        description="Every progress override set on it, oldest first, cleared and expired ones "
+        "included: the history of its progress set by hand."
+    )
+    def progress_overrides(self) -> list[ProgressOverride]:
+        return [ProgressOverride.from_domain(o) for o in self.domain.overrides]
 
     @classmethod
     def from_domain(cls, objective: model.Objective) -> Objective:

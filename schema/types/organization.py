@@ -32,7 +32,9 @@ from schema.types.common import (
 )
 from schema.types.policy import Policy
 from schema.types.progress import Progress
+from schema.types.reminder import CheckInDue
 from service.domain import model
+from service.readmodel import reminders
 
 if TYPE_CHECKING:
     from schema.types.audit import Change
@@ -162,6 +164,19 @@ class Organization(Node):
     async def health(self, info: Info, cycle_id: CycleArgument) -> HealthReport:
         held = await snapshot_of(info, self.domain.id)
         return await tracking.health_report(info, held, cycle_argument(held, cycle_id))
+
+    @strawberry.field(
+        description="The key results of an open cycle (and the cycles inside it) due a check-in "
+        "now, one entry per owner (the unowned ones together, last): those whose last check-in "
+        "(or the cycle's start, or their creation if later) is older than the policy's "
+        "`checkInCadenceDays`, each with since when and how late."
+    )
+    async def check_ins_due(self, info: Info, cycle_id: CycleArgument) -> list[CheckInDue]:
+        held = await snapshot_of(info, self.domain.id)
+        found = reminders.due_by_owner(
+            held, cycle_argument(held, cycle_id).id, now=info.context.now
+        )
+        return [CheckInDue.from_domain(g, self.domain.id) for g in found]
 
     @strawberry.field(
         description="Objectives, by creation; filtered by cycle and department.",

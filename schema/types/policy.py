@@ -30,6 +30,11 @@ class Policy:
         "starts (or after it is created, if later), before it is paced at its start value; and "
         "the days a check-in stays fresh: a key result silent for longer is stale (default 14)."
     )
+    check_in_cadence_days: int = strawberry.field(
+        description="How often each key result should be checked in, in days: one whose last "
+        "check-in (or its cycle's start, or its creation if later) is older is due, listed by "
+        "`Organization.checkInsDue` and announced once by a `checkInDue` event (default 7)."
+    )
 
     @classmethod
     def from_domain(cls, policy: model.Policy) -> Policy:
@@ -40,4 +45,5 @@ class Policy:
             min_objectives_per_team=policy.min_objectives_per_team,
             roi_threshold=policy.roi_threshold,
             stale_after_days=policy.stale_after_days,
+            check_in_cadence_days=policy.check_in_cadence_days,
         )

@@ -13,6 +13,7 @@ from schema.enums import ProgressStatus, status_of
 from schema.fastpath import hot
 from schema.ids import to_global_id
 from schema.nodes import Node, load_node
+from schema.types.override import ProgressOverride
 from service.domain import model
 from service.domain.explain import Explanation as DomainExplanation
 from service.domain.standing import Standing
@@ -46,6 +47,7 @@ class ExplanationInput:
 @strawberry.type(description="How a number was computed: formula, inputs and policy values.")
 class Explanation:
     formula: str = strawberry.field(description="The formula with the values put in.")
+    value: strawberry.Private[float | None]
     explained: strawberry.Private[DomainExplanation]
     org_id: strawberry.Private[str]
 
@@ -78,6 +80,22 @@ class Explanation:
     )
     def status_reason(self) -> str:
         return self.explained.status_reason
+
+    @strawberry.field(
+        description="The override set by hand that the number answers instead of the computed "
+        "value (who set it, when, why, until when); null when the number is computed."
+    )
+    def override(self) -> ProgressOverride | None:
+        note = self.explained.override
+        return ProgressOverride.from_domain(note.override) if note is not None else None
+
+    @strawberry.field(
+        description="The value computed from the inputs: the progress itself, unless an "
+        "override stands in for it; null when there is nothing to measure."
+    )
+    def computed_value(self) -> float | None:
+        note = self.explained.override
+        return note.computed if note is not None else self.value
 
 
 _NONE: Mapping[str, model.KeyResult] = MappingProxyType({})
@@ -130,7 +148,7 @@ class Progress:
     @hot
     def explanation(self) -> Explanation:
         # Written out only when asked for: formulas cost more than the numbers they explain.
-        return _explanation(self.measured.explanation, self.org_id)
+        return _explanation(self.measured.explanation, self.org_id, self.value)
 
     @classmethod
     def from_domain(
@@ -151,9 +169,10 @@ class Progress:
         )
 
 
-def _explanation(explained: DomainExplanation, org_id: str) -> Explanation:
+def _explanation(explained: DomainExplanation, org_id: str, value: float | None) -> Explanation:
     return Explanation(
         formula=explained.formula,
+        value=value,
         explained=explained,
         org_id=org_id,
     )

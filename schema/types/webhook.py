@@ -24,6 +24,11 @@ class WebhookEventType(enum.Enum):
         description="A change moved the progress of a followed scope (CloudEvents type "
         "`com.okrgraph.progress.changed`).",
     )
+    CHECK_IN_DUE = strawberry.enum_value(
+        model.EventType.CHECK_IN_DUE,
+        description="A key result inside a followed scope became due a check-in (CloudEvents "
+        "type `com.okrgraph.checkin.due`, its notice in `data.due`).",
+    )
 
 
 @strawberry.enum(description="Where one message to an endpoint stands.")

@@ -11,7 +11,7 @@ from array import array
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 
-from service.domain.explain import ExplanationInput
+from service.domain.explain import ExplanationInput, OverrideNote
 from service.domain.model import Cycle, KeyResult, Objective, Policy
 from service.domain.plan import Plan
 from service.domain.progress import expected_progress, policy_items
@@ -44,6 +44,7 @@ class Evaluation:
         "objective_ranks",
         "objective_recipe",
         "objective_values",
+        "overridden",
         "plan",
         "policy",
         "ranks",
@@ -75,8 +76,12 @@ class Evaluation:
         objectives = len(plan.objective_list)
         self.objective_values: list[float | None] = [None] * objectives
         self.objective_ranks = bytearray([NOTHING_UNDER]) * objectives
+        # The objectives an override holds for at `now`, with the value computed beside it.
+        self.overridden: dict[int, OverrideNote] = {}
         self.key_result_recipe = KeyResultRecipe(policy, plan, checked_in)
-        self.objective_recipe = ObjectiveRecipe(policy_items(policy), self._inputs_of)
+        self.objective_recipe = ObjectiveRecipe(
+            policy, policy_items(policy), self._inputs_of, self.overridden.get
+        )
         self.key_result_progress: Mapping[str, Standing] = KeyResultProgress(self)
         self.objective_progress: Mapping[str, Standing] = ObjectiveProgress(self)
         self._expected: list[float | None] = [None] * len(plan.shape.cycles)
@@ -244,6 +249,7 @@ class Evaluation:
         made.blocked = dict(self.blocked)
         made.objective_values = self.objective_values.copy()
         made.objective_ranks = self.objective_ranks[:]
+        made.overridden.update(self.overridden)
         return made
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from service.domain.model import Override
+
 
 @dataclass(frozen=True, slots=True)
 class ExplanationInput:
@@ -18,7 +20,18 @@ class ExplanationInput:
     node_kind: str | None = None  # "KeyResult" or "Objective" when `node_id` is set
 
 
-_Parts = tuple[str, tuple[ExplanationInput, ...], tuple[tuple[str, float], ...], str]
+@dataclass(frozen=True, slots=True)
+class OverrideNote:
+    """Why a number is not the computed one: the override that holds (who set it, when, why,
+    until when) and the value computed beside it (None: nothing to measure)."""
+
+    override: Override
+    computed: float | None
+
+
+_Parts = tuple[
+    str, tuple[ExplanationInput, ...], tuple[tuple[str, float], ...], str, OverrideNote | None
+]
 
 
 class Explanation:
@@ -36,8 +49,9 @@ class Explanation:
         inputs: tuple[ExplanationInput, ...] = (),
         policy: tuple[tuple[str, float], ...] = (),
         status_reason: str = "",
+        override: OverrideNote | None = None,
     ) -> None:
-        self._parts: _Parts | None = (formula, inputs, policy, status_reason)
+        self._parts: _Parts | None = (formula, inputs, policy, status_reason, override)
         self._make: Callable[[], Explanation] | None = None
 
     @classmethod
@@ -75,6 +89,11 @@ class Explanation:
         """Why the status is what it is."""
         return self._written()[3]
 
+    @property
+    def override(self) -> OverrideNote | None:
+        """The override the number answers instead of the computed value, if any."""
+        return self._written()[4]
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Explanation):
             return NotImplemented
@@ -84,10 +103,10 @@ class Explanation:
         return hash(self._written())
 
     def __repr__(self) -> str:
-        formula, inputs, policy, reason = self._written()
+        formula, inputs, policy, reason, override = self._written()
         return (
             f"Explanation(formula={formula!r}, inputs={inputs!r}, policy={policy!r}, "
-            f"status_reason={reason!r})"
+            f"status_reason={reason!r}, override={override!r})"
         )
 
 

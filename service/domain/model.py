@@ -58,6 +58,29 @@ class Policy:
     min_objectives_per_team: int = 3
     roi_threshold: float = 0.0
     stale_after_days: int = 14
+    check_in_cadence_days: int = 7
+    """How often each key result should be checked in: one silent for longer is due."""
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """An objective's progress set by hand (GitLab issue 382433): `value` (on progress's scale,
+    [0, 1]) holds from `set_at` until `expires_at` (None: until cleared), until `cleared_at`,
+    or until a newer override of the same objective is set, whichever comes first.
+    `set_by` and `cleared_by` are who did it (a token's subject), `reason` why."""
+
+    value: float
+    reason: str
+    set_at: datetime
+    set_by: str | None = None
+    expires_at: datetime | None = None
+    cleared_at: datetime | None = None
+    cleared_by: str | None = None
+
+    def ends_at(self) -> datetime | None:
+        """When it stops holding by itself: cleared or expired, the earlier (None: never)."""
+        ends = [t for t in (self.expires_at, self.cleared_at) if t is not None]
+        return min(ends) if ends else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +179,9 @@ class Objective:
     lessons_learned: str | None = None
     score: float | None = None
     carried_over_from: str | None = None
+    overrides: tuple[Override, ...] = ()
+    """Every override ever set on it, in the order they were set (`service.domain.override`):
+    the history, so that the objective reads as it stood at any instant."""
     legacy_owner: str | None = None
 
 

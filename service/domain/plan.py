@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
-from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective
+from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective, Override
 
 # No objective: a key result whose objective is outside the scope, an objective whose parent is.
 NONE = -1
@@ -65,6 +65,7 @@ class Shape:
         "objective_weight",
         "objectives_of",
         "order",
+        "overrides",
         "reached",
     )
 
@@ -108,6 +109,10 @@ class Shape:
         self.objective_parent = parent
         self.objective_weight = array("d", [o.weight for o in objectives.values()])
         self.objective_cycle = array("i", [cycle_of[o.cycle_id] for o in objectives.values()])
+        # The override histories of the objectives that have one (few do), by position.
+        self.overrides: dict[int, tuple[Override, ...]] = {
+            at: o.overrides for at, o in enumerate(objectives.values()) if o.overrides
+        }
         # Children first: the reverse of a walk from each node to its children last to first.
         stack = roots
         walked = array("i")

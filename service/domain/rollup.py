@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from service.domain.evaluation import Evaluation
+from service.domain.explain import OverrideNote
 from service.domain.model import Cycle, KeyResult, KeyResultKind, Objective, Policy, ProgressStatus
+from service.domain.override import active
 from service.domain.plan import NONE, Plan
 from service.domain.progress import (
     Reading,
@@ -235,7 +237,8 @@ def holding_back(result: Evaluation, at: int) -> tuple[str, ...]:
 def roll_up(result: Evaluation, at: int) -> None:
     """The objective at `at` from its children, as evaluated in `result`: `weighted_mean` and
     `weakest` over its own key results in the scope's order, then the key results aligned with
-    it (each with its link's weight), then its child objectives."""
+    it (each with its link's weight), then its child objectives; or, while an override holds at
+    the evaluation's instant, the override's value, paced."""
     shape = result.plan.shape
     total = 0.0
     weights = 0.0
@@ -265,9 +268,31 @@ def roll_up(result: Evaluation, at: int) -> None:
             weights += weight
         if objective_ranks[c] < rank:
             rank = objective_ranks[c]
-    objective_values[at] = None if weights == 0 else total / weights
+    computed = None if weights == 0 else total / weights
     # Nothing under it reads PENDING, and ranks as PENDING under its own parent.
-    objective_ranks[at] = PENDING_RANK if rank == NOTHING_UNDER else rank
+    rank = PENDING_RANK if rank == NOTHING_UNDER else rank
+    history = shape.overrides.get(at)
+    holding = active(history, result.now) if history else None
+    if holding is None:
+        result.overridden.pop(at, None)
+        objective_values[at] = computed
+        objective_ranks[at] = rank
+        return
+    # Set by hand: the override is its progress, paced like a key result that was checked in.
+    result.overridden[at] = OverrideNote(holding, computed)
+    cycle = shape.objective_cycle[at]
+    objective_values[at] = holding.value
+    objective_ranks[at] = RANK[
+        pace(
+            progress_value=holding.value,
+            checked_in=True,
+            expected=result.expected_at(cycle),
+            now=result.now,
+            starts_at=shape.cycles[cycle].starts_at,
+            created_at=None,
+            policy=result.policy,
+        )
+    ]
 
 
 __all__ = [

@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.domain.explain import Explanation, ExplanationInput, fmt
+from service.domain.explain import Explanation, ExplanationInput, OverrideNote, fmt, fmt_instant
 from service.domain.model import Policy, ProgressStatus
 from service.domain.plan import Plan
-from service.domain.progress import key_result_explanation, pace_reason, silent_since
+from service.domain.progress import (
+    key_result_explanation,
+    pace_reason,
+    policy_items,
+    silent_since,
+)
 from service.domain.standing import Standing
 
 WEIGHTED_MEAN = "sum(w_i * p_i) / sum(w_i)"
@@ -82,12 +87,57 @@ class KeyResultRecipe:
 @dataclass(frozen=True, slots=True)
 class ObjectiveRecipe:
     """The explanation of any objective of an evaluation, from its progress and what the
-    evaluation says it added up (`inputs_of` the position the progress kept)."""
+    evaluation says it added up (`inputs_of` the position the progress kept), or the override
+    that holds for it (`override_of`)."""
 
-    policy: tuple[tuple[str, float], ...]
+    policy: Policy
+    items: tuple[tuple[str, float], ...]
     inputs_of: Callable[[int], tuple[ExplanationInput, ...]]
+    override_of: Callable[[int], OverrideNote | None]
 
     def __call__(self, result: Standing, at: int) -> Explanation:
-        return rollup_explanation(
-            "objective", self.policy, self.inputs_of(at), result.value, result.status
+        inputs = self.inputs_of(at)
+        note = self.override_of(at)
+        if note is None:
+            return rollup_explanation("objective", self.items, inputs, result.value, result.status)
+        assert result.value is not None  # an override always has a value
+        return override_explanation(
+            note,
+            inputs=inputs,
+            policy=self.policy,
+            status=result.status,
+            expected=result.expected,
         )
+
+
+def override_explanation(
+    note: OverrideNote,
+    *,
+    inputs: tuple[ExplanationInput, ...],
+    policy: Policy,
+    status: ProgressStatus,
+    expected: float,
+) -> Explanation:
+    """An overridden objective's explanation: the override (who, when, why, until when) and
+    the weighted mean it stands in for, with the status paced from the override."""
+    held = note.override
+    computed = rollup_explanation("computed", (), inputs, note.computed, status).formula
+    who = held.set_by or "an unknown author"
+    until = (
+        f" until {fmt_instant(held.expires_at)}"
+        if held.expires_at is not None
+        else " until cleared"
+    )
+    reason = pace_reason(
+        status, progress_value=held.value, expected=expected, policy=policy, silent_since=None
+    )
+    return Explanation(
+        formula=f"objective: set by hand = {fmt(held.value)} (instead of {computed})",
+        inputs=inputs,
+        policy=policy_items(policy),
+        status_reason=(
+            f"{reason}; progress set by hand by {who} at {fmt_instant(held.set_at)}{until}: "
+            f"{held.reason}"
+        ),
+        override=note,
+    )

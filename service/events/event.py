@@ -12,11 +12,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from service.domain.explain import Explanation, ExplanationInput
 from service.domain.model import ProgressStatus
 from service.domain.rollup import Standing
+from service.events.overrides import PlainOverride, override_from_plain, override_to_plain
+from service.events.reminders import DueNotice
 
 # The values of `service.okrs.common.ScopeKind`, as they travel.
 SCOPE_KINDS = frozenset({"KeyResult", "Objective", "Cycle", "Department", "Organization"})
@@ -46,6 +48,7 @@ class PlainExplanation(TypedDict):
     inputs: list[PlainInput]
     policy: list[PlainPolicyValue]
     status_reason: str
+    override: NotRequired[PlainOverride | None]
 
 
 class PlainProgress(TypedDict):
@@ -84,6 +87,7 @@ def progress_to_plain(progress: Standing) -> PlainProgress:
             ],
             "policy": [{"name": name, "value": value} for name, value in explained.policy],
             "status_reason": explained.status_reason,
+            "override": override_to_plain(explained.override),
         },
     }
 
@@ -112,6 +116,7 @@ def progress_from_plain(plain: PlainProgress) -> Standing:
             ),
             policy=tuple((p["name"], p["value"]) for p in explained["policy"]),
             status_reason=explained["status_reason"],
+            override=override_from_plain(explained.get("override")),
         ),
     )
 
@@ -239,11 +244,13 @@ def _split(
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Progress moved in one organization because of a change.
+    """Progress moved in one organization because of a change, or a key result became due a
+    check-in.
 
     `sequence` is the organization's event counter from the store (a gap tells a client it missed
     events); `at` is an aware datetime, kept in UTC; `changes` lists every scope whose progress
-    moved, the key result itself first as the use cases report them.
+    moved, the key result itself first as the use cases report them; `due` the check-in due
+    notices the change wrote (`service.events.reminders`).
     """
 
     org_id: str
@@ -252,6 +259,7 @@ class Event:
     key_result_id: str
     cause_check_in_id: str | None = None
     changes: tuple[ScopeChange, ...] = field(default=())
+    due: tuple[DueNotice, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.at.utcoffset() is None:
@@ -259,6 +267,7 @@ class Event:
         # Frozen: set the normalized value the way dataclasses themselves do.
         object.__setattr__(self, "at", self.at.astimezone(UTC))
         object.__setattr__(self, "changes", tuple(self.changes))
+        object.__setattr__(self, "due", tuple(self.due))
 
     @classmethod
     def from_changes(
@@ -304,6 +313,7 @@ class Event:
                     }
                     for c in self.changes
                 ],
+                "due": [n.to_plain() for n in self.due],
             },
             separators=(",", ":"),
         )
@@ -329,6 +339,7 @@ class Event:
                     )
                     for c in data["changes"]
                 ),
+                due=tuple(DueNotice.from_plain(n) for n in data.get("due") or ()),
             )
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"not an event: {error!r}") from error

@@ -26,11 +26,12 @@ from collections.abc import AsyncIterator
 from service.domain.errors import StoreUnavailable
 from service.events.bus import NoticeBus
 from service.events.event import Event
+from service.events.reminders import notices_of
 from service.events.subscription import Fanout, Subscription
 from service.readmodel import ReadModel, Snapshot
-from service.readmodel.scopes import moves
+from service.readmodel.scopes import moves, scopes_of_key_result
 from service.store.interface import Store
-from service.store.reads import CHECK_INS
+from service.store.reads import CHECK_INS, REMINDERS
 from service.store.records import Change
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ class ResumeTooOld(Exception):
 
 
 def event_of(before: Snapshot, after: Snapshot, change: Change) -> Event | None:
-    """The progress event of one change (None when it moved no scope)."""
+    """The event of one change: the progress it moved, or the check-in due notice it wrote
+    (None when it did neither)."""
+    if any(change.puts(REMINDERS)):
+        return _due_event(after, change)
     moved = moves(before, after, change)
     if not moved:
         return None
@@ -60,6 +64,21 @@ def event_of(before: Snapshot, after: Snapshot, change: Change) -> Event | None:
         key_result_id=(change.node_id or "") if change.node_type == "KeyResult" else "",
         changes=moved,
         cause_check_in_id=cause if change.kind == "checkInCreate" else None,
+    )
+
+
+def _due_event(after: Snapshot, change: Change) -> Event | None:
+    """The event of a check-in due notice: the key result and every scope that holds it."""
+    key_result = after.key_results.get(change.node_id or "")
+    if key_result is None:
+        return None
+    scopes = tuple((str(s.kind), s.id) for s in scopes_of_key_result(after, key_result))
+    return Event(
+        org_id=change.org_id,
+        sequence=change.sequence,
+        at=change.at,
+        key_result_id=key_result.id,
+        due=notices_of(change, scopes),
     )
 
 

@@ -29,6 +29,7 @@ class PolicyChange:
     min_objectives_per_team: int | None = None
     roi_threshold: float | None = None
     stale_after_days: int | None = None
+    check_in_cadence_days: int | None = None
 
 
 def valid_slug(slug: str) -> str:
@@ -72,6 +73,11 @@ def valid_policy(policy: Policy) -> Policy:
     if not 1 <= policy.stale_after_days <= 366:
         raise InvalidInput(
             "staleAfterDays must be between 1 and 366", field=("policy", "staleAfterDays")
+        )
+    if not 1 <= policy.check_in_cadence_days <= 366:
+        raise InvalidInput(
+            "checkInCadenceDays must be between 1 and 366",
+            field=("policy", "checkInCadenceDays"),
         )
     return policy
 

@@ -32,8 +32,8 @@ from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
 from service.outbound.feed import Feeds
 from service.outbound.lease import Leases, stop, woken
-from service.outbound.message import Naming, cloud_event
-from service.outbound.model import EventType, Position
+from service.outbound.message import Naming, cloud_event, event_type_of
+from service.outbound.model import Position
 from service.readmodel import ReadModel
 from service.store.interface import Store
 
@@ -222,7 +222,7 @@ class NatsPublisher:
             subject = self.subject(org_id)
             for item in items:
                 sequence = item.change.sequence
-                body = cloud_event(item, event_type=EventType.PROGRESS_CHANGED, naming=self.naming)
+                body = cloud_event(item, event_type=event_type_of(item), naming=self.naming)
                 await js.publish(
                     subject,
                     json.dumps(body, separators=(",", ":")).encode(),

@@ -12,7 +12,10 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from service.events.event import PlainProgress, ScopeChange
+from service.events.overrides import PlainOverride
+from service.events.reminders import DueNotice
 from service.outbound.feed import Item
+from service.outbound.model import EventType
 
 Naming = Callable[[str, str, str], str]
 """The global id of a node: its type, organization id and own id."""
@@ -54,7 +57,24 @@ def progress_data(progress: PlainProgress | None, org_id: str, naming: Naming) -
             ],
             "policy": explained["policy"],
             "statusReason": explained["status_reason"],
+            "override": _override(explained.get("override")),
         },
+    }
+
+
+def _override(plain: PlainOverride | None) -> Any:
+    """An explanation's override as the API spells it (null when the number is computed)."""
+    if plain is None:
+        return None
+    return {
+        "value": plain["value"],
+        "reason": plain["reason"],
+        "setBy": plain["set_by"],
+        "setAt": plain["set_at"],
+        "expiresAt": plain["expires_at"],
+        "clearedAt": plain["cleared_at"],
+        "clearedBy": plain["cleared_by"],
+        "computedValue": plain["computed"],
     }
 
 
@@ -80,6 +100,45 @@ def scopes_moved(item: Item, scopes: Collection[str]) -> list[ScopeChange]:
     return [c for c in item.event.changes if not scopes or scope_key(c.kind, c.id) in scopes]
 
 
+def notices_in(item: Item, scopes: Collection[str]) -> list[DueNotice]:
+    """The check-in due notices of an item inside `scopes` (`scope_key`s; empty: every
+    scope)."""
+    if item.event is None:
+        return []
+    return [
+        n
+        for n in item.event.due
+        if not scopes or any(scope_key(kind, i) in scopes for kind, i in n.scopes)
+    ]
+
+
+def event_type_of(item: Item) -> EventType:
+    """What an item's message is: a key result due a check-in, or progress that moved."""
+    if item.event is not None and item.event.due:
+        return EventType.CHECK_IN_DUE
+    return EventType.PROGRESS_CHANGED
+
+
+def wanted(item: Item, events: Collection[str], scopes: Collection[str]) -> bool:
+    """Whether an endpoint that takes `events` for `scopes` (empty: every scope) gets the
+    item's message."""
+    kind = event_type_of(item)
+    if kind.value not in events:
+        return False
+    if kind is EventType.CHECK_IN_DUE:
+        return bool(notices_in(item, scopes))
+    return bool(scopes_moved(item, scopes))
+
+
+def _notice(notice: DueNotice, org_id: str, naming: Naming) -> dict[str, Any]:
+    return {
+        "keyResultId": naming("KeyResult", org_id, notice.key_result_id),
+        "owner": None if notice.owner is None else naming("Member", org_id, notice.owner),
+        "dueAt": notice.due_at.isoformat().replace("+00:00", "Z"),
+        "silentSince": notice.silent_since.isoformat().replace("+00:00", "Z"),
+    }
+
+
 def cloud_event(
     item: Item,
     *,
@@ -88,7 +147,8 @@ def cloud_event(
     scopes: Collection[str] = (),
 ) -> dict[str, Any]:
     """The CloudEvent of one change, its `data.changes` limited to `scopes` (`scope_key`s; empty:
-    every scope the change moved; a change that moved none has an empty list)."""
+    every scope the change moved; a change that moved none has an empty list), and
+    `data.due` its check-in due notices inside them."""
     change = item.change
     org_id = change.org_id
     event = item.event
@@ -119,5 +179,6 @@ def cloud_event(
             "keyResultId": None if key_result is None else naming("KeyResult", org_id, key_result),
             "causeCheckInId": None if cause is None else naming("CheckIn", org_id, cause),
             "changes": [_scope(c, org_id, naming) for c in scopes_moved(item, scopes)],
+            "due": [_notice(n, org_id, naming) for n in notices_in(item, scopes)],
         },
     }

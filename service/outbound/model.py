@@ -30,6 +30,8 @@ class EventType(enum.StrEnum):
 
     PROGRESS_CHANGED = "com.okrgraph.progress.changed"
     """A change moved the progress of a subscribed scope."""
+    CHECK_IN_DUE = "com.okrgraph.checkin.due"
+    """A key result inside a subscribed scope became due a check-in."""
 
 
 TEST_EVENT = "com.okrgraph.webhook.test"

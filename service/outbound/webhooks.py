@@ -33,12 +33,11 @@ from service.domain.errors import StoreUnavailable
 from service.events.stream import ResumeTooOld
 from service.outbound.feed import Feeds, Item
 from service.outbound.lease import Leases, stop, utc_now, woken
-from service.outbound.message import Naming, cloud_event, scopes_moved
+from service.outbound.message import Naming, cloud_event, event_type_of, wanted
 from service.outbound.model import (
     TEST_EVENT,
     Delivery,
     DeliveryStatus,
-    EventType,
     Position,
     Webhook,
     delivery_id,
@@ -317,7 +316,6 @@ class WebhookDeliverer:
             return True, position
         if not items:
             return False, position
-        wanted = EventType.PROGRESS_CHANGED.value in hook.events
         saved = position
 
         async def save() -> None:
@@ -330,7 +328,7 @@ class WebhookDeliverer:
 
         try:
             for item in items:
-                due = wanted and scopes_moved(item, hook.scopes)
+                due = wanted(item, hook.events, hook.scopes)
                 if due and not await self._send(hook, item, save):
                     return True, position
                 position = replace(position, position=item.change.sequence)
@@ -353,7 +351,7 @@ class WebhookDeliverer:
         body = encode(
             cloud_event(
                 item,
-                event_type=EventType.PROGRESS_CHANGED,
+                event_type=event_type_of(item),
                 naming=self.naming,
                 scopes=hook.scopes,
             )
@@ -375,7 +373,7 @@ class WebhookDeliverer:
                 webhook_id=hook.id,
                 org_id=hook.org_id,
                 sequence=sequence,
-                event_type=EventType.PROGRESS_CHANGED.value,
+                event_type=event_type_of(item).value,
                 message_id=msg_id,
                 status=status,
                 attempts=attempts,

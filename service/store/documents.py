@@ -28,6 +28,7 @@ from service.domain.model import (
     MemberRole,
     Objective,
     Organization,
+    Override,
     Policy,
     Upcoming,
 )
@@ -123,6 +124,7 @@ def policy_doc(policy: Policy) -> Doc:
         "minObjectivesPerTeam": policy.min_objectives_per_team,
         "roiThreshold": float(policy.roi_threshold),
         "staleAfterDays": policy.stale_after_days,
+        "checkInCadenceDays": policy.check_in_cadence_days,
     }
 
 
@@ -157,6 +159,7 @@ def organization_of(doc: Doc) -> Organization:
             ),
             roi_threshold=float(p.get("roiThreshold", default.roi_threshold)),
             stale_after_days=int(p.get("staleAfterDays", default.stale_after_days)),
+            check_in_cadence_days=int(p.get("checkInCadenceDays", default.check_in_cadence_days)),
         ),
     )
 
@@ -220,7 +223,45 @@ def objective_fields(objective: Objective) -> Doc:
         "lessonsLearned": objective.lessons_learned,
         "score": _opt_float(objective.score),
         "carriedOverFrom": objective.carried_over_from,
+        "overrides": [override_doc(o) for o in objective.overrides],
     }
+
+
+def _instant_text(at: datetime | None) -> str | None:
+    """An instant inside an array, as text: a date inside an array is not kept alike by every
+    backend."""
+    return None if at is None else to_millis(at).isoformat()
+
+
+def _instant_of(text: str | None) -> datetime | None:
+    return None if text is None else utc(datetime.fromisoformat(text))
+
+
+def override_doc(override: Override) -> Doc:
+    """One entry of an objective's override history."""
+    return {
+        "value": float(override.value),
+        "reason": override.reason,
+        "setAt": _instant_text(override.set_at),
+        "setBy": override.set_by,
+        "expiresAt": _instant_text(override.expires_at),
+        "clearedAt": _instant_text(override.cleared_at),
+        "clearedBy": override.cleared_by,
+    }
+
+
+def override_of(doc: Doc) -> Override:
+    set_at = _instant_of(doc["setAt"])
+    assert set_at is not None  # every override was set at some instant
+    return Override(
+        value=_float(doc["value"]),
+        reason=doc["reason"],
+        set_at=set_at,
+        set_by=doc.get("setBy"),
+        expires_at=_instant_of(doc.get("expiresAt")),
+        cleared_at=_instant_of(doc.get("clearedAt")),
+        cleared_by=doc.get("clearedBy"),
+    )
 
 
 def objective_doc(objective: Objective) -> Doc:
@@ -243,6 +284,7 @@ def objective_of(doc: Doc) -> Objective:
         lessons_learned=doc.get("lessonsLearned"),
         score=_opt_float(doc.get("score")),
         carried_over_from=doc.get("carriedOverFrom"),
+        overrides=tuple(override_of(o) for o in doc.get("overrides") or ()),
     )
 
 

@@ -54,6 +54,7 @@ LEASES = "leases"
 POSITIONS = "outboundPositions"
 WEBHOOKS = "webhooks"
 DELIVERIES = "webhookDeliveries"
+REMINDERS = "checkInReminders"
 
 # Of two check-ins at the same millisecond the one recorded later (its change's sequence,
 # `rev`) is the newer; ids settle what is left (check-ins from before the log).

@@ -27,7 +27,14 @@ from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate, holding_back, roll_up
 from service.domain.standing import Standing
 from tests.domain.builders import at, key_result, objective, quarter_cycle, year_cycle
-from tests.strategies import PROPERTY, instants, key_result_specs, values, weights
+from tests.strategies import (
+    PROPERTY,
+    instants,
+    key_result_specs,
+    override_histories,
+    values,
+    weights,
+)
 
 CYCLES = {c.id: c for c in (year_cycle(), quarter_cycle(), quarter_cycle("q2", 2))}
 MID = at(2, 15)  # half of 2027-Q1
@@ -101,9 +108,8 @@ def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
         parents = [f"o{j}" for j in range(i)]
         parent = draw(st.none() | st.sampled_from([*parents, "elsewhere"]))
         cycle = "q1" if entangled else draw(st.sampled_from(sorted(CYCLES)))
-        objectives.append(
-            objective(f"o{i}", cycle_id=cycle, parent_id=parent, weight=draw(weights()))
-        )
+        made = objective(f"o{i}", cycle_id=cycle, parent_id=parent, weight=draw(weights()))
+        objectives.append(replace(made, overrides=draw(override_histories())))
     objectives = draw(st.permutations(objectives))
     cycle_of = {o.id: o.cycle_id for o in objectives}
     size = draw(st.integers(min_value=1, max_value=10))
@@ -188,6 +194,7 @@ def _seen(result: Standing) -> tuple[object, ...]:
         e.inputs,
         e.policy,
         e.status_reason,
+        e.override,
     )
 
 

@@ -6,10 +6,12 @@ from datetime import UTC
 
 from hypothesis import strategies as st
 
-from service.domain.explain import Explanation, ExplanationInput
+from service.domain.explain import Explanation, ExplanationInput, OverrideNote
 from service.domain.model import ProgressStatus
 from service.domain.rollup import Standing
 from service.events.event import SCOPE_KINDS, Event, ScopeChange, progress_to_plain
+from service.events.reminders import DueNotice
+from tests.strategies import override_histories
 
 numbers = st.floats(allow_nan=False, allow_infinity=False)
 maybe_numbers = st.none() | numbers
@@ -30,6 +32,12 @@ explanations = st.builds(
     ).map(tuple),
     policy=st.lists(st.tuples(st.text(), numbers), max_size=3).map(tuple),
     status_reason=st.text(),
+    override=st.none()
+    | st.builds(
+        OverrideNote,
+        override=override_histories(max_size=1).filter(bool).map(lambda h: h[0]),
+        computed=maybe_numbers,
+    ),
 )
 
 progresses = st.builds(
@@ -52,6 +60,15 @@ scope_changes = st.builds(
     current=st.none() | progresses.map(progress_to_plain),
 )
 
+notices = st.builds(
+    DueNotice,
+    key_result_id=ids,
+    owner=st.none() | ids,
+    due_at=st.datetimes(timezones=st.just(UTC)),
+    silent_since=st.datetimes(timezones=st.just(UTC)),
+    scopes=st.lists(st.tuples(st.sampled_from(sorted(SCOPE_KINDS)), ids), max_size=4).map(tuple),
+)
+
 events = st.builds(
     Event,
     org_id=ids,
@@ -60,4 +77,5 @@ events = st.builds(
     key_result_id=ids,
     cause_check_in_id=st.none() | ids,
     changes=st.lists(scope_changes, max_size=4).map(tuple),
+    due=st.lists(notices, max_size=2).map(tuple),
 )

@@ -46,6 +46,8 @@ from tests.schema.operations import (
     OBJECTIVE_CREATE,
     OBJECTIVE_DELETE,
     OBJECTIVE_UPDATE,
+    OVERRIDE_CLEAR,
+    OVERRIDE_SET,
 )
 
 NOW = datetime(2027, 2, 15, tzinfo=UTC)
@@ -92,6 +94,10 @@ async def template() -> tuple[Seeded, dict[str, list[dict[str, Any]]]]:
                 "objectiveId": world.global_objective,
                 "weight": 2,
             },
+        )
+        await client.mutate(
+            OVERRIDE_SET,
+            input={"objectiveId": world.global_objective, "value": 0.3, "reason": "Board call"},
         )
         dumped = await Database(database, lambda: database).dump()
         seeded = Seeded(world, webinars["keyResult"]["id"], initiative["initiative"]["id"])
@@ -194,6 +200,9 @@ NODE_DEPENDS = "query($id: ID!) { node(id: $id) { ... on KeyResult { dependsOn {
 NODE_SERVES = "query($id: ID!) { node(id: $id) { ... on KeyResult { objectives { id } } } }"
 CHECK_INS = "query($id: ID!) { node(id: $id) { ... on KeyResult { checkIns { totalCount } } } }"
 
+OVERRIDES = """query($id: ID!) { node(id: $id) { ... on Objective {
+  progressOverrides { value clearedAt } } } }"""
+
 CASES: dict[str, Case] = {
     "checkInCreate keyed": Case(
         CHECK_IN_CREATE,
@@ -246,6 +255,24 @@ CASES: dict[str, Case] = {
     ),
     "objectiveDelete": Case(
         OBJECTIVE_DELETE, lambda s: {"id": s.world.funnel}, gone(lambda s: s.world.funnel)
+    ),
+    "objectiveProgressOverride": Case(
+        OVERRIDE_SET,
+        lambda s: {"input": {"objectiveId": s.world.funnel, "value": 0.9, "reason": "Pilot"}},
+        read(
+            OVERRIDES,
+            lambda s: {"id": s.world.funnel},
+            lambda d: [o["value"] for o in d["node"]["progressOverrides"]] == [0.9],
+        ),
+    ),
+    "objectiveProgressOverrideClear": Case(
+        OVERRIDE_CLEAR,
+        lambda s: {"objectiveId": s.world.global_objective},
+        read(
+            OVERRIDES,
+            lambda s: {"id": s.world.global_objective},
+            lambda d: d["node"]["progressOverrides"][-1]["clearedAt"] is not None,
+        ),
     ),
     "keyResultDependencyAdd": Case(
         DEPENDENCY_ADD,

@@ -14,7 +14,7 @@ import pytest
 
 from schema.ids import to_global_id
 from service.domain.errors import InvalidInput
-from service.okrs import check_ins
+from service.okrs import check_ins, reminders
 from service.outbound import admin
 from service.outbound.lease import Leases, stop
 from service.outbound.model import DeliveryStatus, EventType, Webhook
@@ -494,3 +494,43 @@ async def test_an_endpoint_behind_what_the_log_keeps_goes_on_from_its_oldest_cha
         await worker.close()
     assert [r.sequence for r in receiver.requests] == sequences[1:]
     assert [r.sequence for r in got] == sequences[1:]
+
+
+async def test_check_in_due_notices_reach_the_endpoints_that_take_them(
+    node: Instance, world: World, receiver: Receiver
+) -> None:
+    due = await hook(
+        node,
+        world,
+        receiver.url,
+        events=(EventType.CHECK_IN_DUE,),
+        scopes=(("Department", world.sales.id),),
+    )
+    progress = await hook(node, world, receiver.url)  # progress only: hears no notice
+    receiver.secrets = [due.secret, progress.secret]
+    worker = deliverer(node)
+    await worker.start()
+    when = NOW + timedelta(days=7)
+    try:
+        for kr in (world.mql, world.deals):
+            assert await reminders.notify_due(
+                writer=node.writer, org_id=world.org.id, key_result_id=kr.id, due=when, now=when
+            )
+        (got,) = await receiver.wait_for(1)
+        await asyncio.sleep(0.3)
+    finally:
+        await worker.close()
+    assert len(receiver.requests) == 1  # the MQLs are Marketing's, outside the scope
+    event = got.event
+    assert event["type"] == "com.okrgraph.checkin.due"
+    assert event["data"]["kind"] == "checkInDue"
+    assert event["data"]["changes"] == []
+    (notice,) = event["data"]["due"]
+    assert notice == {
+        "keyResultId": to_global_id("KeyResult", world.org.id, world.deals.id),
+        "owner": None,
+        "dueAt": "2027-02-22T00:00:00Z",
+        "silentSince": "2027-02-15T00:00:00Z",
+    }
+    page = await node.store.page_deliveries(world.org.id, due.id, after=None, limit=10)
+    assert [d.event_type for d in page.items] == ["com.okrgraph.checkin.due"]

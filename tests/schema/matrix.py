@@ -29,6 +29,7 @@ from tests.schema.operations import (
     INITIATIVE_CREATE,
     KEY_RESULT_CREATE,
     OBJECTIVE_CREATE,
+    OVERRIDE_SET,
 )
 
 GHOST_ORG = "f" * 32  # an organization id nothing is stored under
@@ -75,6 +76,10 @@ async def shared() -> Shared:
         KEY_RESULT_CREATE, input={"objectiveId": a.funnel, "title": "Spare", "targetValue": 9}
     )
     step = await gql.mutate(ACTION_STEP_ADD, input={"objectiveId": a.funnel, "title": "Ads"})
+    await gql.mutate(
+        OVERRIDE_SET,
+        input={"objectiveId": year_child["objective"]["id"], "value": 0.5, "reason": "Hired"},
+    )
     initiative = await gql.mutate(
         INITIATIVE_CREATE,
         input={
@@ -289,6 +294,31 @@ OPS: dict[str, Op] = {
                 "keyResultIds": [s.a.mql],
             }
         },
+    ),
+    "objectiveProgressOverride": Op(
+        slim(
+            "objectiveProgressOverride",
+            "$input: ObjectiveProgressOverrideInput!",
+            "input: $input",
+            "objective { id }",
+        ),
+        lambda s: {
+            "input": {
+                "objectiveId": s.a.funnel,
+                "value": 0.9,
+                "reason": "The board counts the pilot deals",
+                "expiresAt": "2027-03-01T00:00:00+01:00",
+            }
+        },
+    ),
+    "objectiveProgressOverrideClear": Op(
+        slim(
+            "objectiveProgressOverrideClear",
+            "$objectiveId: ID!",
+            "objectiveId: $objectiveId",
+            "objective { id }",
+        ),
+        lambda s: {"objectiveId": s.year_child},
     ),
     "initiativeLink": Op(
         slim(

@@ -6,7 +6,7 @@ ERRORS = "userErrors { field message code }"
 
 ORG_FIELDS = """id name slug mission vision
   policy { onTrackRatio atRiskRatio maxObjectivesPerTeam minObjectivesPerTeam roiThreshold
-           staleAfterDays }"""
+           staleAfterDays checkInCadenceDays }"""
 CYCLE_FIELDS = """id kind label year quarter month startsOn endsOn closed closedAt
   parent { id } children { id kind label quarter startsOn endsOn }"""
 OBJECTIVE_FIELDS = """id title description owner { id name email } weight lessonsLearned score
@@ -170,6 +170,21 @@ mutation CsvImport($input: OrganizationImportCsvInput!) {{
     rows {{ line item title action changes creates errors {{ line column code message }} }}
     {ERRORS}
   }}
+}}"""
+
+OVERRIDE_FIELDS = """id progressOverrides { value reason setBy setAt expiresAt clearedAt clearedBy }
+  progress { value status explanation { formula statusReason computedValue
+    override { value reason setBy setAt expiresAt } } }"""
+
+OVERRIDE_SET = f"""
+mutation ObjectiveProgressOverride($input: ObjectiveProgressOverrideInput!) {{
+  objectiveProgressOverride(input: $input) {{ objective {{ {OVERRIDE_FIELDS} }} {ERRORS} }}
+}}"""
+
+OVERRIDE_CLEAR = f"""
+mutation ObjectiveProgressOverrideClear($objectiveId: ID!) {{
+  objectiveProgressOverrideClear(objectiveId: $objectiveId) {{
+    objective {{ {OVERRIDE_FIELDS} }} {ERRORS} }}
 }}"""
 
 MEMBER_INVITE = f"""

@@ -58,6 +58,8 @@ ID_SLOTS: list[tuple[str, str, str, bool]] = [
     ("checkInCreate", "input.keyResultId", "KeyResult", False),
     ("checkInDelete", "id", "CheckIn", False),
     ("actionStepAdd", "input.objectiveId", "Objective", False),
+    ("objectiveProgressOverride", "input.objectiveId", "Objective", False),
+    ("objectiveProgressOverrideClear", "objectiveId", "Objective", False),
     ("actionStepUpdate", "id", "ActionStep", False),
     ("initiativeCreate", "input.organizationId", "Organization", False),
     ("initiativeCreate", "input.keyResultIds.0", "KeyResult", True),

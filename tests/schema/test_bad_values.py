@@ -99,6 +99,18 @@ VALUE_ROWS = [
         "INVALID_VALUE",
         "input.policy.staleAfterDays",
     ),
+    (
+        "organizationUpdate",
+        at("input.policy", {"checkInCadenceDays": 0}),
+        "INVALID_VALUE",
+        "input.policy.checkInCadenceDays",
+    ),
+    (
+        "organizationUpdate",
+        at("input.policy", {"checkInCadenceDays": 367}),
+        "INVALID_VALUE",
+        "input.policy.checkInCadenceDays",
+    ),
     ("cycleCreate", at("input.year", 0), "INVALID_VALUE", "input.year"),
     ("cycleCreate", at("input.year", 2027), "DUPLICATE", "input.year"),
     ("cycleCreate", merge({"year": 2027, "month": 13}), "INVALID_VALUE", "input.month"),
@@ -225,6 +237,28 @@ VALUE_ROWS = [
     ("keyResultCarryOver", at("cycleId", lambda s: s.a.quarters[0]), "CYCLE_MISMATCH", "cycleId"),
     ("keyResultCarryOver", at("cycleId", lambda s: s.a.year), "CYCLE_MISMATCH", "cycleId"),
     ("objectiveDelete", at("id", lambda s: s.a.global_objective), "HAS_CHILDREN", "id"),
+    ("objectiveProgressOverride", at("input.reason", "  "), "INVALID_TEXT", "input.reason"),
+    ("objectiveProgressOverride", at("input.reason", "x" * 10_001), "INVALID_TEXT", "input.reason"),
+    ("objectiveProgressOverride", at("input.value", 1.5), "INVALID_VALUE", "input.value"),
+    ("objectiveProgressOverride", at("input.value", -0.1), "INVALID_VALUE", "input.value"),
+    (
+        "objectiveProgressOverride",
+        at("input.expiresAt", "2027-02-14T23:59:59Z"),
+        "INVALID_VALUE",
+        "input.expiresAt",
+    ),
+    (
+        "objectiveProgressOverride",
+        at("input.expiresAt", "2027-02-15T00:00:00Z"),
+        "INVALID_VALUE",
+        "input.expiresAt",
+    ),
+    (
+        "objectiveProgressOverride",
+        at("input.expiresAt", "2027-03-01T00:00:00"),
+        "INVALID_VALUE",
+        "input.expiresAt",
+    ),
 ]
 
 
@@ -280,6 +314,8 @@ COERCION_ROWS = [
     ("keyResultCreate", at("input.kind", "increase"), "enum value in lower case"),
     ("keyResultUpdate", merge({"kind": 1}), "enum as a number"),
     ("checkInCreate", at("input.recordedAt", "yesterday"), "not a date-time"),
+    ("objectiveProgressOverride", at("input.expiresAt", "soon"), "expiry not a date-time"),
+    ("objectiveProgressOverride", at("input.reason", DROP), "override without a reason"),
     ("actionStepAdd", at("input.dueOn", "2027-02-30"), "no such day"),
     ("actionStepUpdate", at("input.done", "yes"), "not a boolean"),
     ("checkInCreate", at("input.keyResultId", {"id": 1}), "an object for an id"),

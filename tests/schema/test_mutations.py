@@ -74,6 +74,7 @@ async def test_organization_create_returns_it_with_the_default_policy(gql: Clien
         "minObjectivesPerTeam": 3,
         "roiThreshold": 0.0,
         "staleAfterDays": 14,
+        "checkInCadenceDays": 7,
     }
 
 

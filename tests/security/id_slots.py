@@ -49,6 +49,13 @@ ID_SLOTS = [
         "cycle",
     ),
     Slot(
+        "Organization.checkInsDue(cycleId)",
+        org("checkInsDue(cycleId: $v) { lateSeconds keyResults { lateSeconds } }", "$v: ID!"),
+        lambda a: {"at": a.org, "v": a.cycle},
+        ("v",),
+        "cycle",
+    ),
+    Slot(
         "Cycle.objectives(departmentId)",
         on("Cycle", "objectives(departmentId: $v) { totalCount }", "$v: ID"),
         lambda a: {"at": a.year, "v": a.department},
@@ -235,6 +242,21 @@ ID_SLOTS = [
         lambda a: {"v": a.check_in},
         ("v",),
         "check_in",
+    ),
+    Slot(
+        "objectiveProgressOverride.objectiveId",
+        mutation("objectiveProgressOverride", "input: $input", "objective { id }"),
+        lambda a: {"input": {"objectiveId": a.child, "value": 0.5, "reason": "Pilot"}},
+        ("input", "objectiveId"),
+        "child",
+    ),
+    Slot(
+        "objectiveProgressOverrideClear(objectiveId)",
+        "mutation($v: ID!) { objectiveProgressOverrideClear(objectiveId: $v) "
+        "{ objective { id } userErrors { field message code } } }",
+        lambda a: {"v": a.child},
+        ("v",),
+        "child",
     ),
     Slot(
         "actionStepAdd.objectiveId",

@@ -130,6 +130,15 @@ SCALAR_SLOTS = [
         )
         for field in ("value", "confidence", "recordedAt")
     ],
+    *[
+        Slot(
+            f"objectiveProgressOverride.{field}",
+            mutation("objectiveProgressOverride", "input: $input", "objective { id }"),
+            lambda a: {"input": {"objectiveId": a.child, "value": 0.5, "reason": "Pilot"}},
+            ("input", field),
+        )
+        for field in ("value", "expiresAt")
+    ],
     Slot(
         "keyResultAlign.weight",
         mutation("keyResultAlign", "input: $input", "keyResult { id }"),

@@ -40,10 +40,12 @@ def context(backend: Backend, bus: EventStream) -> Context:
 
 
 @asynccontextmanager
-async def watching(backend: Backend, bus: EventStream, scope: str) -> AsyncIterator[_Primed]:
+async def watching(
+    backend: Backend, bus: EventStream, scope: str, document: str = WATCH
+) -> AsyncIterator[_Primed]:
     """A started subscription (the bus subscription is open once this yields)."""
     stream = await schema.subscribe(
-        WATCH, variable_values={"scope": scope}, context_value=context(backend, bus)
+        document, variable_values={"scope": scope}, context_value=context(backend, bus)
     )
     assert isinstance(stream, AsyncGenerator), stream
     first = asyncio.ensure_future(stream.__anext__())
@@ -52,6 +54,8 @@ async def watching(backend: Backend, bus: EventStream, scope: str) -> AsyncItera
         yield _Primed(first, stream)
     finally:
         first.cancel()
+        # A first item still awaited is cancelled before the stream closes under it.
+        await asyncio.gather(first, return_exceptions=True)
         await stream.aclose()
 
 
