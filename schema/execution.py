@@ -39,6 +39,8 @@ from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from service.domain.errors import StoreUnavailable
+
 
 class Attribute:
     """The resolver of a field that reads `source.<name>` and takes no arguments. `leaf` is
@@ -306,11 +308,23 @@ def configured(*, deadline: float | None, quiet: bool) -> type[Executor]:
 
 
 async def _within(result: Awaitable[Any], seconds: float) -> Any:
+    """`result` awaited, or TIMEOUT once `seconds` have passed: whatever the cancelled work
+    made of its cancellation (a store call cut off may come back as an outage, caught by a
+    resolver as a field error), an operation past its deadline answers TIMEOUT and nothing
+    else."""
+    deadline = asyncio.timeout(seconds)
     try:
-        async with asyncio.timeout(seconds):
-            return await result
+        async with deadline:
+            answer = await result
     except TimeoutError:
         return ExecutionResult(data=None, errors=[timed_out(seconds)])
+    except StoreUnavailable:
+        if deadline.expired():
+            return ExecutionResult(data=None, errors=[timed_out(seconds)])
+        raise
+    if deadline.expired():
+        return ExecutionResult(data=None, errors=[timed_out(seconds)])
+    return answer
 
 
 def timed_out(seconds: float) -> GraphQLError:
