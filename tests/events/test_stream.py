@@ -16,7 +16,7 @@ from mongomock_motor import AsyncMongoMockClient
 
 from service.domain.model import Policy
 from service.domain.plan import Plan
-from service.domain.rollup import Evaluation
+from service.domain.rollup import Evaluation, evaluate_plan
 from service.events import Event, EventStream, ResumeTooOld
 from service.events.bus import BusHealth, Notice
 from service.okrs import check_ins, cycles, key_results, objectives, organizations
@@ -320,7 +320,7 @@ def large_years(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Every year counts as large (evaluated off the event loop); for each evaluation of a
     year's plan, whether it ran on the event loop's thread."""
     on_loop: list[bool] = []
-    real = years.evaluate_plan
+    real = evaluate_plan
 
     def watched(plan: Plan, *, policy: Policy, now: datetime) -> Evaluation:
         on_loop.append(threading.current_thread() is threading.main_thread())
