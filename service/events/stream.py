@@ -113,16 +113,23 @@ class EventStream:
             self._unfollow(org_id)
 
     def subscribe(
-        self, org_id: str, *, after: int | None = None, max_queued: int = 100
+        self,
+        org_id: str,
+        *,
+        after: int | None = None,
+        max_queued: int = 100,
+        scope: str | None = None,
     ) -> Subscription:
         """The organization's events from now on (after the change `after`, when given, with
-        the changes since replayed first). Enter it (`async with`) to start receiving;
-        entering raises ResumeTooOld when the log no longer reaches back to `after`."""
+        the changes since replayed first); with `scope`, only the live ones that moved that
+        scope. Enter it (`async with`) to start receiving; entering raises ResumeTooOld when
+        the log no longer reaches back to `after`."""
         return Subscription(
             org_id,
             max_queued=max_queued,
             attach=lambda s: self._attach(s, after),
             detach=self._detach,
+            scope=scope,
         )
 
     def noticed(self, org_id: str, sequence: int) -> None:

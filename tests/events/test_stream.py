@@ -369,3 +369,20 @@ async def test_closing_a_large_cycle_evaluates_it_off_the_loop(
     assert closed.key_result_scores[world.mql.id] == 0.4
     assert large_years
     assert not any(large_years)
+
+
+async def test_a_subscriber_of_one_scope_is_handed_only_the_events_that_moved_it(
+    instances: tuple[Instance, Instance], world: World
+) -> None:
+    a, _ = instances
+    async with (
+        a.stream.subscribe(world.org.id, scope=world.mql.id) as mine,
+        a.stream.subscribe(world.org.id, scope="a-scope-no-change-moves") as other,
+        a.stream.subscribe(world.org.id) as every,
+    ):
+        sequence = await check_in(a, world, 150)
+        got = mine._next()
+        assert got is not None
+        assert got.sequence == sequence
+        assert every._next() is not None
+        assert other._next() is None  # never queued: its reader was not even woken
