@@ -42,7 +42,7 @@ from service.readmodel import ReadModel
 
 MAX_ENTRIES = 1024
 MAX_BYTES = 64 << 20
-"""At most this many answers and bytes of bodies per instance."""
+"""At most this many answers, and bytes of bodies and keys, per instance."""
 
 COVERED = frozenset(
     {
@@ -186,7 +186,7 @@ class ResponseReuse:
 
     @property
     def size(self) -> int:
-        """Bytes of bodies kept."""
+        """Bytes kept: bodies and the texts of their keys."""
         return self._bytes
 
     async def answer(
@@ -242,19 +242,27 @@ class ResponseReuse:
         return True
 
     def _keep(self, key: Key, answer: Answer) -> None:
-        if len(answer.body) > self.max_bytes:
+        size = _size(key, answer)
+        if size > self.max_bytes:
             return
         self._forget(key)
         self._answers[key] = answer
-        self._bytes += len(answer.body)
+        self._bytes += size
         while len(self._answers) > self.max_entries or self._bytes > self.max_bytes:
-            _, evicted = self._answers.popitem(last=False)
-            self._bytes -= len(evicted.body)
+            evicted_key, evicted = self._answers.popitem(last=False)
+            self._bytes -= _size(evicted_key, evicted)
 
     def _forget(self, key: Key) -> None:
         gone = self._answers.pop(key, None)
         if gone is not None:
-            self._bytes -= len(gone.body)
+            self._bytes -= _size(key, gone)
+
+
+def _size(key: Key, answer: Answer) -> int:
+    """The bytes an entry holds, as counted against the bound: its body and its key's texts
+    (a document and its variables may be as large as a request)."""
+    held = sum(len(part) for part in key if isinstance(part, str | bytes))
+    return held + len(answer.body)
 
 
 def positions_of(snapshots: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:

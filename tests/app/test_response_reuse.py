@@ -247,8 +247,12 @@ async def test_memory_is_bounded_in_answers_and_bytes(store: MongoStore) -> None
     for index in range(5):
         await reuse.answer((index,), lambda: made(100))
     assert len(reuse) == 3
-    await reuse.answer(("big",), lambda: made(900))
+    await reuse.answer(("big",), lambda: made(890))
     assert reuse.size <= 1000
-    assert len(reuse) == 2  # the newest 100 bytes and the 900
+    assert len(reuse) == 2  # the newest 100 bytes, and the 890 under a 3-byte key
     await reuse.answer(("huge",), lambda: made(5000))
+    assert reuse.size <= 1000
+    # A key's document counts too: 600 bytes of body under a 500-character document do not fit.
+    await reuse.answer(("q" * 500,), lambda: made(600))
+    assert ("q" * 500,) not in reuse._answers
     assert reuse.size <= 1000
