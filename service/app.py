@@ -257,6 +257,8 @@ class GraphQLApp(GraphQL[Context, None]):
         except json.JSONDecodeError:
             return await self.run(request)  # refused as Strawberry refuses it
         fields = request_fields(request.method, request.query_params, body)
+        if not self._is_query(fields):
+            return await self.run(request)  # a mutation computes at its own instant
         principal = getattr(request.state, "principal", None)
         caller = (
             (principal.organization, principal.role.value, principal.subject)
@@ -294,6 +296,20 @@ class GraphQLApp(GraphQL[Context, None]):
             response.headers["content-type"] = answer.media_type
         response.headers["etag"] = answer.etag
         return cast(Response, response)
+
+    def _is_query(self, fields: dict[str, Any]) -> bool:
+        """Whether a request's fields run a query (its document given, or persisted)."""
+        document = fields.get("query")
+        extensions = fields.get("extensions")
+        if document is None and isinstance(extensions, dict):
+            try:
+                document = self._persisted.resolve(None, extensions)
+            except PersistedQueryError:
+                return False  # refused as the rules refuse it
+        name = fields.get("operationName")
+        if not isinstance(document, str) or not isinstance(name, str | None):
+            return False
+        return operation_type(document, name) is OperationType.QUERY
 
     def _authenticate(self, request: Request) -> Response | None:
         """With authentication on, a request needs a valid bearer token (the GraphiQL page

@@ -184,7 +184,8 @@ async def test_mutations_and_answers_with_errors_are_never_reused(served: Served
     broken = {"query": "{ nope }"}
     for _ in range(2):
         await served.client.post("/graphql", json=broken, headers=signed(Role.VIEWER))
-    assert served.reuse.executions == executions + 4
+    # Mutations do not even ask for reuse; each query with an error is executed.
+    assert served.reuse.executions == executions + 2
     assert served.reuse.reused == 0
 
 
@@ -256,3 +257,18 @@ async def test_memory_is_bounded_in_answers_and_bytes(store: MongoStore) -> None
     await reuse.answer(("q" * 500,), lambda: made(600))
     assert ("q" * 500,) not in reuse._answers
     assert reuse.size <= 1000
+
+
+async def test_a_mutation_keeps_its_own_instant(served: Served) -> None:
+    served.clock.now = NOW + timedelta(milliseconds=250)
+    response = await served.client.post(
+        "/graphql",
+        json={
+            "query": """mutation($kr: ID!) { checkInCreate(input: {keyResultId: $kr,
+              value: 5}) { checkIn { recordedAt } } }""",
+            "variables": {"kr": served.key_result},
+        },
+        headers=signed(Role.EDITOR),
+    )
+    recorded = response.json()["data"]["checkInCreate"]["checkIn"]["recordedAt"]
+    assert datetime.fromisoformat(recorded) == NOW + timedelta(milliseconds=250)
