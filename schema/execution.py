@@ -40,6 +40,7 @@ from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from service.domain.errors import StoreUnavailable
+from service.store.reads import deadline_in
 
 
 class Attribute:
@@ -311,20 +312,28 @@ async def _within(result: Awaitable[Any], seconds: float) -> Any:
     """`result` awaited, or TIMEOUT once `seconds` have passed: whatever the cancelled work
     made of its cancellation (a store call cut off may come back as an outage, caught by a
     resolver as a field error), an operation past its deadline answers TIMEOUT and nothing
-    else."""
+    else. Store calls made meanwhile are bounded by the deadline too (`deadline_in`)."""
     deadline = asyncio.timeout(seconds)
+    loop = asyncio.get_running_loop()
     try:
-        async with deadline:
-            answer = await result
+        with deadline_in(seconds):
+            async with deadline:
+                answer = await result
     except TimeoutError:
         return ExecutionResult(data=None, errors=[timed_out(seconds)])
     except StoreUnavailable:
-        if deadline.expired():
+        if _past(deadline, loop):
             return ExecutionResult(data=None, errors=[timed_out(seconds)])
         raise
-    if deadline.expired():
+    if _past(deadline, loop):
         return ExecutionResult(data=None, errors=[timed_out(seconds)])
     return answer
+
+
+def _past(deadline: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether the deadline fired, or its time came (a busy loop may not have run it yet)."""
+    when = deadline.when()
+    return deadline.expired() or (when is not None and loop.time() >= when)
 
 
 def timed_out(seconds: float) -> GraphQLError:
