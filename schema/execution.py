@@ -40,7 +40,6 @@ from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from service.domain.errors import StoreUnavailable
-from service.store.reads import deadline_in
 
 
 class Attribute:
@@ -312,13 +311,12 @@ async def _within(result: Awaitable[Any], seconds: float) -> Any:
     """`result` awaited, or TIMEOUT once `seconds` have passed: whatever the cancelled work
     made of its cancellation (a store call cut off may come back as an outage, caught by a
     resolver as a field error), an operation past its deadline answers TIMEOUT and nothing
-    else. Store calls made meanwhile are bounded by the deadline too (`deadline_in`)."""
+    else."""
     deadline = asyncio.timeout(seconds)
     loop = asyncio.get_running_loop()
     try:
-        with deadline_in(seconds):
-            async with deadline:
-                answer = await result
+        async with deadline:
+            answer = await result
     except TimeoutError:
         return ExecutionResult(data=None, errors=[timed_out(seconds)])
     except StoreUnavailable:

@@ -4,15 +4,11 @@ id, finds and pages."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
-
-import pymongo
 
 from service.domain.errors import StoreUnavailable
 from service.domain.model import CheckIn
@@ -25,24 +21,6 @@ Doc = d.Doc
 Order = list[tuple[str, int]]
 
 _OPERATION: ContextVar[str] = ContextVar("store_operation", default="other")
-
-
-_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)
-STORE_GRACE = 0.5
-"""Seconds a store call may outlast its request's deadline: the request is cancelled first, and
-the store (MongoDB, by `maxTimeMS`) abandons what it was still doing for it soon after, rather
-than go on scanning for an answer nobody waits for."""
-
-
-@contextmanager
-def deadline_in(seconds: float) -> Iterator[None]:
-    """Store calls made in this context, and in the tasks started from it, end at most
-    STORE_GRACE after `seconds` from now (PyMongo's client-side operation timeout)."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
 
 
 def current_operation() -> str:
@@ -126,14 +104,8 @@ class MongoReads:
         self._round_trips += 1
         if self.on_round_trip is not None:
             self.on_round_trip()
-        ends = _DEADLINE.get()
-        bounded = (
-            contextlib.nullcontext()
-            if ends is None
-            else pymongo.timeout(max(ends - time.monotonic(), 0.0) + STORE_GRACE)
-        )
         try:
-            with bounded, map_errors(duplicate=duplicate):
+            with map_errors(duplicate=duplicate):
                 return await operation()
         except StoreUnavailable:
             if _being_cancelled():
