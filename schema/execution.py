@@ -39,6 +39,8 @@ from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from service.domain.errors import StoreUnavailable
+
 
 class Attribute:
     """The resolver of a field that reads `source.<name>` and takes no arguments. `leaf` is
@@ -306,11 +308,30 @@ def configured(*, deadline: float | None, quiet: bool) -> type[Executor]:
 
 
 async def _within(result: Awaitable[Any], seconds: float) -> Any:
+    """`result` awaited, or TIMEOUT once `seconds` have passed: whatever the cancelled work
+    made of its cancellation (a store call cut off may come back as an outage, caught by a
+    resolver as a field error), an operation past its deadline answers TIMEOUT and nothing
+    else."""
+    deadline = asyncio.timeout(seconds)
+    loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(seconds):
-            return await result
+        async with deadline:
+            answer = await result
     except TimeoutError:
         return ExecutionResult(data=None, errors=[timed_out(seconds)])
+    except StoreUnavailable:
+        if _past(deadline, loop):
+            return ExecutionResult(data=None, errors=[timed_out(seconds)])
+        raise
+    if _past(deadline, loop):
+        return ExecutionResult(data=None, errors=[timed_out(seconds)])
+    return answer
+
+
+def _past(deadline: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether the deadline fired, or its time came (a busy loop may not have run it yet)."""
+    when = deadline.when()
+    return deadline.expired() or (when is not None and loop.time() >= when)
 
 
 def timed_out(seconds: float) -> GraphQLError:

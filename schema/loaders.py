@@ -23,6 +23,7 @@ from service.domain.model import CheckIn, KeyResult
 from service.domain.progress import Point
 from service.domain.rollup import Evaluation, evaluate
 from service.readmodel import ReadModel, Snapshot
+from service.readmodel.offloop import off_loop, sliced
 from service.readmodel.scopes import whole_second
 from service.readmodel.years import OFF_LOOP_FROM
 from service.store.interface import Store
@@ -170,23 +171,26 @@ class Loaders:
         scope = held.year(year).scope
         history = await self.history_by_year.load((org_id, year))
 
-        def made() -> Evaluation:
+        def made(check: Callable[[], None]) -> Evaluation:
+            readings = {
+                k.id: history.reading(k.id, k.start_value, as_of)
+                for k in sliced(scope.key_results.values(), check)
+            }
+            check()
             return evaluate(
                 key_results=scope.key_results.values(),
                 objectives=scope.objectives.values(),
                 cycles=scope.cycles,
-                readings={
-                    k.id: history.reading(k.id, k.start_value, as_of)
-                    for k in scope.key_results.values()
-                },
+                readings=readings,
                 policy=held.organization.policy,
                 now=as_of,
             )
 
         if len(scope.key_results) < OFF_LOOP_FROM:
-            return made()
-        # As a large year at now (`Year.evaluated_soon`): off the event loop.
-        return await asyncio.to_thread(made)
+            return made(_go_on)
+        # As a large year at now (`Year.evaluated_soon`): off the event loop, and stopped
+        # between slices once the request is cancelled (its deadline).
+        return await off_loop(made)
 
     async def key_result_evaluation(
         self, org_id: str, year: int, as_of: datetime, key_result_id: str
@@ -294,3 +298,7 @@ def _by_org(keys: Sequence[OrgKey]) -> dict[str, list[str]]:
         if local_id not in grouped[org_id]:
             grouped[org_id].append(local_id)
     return grouped
+
+
+def _go_on() -> None:
+    """The `check` of work done on the event loop: it is never asked to stop half-way."""

@@ -38,10 +38,13 @@ class Relay(Protocol):
     subscription's stream; the resolver asks it, once its checks passed, for the events to
     listen to instead of asking the bus."""
 
-    def subscribe(self, org_id: str) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
-        """The events this stream renders itself: all of them for the stream that renders for
-        the group; none for a member, which waits here while the relay sends it what was
-        rendered, until the group ends (or raises `SubscriberTooSlow` when it fell behind)."""
+    def subscribe(
+        self, org_id: str, scope: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
+        """The events this stream renders itself: those that moved `scope` for the stream
+        that renders for the group; none for a member, which waits here while the relay sends
+        it what was rendered, until the group ends (or raises `SubscriberTooSlow` when it fell
+        behind)."""
         ...
 
 
@@ -248,10 +251,10 @@ class Subscription:
             # A resumed subscription replays its own history: it renders for itself alone.
             if relay is None or after_sequence is not None:
                 source: AbstractAsyncContextManager[AsyncIterator[Event]] = stream.subscribe(
-                    gid.org_id, after=after_sequence
+                    gid.org_id, after=after_sequence, scope=gid.local_id
                 )
             else:
-                source = relay.subscribe(gid.org_id)
+                source = relay.subscribe(gid.org_id, gid.local_id)
             async with source as events:
                 expiry = _expire_with_token(events, context.principal)
                 try:

@@ -21,7 +21,7 @@ from typing import Any, cast
 import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -74,6 +74,7 @@ from service.negotiation import (
     SINGLE_CONNECTION,
     is_single_connection_request,
     is_subscription,
+    operation_type,
     protocol_for,
 )
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
@@ -85,7 +86,17 @@ from service.pages import dashboard, graphiql_headers
 from service.persisted import PersistedQueries, PersistedQueryError, websocket_handlers
 from service.readiness import StorePreparation
 from service.readmodel import ReadModel
+from service.readmodel.scopes import whole_second
 from service.request_json import decode_request_json
+from service.reuse import (
+    Answer,
+    ResponseReuse,
+    key_of,
+    matches,
+    positions_of,
+    reading,
+    request_fields,
+)
 from service.scheduler import ReminderScheduler
 from service.store.embedded import open_store, uri_hosts
 from service.store.interface import Store
@@ -117,6 +128,7 @@ class _Running:
     metrics: Metrics = field(default_factory=Metrics)
     preparation: StorePreparation | None = None
     hosts: list[str] = field(default_factory=list)
+    reuse: ResponseReuse | None = None
 
     def require(self) -> tuple[Store, ReadModel, Writer]:
         if self.store is None or self.reads is None or self.writer is None:
@@ -223,7 +235,7 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             if not _wants_ide(request):
                 self._running.require_prepared()
-            response = await self.run(request)
+            response = await self._answer(request)
         except StoreUnavailable:
             # Signing in reads the organization before GraphQL runs.
             response = store_unavailable()
@@ -233,6 +245,72 @@ class GraphQLApp(GraphQL[Context, None]):
                 headers["Allow"] = "POST" if request.method == "GET" else "GET, POST"
             response = PlainTextResponse(exc.reason, status_code=exc.status_code, headers=headers)
         await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        """The request's response: an identical query's answer when it is still the log's
+        (service/reuse.py), else computed (and kept when it can be reused)."""
+        reuse = self._running.reuse
+        accept = request.headers.get("accept", "")
+        if reuse is None or _wants_ide(request) or not _reusable_request(request, accept):
+            return await self.run(request)
+        try:
+            body = decode_request_json(await request.body()) if request.method == "POST" else None
+        except json.JSONDecodeError:
+            return await self.run(request)  # refused as Strawberry refuses it
+        fields = request_fields(request.method, request.query_params, body)
+        if not self._is_query(fields):
+            return await self.run(request)  # a mutation computes at its own instant
+        principal = getattr(request.state, "principal", None)
+        caller = (
+            (principal.organization, principal.role.value, principal.subject)
+            if isinstance(principal, Principal)
+            else None
+        )
+        instant = whole_second(self._clock())
+        key = key_of(fields, caller=caller, instant=instant, form=accepts_graphql_response(accept))
+        if key is None:
+            return await self.run(request)
+        request.state.instant = instant  # the context computes at the key's instant
+
+        async def compute() -> tuple[Response, Answer | None]:
+            response = await self.run(request)
+            found, context = reading(), getattr(request.state, "context", None)
+            body = getattr(response, "body", None)
+            if (
+                found is None
+                or not found.reusable()
+                or not isinstance(context, Context)
+                or response.status_code != 200
+                or not isinstance(body, bytes)
+            ):
+                return response, None
+            media_type = response.headers.get("content-type", "application/json")
+            return response, Answer(body, media_type, positions_of(context.loaders.snapshots))
+
+        answer, computed = await reuse.answer(key, compute)
+        if answer is None:
+            return cast(Response, computed)
+        if request.method == "GET" and matches(request.headers.get("if-none-match"), answer.etag):
+            return Response(status_code=304, headers={"etag": answer.etag})
+        response = computed if computed is not None else Response(answer.body)
+        if computed is None:
+            response.headers["content-type"] = answer.media_type
+        response.headers["etag"] = answer.etag
+        return cast(Response, response)
+
+    def _is_query(self, fields: dict[str, Any]) -> bool:
+        """Whether a request's fields run a query (its document given, or persisted)."""
+        document = fields.get("query")
+        extensions = fields.get("extensions")
+        if document is None and isinstance(extensions, dict):
+            try:
+                document = self._persisted.resolve(None, extensions)
+            except PersistedQueryError:
+                return False  # refused as the rules refuse it
+        name = fields.get("operationName")
+        if not isinstance(document, str) or not isinstance(name, str | None):
+            return False
+        return operation_type(document, name) is OperationType.QUERY
 
     def _authenticate(self, request: Request) -> Response | None:
         """With authentication on, a request needs a valid bearer token (the GraphiQL page
@@ -254,13 +332,16 @@ class GraphQLApp(GraphQL[Context, None]):
         store, reads, writer = self._running.require()
         principal = getattr(request.state, "principal", None)
         running = self._running
+        # A request that may be reused computes at its key's instant (`_answer`).
+        instant = getattr(request.state, "instant", None)
+        clock = self._clock if instant is None else lambda: instant
         if isinstance(principal, Principal):
             context = await signed_in_context(
                 store,
                 principal,
                 reads=reads,
                 writer=writer,
-                clock=self._clock,
+                clock=clock,
                 events=running.events,
             )
         else:
@@ -268,12 +349,14 @@ class GraphQLApp(GraphQL[Context, None]):
                 store,
                 reads=reads,
                 writer=writer,
-                clock=self._clock,
+                clock=clock,
                 authenticated=self._verifier is not None,
                 events=running.events,
             )
         context.metrics = running.metrics
         context.outbound = running.outbound
+        if isinstance(request, Request):
+            request.state.context = context
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -391,6 +474,15 @@ class GraphQLApp(GraphQL[Context, None]):
             raise
         if sub_response.media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
+        found = reading()
+        if (
+            found is not None
+            and isinstance(result, ExecutionResult)
+            and not result.errors
+            and operation_type(request_data.query, request_data.operation_name)
+            is OperationType.QUERY
+        ):
+            found.whole = True  # a query's whole answer: it may be reused (service/reuse.py)
         return result
 
     async def process_result(
@@ -431,6 +523,17 @@ def private(send: Send) -> Send:
         await send(message)
 
     return marked
+
+
+def _reusable_request(request: Request, accept: str) -> bool:
+    """Whether a request may be answered by response reuse: a GET, or a POST of JSON, that
+    does not ask for a stream."""
+    if "text/event-stream" in accept or "multipart/mixed" in accept:
+        return False
+    if request.method == "GET":
+        return True
+    content_type = request.headers.get("content-type", "")
+    return request.method == "POST" and content_type.startswith("application/json")
 
 
 def _wants_ide(request: Request) -> bool:
@@ -576,6 +679,11 @@ def create_app(
             await scheduler.start()
             owned.push_async_callback(scheduler.close)
             running.outbound = outbound
+            running.reuse = app.state.reuse = (
+                ResponseReuse(reads, counted=running.metrics.count_reuse)
+                if settings.response_reuse
+                else None
+            )
             running.store, running.bus, running.reads, running.writer, running.events = (
                 observed,
                 bus,
@@ -587,7 +695,7 @@ def create_app(
                 yield
             finally:
                 running.store, running.bus, running.reads, running.writer = None, None, None, None
-                running.events, running.outbound = None, None
+                running.events, running.outbound, running.reuse = None, None, None
 
     verifier = _verifier(settings)
     chosen = (

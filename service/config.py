@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Organizations each instance keeps in memory (least recently used out).",
     )
+    response_reuse: bool = Field(
+        default=True,
+        description="Identical queries at the same log position and second share one answer.",
+    )
     log_retention_days: int = Field(
         default=7, ge=1, description="Days an organization's change log keeps at least."
     )

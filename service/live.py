@@ -137,7 +137,9 @@ class Member:
         self._ended = False
         self._too_slow: str | None = None
 
-    def subscribe(self, org_id: str) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
+    def subscribe(
+        self, org_id: str, scope: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
         """Join the feed of this request (`Relay.subscribe`); the events are the feed's."""
         return self._joined(org_id)
 
@@ -218,15 +220,17 @@ class Feed:
             self._end()
             self._task.cancel()
 
-    def subscribe(self, org_id: str) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
-        """The bus's events, for the feed's own stream (its `Relay`)."""
-        return self._bus_events(org_id)
+    def subscribe(
+        self, org_id: str, scope: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[Event]]:
+        """The bus's events that moved `scope`, for the feed's own stream (its `Relay`)."""
+        return self._bus_events(org_id, scope)
 
     @contextlib.asynccontextmanager
-    async def _bus_events(self, org_id: str) -> AsyncIterator[AsyncIterator[Event]]:
+    async def _bus_events(self, org_id: str, scope: str) -> AsyncIterator[AsyncIterator[Event]]:
         stream = self._context.events if self._context is not None else None
         assert stream is not None  # the resolver checked that its context has one
-        async with stream.subscribe(org_id) as events:
+        async with stream.subscribe(org_id, scope=scope) as events:
             self._listening.set()
             yield events
 

@@ -130,19 +130,21 @@ def _operations(query: str) -> dict[str | None, OperationType] | None:
     return found
 
 
-def is_subscription(query: str | None, operation_name: str | None) -> bool:
-    """Whether the operation a request runs is a subscription (False when that cannot be told:
-    no document, a document that does not parse, or an operation it does not hold)."""
+def operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+    """The type of the operation a request runs (None when that cannot be told: no document,
+    a document that does not parse, or an operation it does not hold)."""
     if not isinstance(query, str) or not isinstance(operation_name, (str, type(None))):
-        return False  # a malformed request, refused as such later
+        return None  # a malformed request, refused as such later
     operations = _operations(query) if query else None
     if not operations:
-        return False
+        return None
     if operation_name is None and len(operations) == 1:
         (operation,) = operations.values()
-    else:
-        found = operations.get(operation_name)
-        if found is None:
-            return False
-        operation = found
-    return operation is OperationType.SUBSCRIPTION
+        return operation
+    return operations.get(operation_name)
+
+
+def is_subscription(query: str | None, operation_name: str | None) -> bool:
+    """Whether the operation a request runs is a subscription (False when that cannot be
+    told)."""
+    return operation_type(query, operation_name) is OperationType.SUBSCRIPTION

@@ -33,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.reuse import store_read
 from service.store.interface import Store
 from service.store.reads import current_operation, operating
 
@@ -82,6 +83,14 @@ class Metrics:
             ["operation"],
             registry=r,
         )
+        self.reuse = Counter(
+            "okrgraph_reusable_answers",
+            "Answers to requests that may be reused (service/reuse.py), by outcome: executed, "
+            "reused (a kept answer still at the log's positions) or joined (an identical "
+            "request's execution).",
+            ["outcome"],
+            registry=r,
+        )
         self.subscriptions = Gauge(
             "okrgraph_subscriptions_active", "Subscriptions open on this instance.", registry=r
         )
@@ -95,6 +104,10 @@ class Metrics:
             "Progress events delivered to subscribers here.",
             registry=r,
         )
+
+    def count_reuse(self, outcome: str) -> None:
+        """Count one answer of service/reuse.py by its outcome."""
+        self.reuse.labels(outcome).inc()
 
     def operation_label(self, name: str | None) -> str:
         """The label an operation is counted under: its name when the server knows it,
@@ -153,6 +166,7 @@ class ObservedStore:
             return attribute
 
         async def observed(*args: Any, **kwargs: Any) -> Any:
+            store_read(name)  # what a reused answer may depend on (service/reuse.py)
             with operating(name), tracer.start_as_current_span(f"store.{name}"):
                 return await attribute(*args, **kwargs)
 

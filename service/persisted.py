@@ -6,7 +6,9 @@ query. A known hash runs its document; an unknown one is answered with the error
 and the client sends the hash again with the full query, which is checked against the hash,
 remembered and run. Over GET (`?extensions=...&variables=...&operationName=...`) a query's URL
 stays short and the same for every client; mutations are still refused. (Answers depend on the
-caller's token, so no answer is cached: see `private` in service/app.py.)
+caller's token, so no HTTP cache may keep one: see `private` in service/app.py. The server itself
+reuses an answer for the same caller while the log has not moved, with an `ETag` that a GET may
+send back for a 304: see service/reuse.py.)
 The documents are remembered in a bounded LRU in each instance's memory: an instance that has
 not seen a hash answers NOT_FOUND and the client retries with the query, which is the protocol,
 so several instances behind a load balancer need no shared cache.

@@ -290,6 +290,10 @@ class Event:
             changes=tuple(ScopeChange.from_change(c) for c in changes),
         )
 
+    def moved(self, scope_id: str) -> bool:
+        """Whether the event holds a change of the scope."""
+        return any(c.id == scope_id for c in self.changes)
+
     def changes_of(self, scope_id: str) -> tuple[ScopeChange, ...]:
         """The changes of one scope (a department moves once per cycle it is counted in)."""
         return tuple(c for c in self.changes if c.id == scope_id)

@@ -29,7 +29,7 @@ from service.events.event import Event
 from service.events.reminders import notices_of
 from service.events.subscription import Fanout, Subscription
 from service.readmodel import ReadModel, Snapshot
-from service.readmodel.scopes import moves, scopes_of_key_result
+from service.readmodel.scopes import moves, scopes_of_key_result, unevaluated, whole_second
 from service.store.interface import Store
 from service.store.reads import CHECK_INS, REMINDERS
 from service.store.records import Change
@@ -83,11 +83,14 @@ def _due_event(after: Snapshot, change: Change) -> Event | None:
 
 
 class _Followed:
-    """One organization this process follows: its subscribers' recent events."""
+    """One organization this process follows: its subscribers' recent events, and the changes
+    whose events wait for a large year's evaluation (`waiting`, in order, worked by `working`)."""
 
     def __init__(self) -> None:
         self.recent: deque[tuple[int, Event | None]] = deque(maxlen=KEPT)
         self.catching_up: asyncio.Task[None] | None = None
+        self.waiting: deque[tuple[Snapshot, Snapshot, Change]] = deque()
+        self.working: asyncio.Task[None] | None = None
 
 
 class EventStream:
@@ -121,6 +124,7 @@ class EventStream:
         self._fanout.finish_all()
         tasks = [t for t in (self._poller,) if t is not None]
         tasks += [f.catching_up for f in self._followed.values() if f.catching_up is not None]
+        tasks += [f.working for f in self._followed.values() if f.working is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -128,16 +132,23 @@ class EventStream:
             self._unfollow(org_id)
 
     def subscribe(
-        self, org_id: str, *, after: int | None = None, max_queued: int = 100
+        self,
+        org_id: str,
+        *,
+        after: int | None = None,
+        max_queued: int = 100,
+        scope: str | None = None,
     ) -> Subscription:
         """The organization's events from now on (after the change `after`, when given, with
-        the changes since replayed first). Enter it (`async with`) to start receiving;
-        entering raises ResumeTooOld when the log no longer reaches back to `after`."""
+        the changes since replayed first); with `scope`, only the live ones that moved that
+        scope. Enter it (`async with`) to start receiving; entering raises ResumeTooOld when
+        the log no longer reaches back to `after`."""
         return Subscription(
             org_id,
             max_queued=max_queued,
             attach=lambda s: self._attach(s, after),
             detach=self._detach,
+            scope=scope,
         )
 
     def noticed(self, org_id: str, sequence: int) -> None:
@@ -184,15 +195,36 @@ class EventStream:
         self.reads.unfollow(org_id, self._changed)
         if followed is not None and followed.catching_up is not None:
             followed.catching_up.cancel()
+        if followed is not None and followed.working is not None:
+            followed.working.cancel()
 
     def _changed(self, before: Snapshot, after: Snapshot, change: Change) -> None:
         followed = self._followed.get(change.org_id)
         if followed is None:
             return
-        event = event_of(before, after, change)
+        if followed.waiting or unevaluated(before, after, change):
+            # A large year is evaluated in a worker thread first (and every later change of
+            # the organization waits its turn): the event loop goes on serving meanwhile.
+            followed.waiting.append((before, after, change))
+            if followed.working is None or followed.working.done():
+                followed.working = asyncio.create_task(self._work(followed))
+            return
+        self._announce(followed, event_of(before, after, change), change)
+
+    def _announce(self, followed: _Followed, event: Event | None, change: Change) -> None:
         followed.recent.append((change.sequence, event))
         if event is not None:
             self._fanout.deliver(change.org_id, event)
+
+    async def _work(self, followed: _Followed) -> None:
+        """The events of the waiting changes, in order, each year evaluated off the loop."""
+        while followed.waiting:
+            before, after, change = followed.waiting[0]
+            instant = whole_second(change.at)
+            for year in unevaluated(before, after, change):
+                await year.evaluated_soon(instant)
+            followed.waiting.popleft()
+            self._announce(followed, event_of(before, after, change), change)
 
     async def _replay(self, org_id: str, after: int, here: Snapshot) -> list[Event]:
         """The events of the changes after `after` up to `here`: kept, or worked out again from

@@ -38,10 +38,15 @@ class Subscription:
         max_queued: int,
         attach: Callable[[Subscription], Awaitable[None]],
         detach: Callable[[Subscription], object],
+        scope: str | None = None,
     ) -> None:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
         self.org_id = org_id
+        self.scope = scope
+        """The one scope (a node's local id) whose moves the subscriber wants, or None for
+        every event: a live event that did not move it is never queued, so that a thousand
+        subscribers of different scopes are not all woken for each event."""
         self.max_queued = max_queued
         self._attach = attach
         self._detach = detach
@@ -126,7 +131,7 @@ class Subscription:
 
     def deliver(self, event: Event) -> None:
         """Queue an event without waiting; on overflow, close this subscriber as too slow."""
-        if self._ended:
+        if self._ended or (self.scope is not None and not event.moved(self.scope)):
             return
         if len(self._queue) >= self.max_queued:
             self.fail(SubscriberTooSlow(too_slow(self.max_queued, self.org_id)))

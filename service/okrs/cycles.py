@@ -99,7 +99,8 @@ async def close_cycle(
         target = cycle(snapshot, cycle_id, field="id")
         open_cycle(target, field="id")
         inside = {c for c in snapshot.cycles_inside(target.id) if not snapshot.cycles[c].closed}
-        evaluation = snapshot.year(target.year).evaluated(now)
+        # Off the event loop for a large year (`Year.evaluated_soon`).
+        evaluation = await snapshot.year(target.year).evaluated_soon(now)
         kr_scores = {
             kid: score(p.value)
             for kid, p in evaluation.key_result_progress.items()

@@ -23,7 +23,7 @@ from service.domain.progress import expected_progress
 from service.domain.standing import Standing
 from service.domain.weighted import combine
 from service.readmodel.snapshot import Snapshot
-from service.readmodel.years import placement, reading
+from service.readmodel.years import OFF_LOOP_FROM, Year, placement, reading
 from service.store.reads import CHECK_INS, KEY_RESULTS, OBJECTIVES
 from service.store.records import Change, Delete, Put
 
@@ -186,6 +186,24 @@ def moves(before: Snapshot, after: Snapshot, change: Change) -> tuple[ScopeProgr
         if previous is not None or current is not None:
             found.append(ScopeProgress(scope, previous, current))
     return tuple(found)
+
+
+def unevaluated(before: Snapshot, after: Snapshot, change: Change) -> list[Year]:
+    """The large years (OFF_LOOP_FROM key results and up) that `moves` would evaluate from
+    scratch at the change's second: each may be evaluated first with `Year.evaluated_soon`, off
+    the event loop, and `moves` then finds it evaluated. A check-in's year after the change is
+    not among them: `moves` computes it again from the year before, only where it moved."""
+    instant = whole_second(change.at)
+    before, after = before.at(instant), after.at(instant)
+    years = {y for y, _ in [*_touched(before, change), *_touched(after, change)]}
+    incremental = _refreshed(before, after, change) is not None
+    found: list[Year] = []
+    for year in sorted(years):
+        for snapshot in (before,) if incremental else (before, after):
+            held = snapshot.year(year)
+            if len(held.scope.key_results) >= OFF_LOOP_FROM and instant not in held.evaluations:
+                found.append(held)
+    return found
 
 
 def _after(

@@ -113,7 +113,9 @@ class Year:
     async def evaluated_soon(self, now: datetime) -> Evaluation:
         """`evaluated(now)`, computed in a worker thread when the year is large (see the
         module's doc): requests of the same instant share one computation, which runs to its
-        end (and is remembered) even if the request that started it is cancelled."""
+        end (and is remembered) even if the request that started it is cancelled. That is
+        bounded: one computation per year and whole second, each the plan and one evaluation
+        (a fraction of a second at 100,000 key results), not one per request."""
         found = self.evaluations.get(now)
         if found is not None:
             return found

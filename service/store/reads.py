@@ -3,12 +3,14 @@ id, finds and pages."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
+from service.domain.errors import StoreUnavailable
 from service.domain.model import CheckIn
 from service.store import documents as d
 from service.store.errors import DEFAULT_DUPLICATE, map_errors
@@ -115,8 +117,15 @@ class MongoReads:
         self._round_trips += 1
         if self.on_round_trip is not None:
             self.on_round_trip()
-        with map_errors(duplicate=duplicate):
-            return await operation()
+        try:
+            with map_errors(duplicate=duplicate):
+                return await operation()
+        except StoreUnavailable:
+            if _being_cancelled():
+                # The driver makes a call cut off by a cancellation (a request's deadline) a
+                # connection failure: it is the cancellation, not an outage.
+                raise asyncio.CancelledError from None
+            raise
 
     def _coll(self, name: str) -> Any:
         return self._db[name]
@@ -262,3 +271,9 @@ class MongoReads:
             order=NEWEST_FIRST,
             after_query=after_query,
         )
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task has been asked to stop (a deadline or a caller cancelled it)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

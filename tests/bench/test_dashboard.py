@@ -111,7 +111,10 @@ async def test_shipped_operations_over_http(
     large = bench_world.large
     now = datetime.now(UTC)
     measured: list[Measured] = []
-    with serving("--mongodb-uri", bench_world.uri, env=SIGNED) as base:
+    # Reuse off: every request executed, as the floor executes every one (test_reuse.py
+    # measures reuse).
+    executed = {**SIGNED, "OKRGRAPH_RESPONSE_REUSE": "false"}
+    with serving("--mongodb-uri", bench_world.uri, env=executed) as base:
         okrgraph = f"{base}/graphql"
         for operation in OPERATIONS:
             payload = operation.payload(large, now)

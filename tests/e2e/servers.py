@@ -22,9 +22,11 @@ def metrics_of(base: str) -> str:
 
 
 @contextlib.contextmanager
-def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def serving(
+    *args: str, env: dict[str, str] | None = None, stop_within: float = 30
+) -> Iterator[str]:
     """Start `okrgraph serve ARGS --port 0`, yield its base URL once it listens, and stop it
-    with SIGTERM at the end, expecting a clean exit."""
+    with SIGTERM at the end, expecting a clean exit within `stop_within` seconds."""
     metrics_port = free_port()
     given = {"OKRGRAPH_METRICS_PORT": str(metrics_port), **(env or {})}
     with listening(
@@ -33,7 +35,7 @@ def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
         what="the server",
         env={**os.environ, "PYTHONUNBUFFERED": "1", **given},
         clean_exit=True,
-        stop_within=30,
+        stop_within=stop_within,
     ) as base:
         _METRICS[base] = f"http://127.0.0.1:{metrics_port}/metrics"
         try:

@@ -100,3 +100,57 @@ def test_long_requests_are_stopped_at_the_deadline_and_health_keeps_answering() 
 
         again, _ = ask(http, ISSUE, org)
         assert again == answer
+
+
+CROWD = 16
+STOP_WITHIN = DEADLINE + 1 + 5  # the deadline, the drain's second, and room for a busy machine
+
+
+@pytest.mark.slow
+def test_a_server_full_of_timed_out_requests_answers_health_and_stops_promptly() -> None:
+    """Sixteen clients keep sending requests that all outlast the deadline; /healthz answers
+    throughout, and SIGTERM sent while they are in flight stops the server within a few
+    seconds (`serving` fails the test otherwise): timed-out work stops with its request."""
+    env = {"OKRGRAPH_JWT_SECRET": SECRET, "OKRGRAPH_REQUEST_TIMEOUT": str(DEADLINE)}
+    answers: list[list[str]] = []
+    health: list[float] = []
+    stopping = threading.Event()
+    with (
+        serving("--demo", "--memory", env=env, stop_within=STOP_WITHIN) as base,
+        httpx.Client(base_url=base, timeout=60) as http,
+    ):
+        found = http.post(
+            "/graphql",
+            json={"query": '{ organizationBySlug(slug: "acme-inbound") { id } }'},
+            headers=HEADERS,
+        ).json()
+        org = found["data"]["organizationBySlug"]["id"]
+
+        def client() -> None:
+            with httpx.Client(base_url=base, timeout=60) as own:
+                while not stopping.is_set():
+                    try:
+                        response = own.post(
+                            "/graphql",
+                            json={"query": LONG, "variables": {"v": org}},
+                            headers=HEADERS,
+                        )
+                    except httpx.HTTPError:
+                        return  # the server went away under it
+                    if response.status_code == 200:
+                        answers.append(codes(response.json()))
+
+        crowd = [threading.Thread(target=client, daemon=True) for _ in range(CROWD)]
+        for worker in crowd:
+            worker.start()
+        until = time.monotonic() + DEADLINE * 6
+        while time.monotonic() < until:
+            began = time.monotonic()
+            assert http.get("/healthz").status_code == 200
+            health.append(time.monotonic() - began)
+            time.sleep(0.05)
+        # Leaving `serving` sends SIGTERM with requests of the crowd still running.
+    stopping.set()
+    assert answers, "no request was answered before the stop"
+    assert all(found == ["TIMEOUT"] for found in answers), answers
+    assert max(health) < 2, health

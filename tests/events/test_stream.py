@@ -6,18 +6,22 @@ sequence it saw, from memory or from the log."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from mongomock_motor import AsyncMongoMockClient
 
+from service.domain.model import Policy
+from service.domain.plan import Plan
+from service.domain.rollup import Evaluation, evaluate_plan
 from service.events import Event, EventStream, ResumeTooOld
 from service.events.bus import BusHealth, Notice
 from service.okrs import check_ins, cycles, key_results, objectives, organizations
 from service.okrs.commit import Writer
-from service.readmodel import ReadModel
+from service.readmodel import ReadModel, scopes, years
 from service.store.mongo import MongoStore
 from tests.events.factory import receive
 from tests.okrs.conftest import NOW, World, build_world
@@ -309,3 +313,76 @@ async def test_the_organization_scope_hears_of_a_check_in_without_a_global_objec
         current = org_change.current_progress()
         assert current is not None
         assert current.value is None  # nothing to measure yet: still an event
+
+
+@pytest.fixture
+def large_years(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every year counts as large (evaluated off the event loop); for each evaluation of a
+    year's plan, whether it ran on the event loop's thread."""
+    on_loop: list[bool] = []
+    real = evaluate_plan
+
+    def watched(plan: Plan, *, policy: Policy, now: datetime) -> Evaluation:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return real(plan, policy=policy, now=now)
+
+    monkeypatch.setattr(years, "OFF_LOOP_FROM", 1)
+    monkeypatch.setattr(scopes, "OFF_LOOP_FROM", 1)
+    monkeypatch.setattr(years, "evaluate_plan", watched)
+    return on_loop
+
+
+async def test_a_large_years_events_are_worked_out_off_the_loop_in_order(
+    instances: tuple[Instance, Instance], world: World, large_years: list[bool]
+) -> None:
+    a, b = instances
+    async with a.stream.subscribe(world.org.id) as events:
+        written = [await check_in(a if n % 2 else b, world, n) for n in range(1, 6)]
+        await objectives.create_objective(
+            writer=a.writer,
+            org_id=world.org.id,
+            cycle_id=world.quarters[1].id,
+            title="A second quarter's objective",
+            parent_id=world.global_objective.id,
+            now=NOW,
+        )
+        last = await check_in(a, world, 6)
+        got: list[Event] = []
+        while not got or got[-1].sequence < last:
+            got.append(await receive(events))
+    checked = [e for e in got if e.cause_check_in_id is not None]
+    assert [e.sequence for e in checked] == [*written, last]
+    assert [values(e, world.mql.id) for e in checked] == [1, 2, 3, 4, 5, 6]
+    assert [e.sequence for e in got] == sorted(e.sequence for e in got)
+    assert large_years, "no year was evaluated"
+    assert not any(large_years), "a large year was evaluated on the event loop"
+
+
+async def test_closing_a_large_cycle_evaluates_it_off_the_loop(
+    instances: tuple[Instance, Instance], world: World, large_years: list[bool]
+) -> None:
+    a, _ = instances
+    await check_in(a, world, 400)
+    closed = await cycles.close_cycle(
+        writer=a.writer, org_id=world.org.id, cycle_id=world.quarters[0].id, now=NOW
+    )
+    assert closed.key_result_scores[world.mql.id] == 0.4
+    assert large_years
+    assert not any(large_years)
+
+
+async def test_a_subscriber_of_one_scope_is_handed_only_the_events_that_moved_it(
+    instances: tuple[Instance, Instance], world: World
+) -> None:
+    a, _ = instances
+    async with (
+        a.stream.subscribe(world.org.id, scope=world.mql.id) as mine,
+        a.stream.subscribe(world.org.id, scope="a-scope-no-change-moves") as other,
+        a.stream.subscribe(world.org.id) as every,
+    ):
+        sequence = await check_in(a, world, 150)
+        got = mine._next()
+        assert got is not None
+        assert got.sequence == sequence
+        assert every._next() is not None
+        assert other._next() is None  # never queued: its reader was not even woken

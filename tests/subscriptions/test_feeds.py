@@ -38,9 +38,14 @@ class CountingBus(EventStream):
         self.made: list[Subscription] = []
 
     def subscribe(
-        self, org_id: str, *, after: int | None = None, max_queued: int = 100
+        self,
+        org_id: str,
+        *,
+        after: int | None = None,
+        max_queued: int = 100,
+        scope: str | None = None,
     ) -> Subscription:
-        made = super().subscribe(org_id, after=after, max_queued=max_queued)
+        made = super().subscribe(org_id, after=after, max_queued=max_queued, scope=scope)
         self.made.append(made)
         return made
 
