@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 import strawberry
 from graphql import GraphQLError
 
-from schema.context import Info
+from schema.context import Context, Info
 from schema.ids import GlobalId, parse_global_id, to_global_id
 from schema.nodes import Node, load_global, load_node
 from schema.types import CheckIn, KeyResult, member
@@ -191,6 +191,36 @@ def _expire_with_token(events: object, principal: Principal | None) -> asyncio.T
     return asyncio.get_running_loop().call_later(max(left, 0), events.fail, TokenExpired(EXPIRED))
 
 
+@contextmanager
+def _counted(context: Context) -> Iterator[None]:
+    """Count a subscription against its connection's limit while it runs, and end it with a
+    coded error when its stream fails (token expired, too slow, resumed too far back)."""
+    context.subscriptions += 1
+    try:
+        yield
+    except TokenExpired as error:
+        raise GraphQLError(str(error), extensions={"code": "UNAUTHENTICATED"}) from error
+    except SubscriberTooSlow as error:
+        raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
+    except ResumeTooOld as error:
+        raise GraphQLError(str(error), extensions={"code": "RESUME_TOO_OLD"}) from error
+    finally:
+        context.subscriptions -= 1
+
+
+@contextmanager
+def _listening(events: object, context: Context) -> Iterator[None]:
+    """While a subscription listens to `events`: active in the metrics, and ended when the
+    caller's token expires."""
+    expiry = _expire_with_token(events, context.principal)
+    try:
+        with _active(context.metrics):
+            yield
+    finally:
+        if expiry is not None:
+            expiry.cancel()
+
+
 async def _watched(
     info: Info, scope_id: str, after_sequence: int | None
 ) -> tuple[GlobalId, EventStream]:
@@ -246,8 +276,7 @@ class Subscription:
         context = info.context
         gid, stream = await _watched(info, scope_id, after_sequence)
         relay = RELAY.get()
-        context.subscriptions += 1
-        try:
+        with _counted(context):
             # A resumed subscription replays its own history: it renders for itself alone.
             if relay is None or after_sequence is not None:
                 source: AbstractAsyncContextManager[AsyncIterator[Event]] = stream.subscribe(
@@ -256,35 +285,22 @@ class Subscription:
             else:
                 source = relay.subscribe(gid.org_id, gid.local_id)
             async with source as events:
-                expiry = _expire_with_token(events, context.principal)
-                try:
-                    with _active(context.metrics):
-                        async for event in events:
-                            for change in event.changes_of(gid.local_id)[:1]:
-                                made = _shared(
-                                    change,
-                                    gid.org_id,
-                                    scope_id,
-                                    event.sequence,
-                                    event.at,
-                                    event.cause_check_in_id,
-                                )
-                                if made is not None:
-                                    context.refresh()  # the event's numbers are new: so is the rest
-                                    if context.metrics is not None:
-                                        context.metrics.delivered.inc()
-                                    yield made
-                finally:
-                    if expiry is not None:
-                        expiry.cancel()
-        except TokenExpired as error:
-            raise GraphQLError(str(error), extensions={"code": "UNAUTHENTICATED"}) from error
-        except SubscriberTooSlow as error:
-            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
-        except ResumeTooOld as error:
-            raise GraphQLError(str(error), extensions={"code": "RESUME_TOO_OLD"}) from error
-        finally:
-            context.subscriptions -= 1
+                with _listening(events, context):
+                    async for event in events:
+                        for change in event.changes_of(gid.local_id)[:1]:
+                            made = _shared(
+                                change,
+                                gid.org_id,
+                                scope_id,
+                                event.sequence,
+                                event.at,
+                                event.cause_check_in_id,
+                            )
+                            if made is not None:
+                                context.refresh()  # the event's numbers are new: so is the rest
+                                if context.metrics is not None:
+                                    context.metrics.delivered.inc()
+                                yield made
 
     @strawberry.subscription(
         description="Key results inside a scope (a key result, objective, cycle, department or "
@@ -308,24 +324,10 @@ class Subscription:
     ) -> AsyncGenerator[CheckInDueEvent, None]:
         context = info.context
         gid, stream = await _watched(info, scope_id, after_sequence)
-        context.subscriptions += 1
-        try:
+        with _counted(context):
             async with stream.subscribe(gid.org_id, after=after_sequence) as events:
-                expiry = _expire_with_token(events, context.principal)
-                try:
-                    with _active(context.metrics):
-                        async for event in events:
-                            for notice in event.due:
-                                if notice.within(gid.local_id):
-                                    yield CheckInDueEvent.of(event, notice, scope_id)
-                finally:
-                    if expiry is not None:
-                        expiry.cancel()
-        except TokenExpired as error:
-            raise GraphQLError(str(error), extensions={"code": "UNAUTHENTICATED"}) from error
-        except SubscriberTooSlow as error:
-            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from error
-        except ResumeTooOld as error:
-            raise GraphQLError(str(error), extensions={"code": "RESUME_TOO_OLD"}) from error
-        finally:
-            context.subscriptions -= 1
+                with _listening(events, context):
+                    async for event in events:
+                        for notice in event.due:
+                            if notice.within(gid.local_id):
+                                yield CheckInDueEvent.of(event, notice, scope_id)
