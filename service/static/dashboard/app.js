@@ -30,6 +30,7 @@ const FINDING_TEXT = {
   DEPENDENCY_RISK: "Held back",
   UNALIGNED_INITIATIVE: "Serves nothing",
   LOW_ROI_INITIATIVE: "Low return",
+  OWNER_INACTIVE: "Owner deactivated",
 };
 
 const PROGRESS = `fragment P on Progress {
