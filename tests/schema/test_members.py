@@ -11,9 +11,19 @@ import pytest
 
 from schema.context import Context, signed_in_context
 from service.auth import Deactivated, Principal, Role
+from service.domain.errors import StoreUnavailable
 from service.okrs.commit import Writer
 from service.readmodel import ReadModel
-from tests.schema.conftest import Backend, Client, World, forged, marta_of, org_of, refused
+from tests.schema.conftest import (
+    Backend,
+    Client,
+    Failing,
+    World,
+    forged,
+    marta_of,
+    org_of,
+    refused,
+)
 from tests.schema.operations import (
     CHECK_IN_CREATE,
     KEY_RESULT_CREATE,
@@ -317,3 +327,26 @@ async def test_a_member_of_the_world_is_shown_as_owner(gql: Client, world: World
     assert found["node"]["owner"] == marta_of(world)
     checked = await gql.mutate(CHECK_IN_CREATE, input={"keyResultId": world.mql, "value": 500})
     assert checked["checkIn"]["id"]
+
+
+async def test_a_store_outage_while_a_new_subject_joins_is_store_unavailable(
+    backend: Backend, world: World
+) -> None:
+    """The first request of a subject writes its member: with the store gone it is refused as
+    any write would be, and nothing is written; once the store is back it joins."""
+    failing = Failing(
+        backend.store,
+        lambda name: name in ("append_change", "changes_after"),
+        StoreUnavailable("gone"),
+    ).as_store()
+    reads = ReadModel(failing)
+    with pytest.raises(StoreUnavailable):
+        await signed_in_context(
+            failing,
+            Principal(subject="newcomer", organization="acme", role=Role.VIEWER),
+            reads=reads,
+            writer=Writer(failing, reads),
+        )
+    assert await backend.database["members"].count_documents({"subject": "newcomer"}) == 0
+    joined = await signed_in(backend, "newcomer")
+    assert joined.member_id is not None
