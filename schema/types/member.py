@@ -52,12 +52,8 @@ class Member(Node):
     )
     async def key_results(self, info: Info, cycle_id: CycleArgument) -> list[KeyResult]:
         held = await snapshot_of(info, self.domain.org_id)
-        inside = held.cycles_inside(cycle_argument(held, cycle_id).id)
-        return [
-            key_result.KeyResult.from_domain(k)
-            for k in held.key_result_list()
-            if k.owner_id == self.domain.id and k.cycle_id in inside
-        ]
+        _, owned = held.owned_by(self.domain.id, cycle_argument(held, cycle_id).id)
+        return [key_result.KeyResult.from_domain(k) for k in owned]
 
     @strawberry.field(
         description="The objectives they own in a cycle and the cycles inside it, by creation.",
@@ -65,12 +61,8 @@ class Member(Node):
     )
     async def objectives(self, info: Info, cycle_id: CycleArgument) -> list[Objective]:
         held = await snapshot_of(info, self.domain.org_id)
-        inside = held.cycles_inside(cycle_argument(held, cycle_id).id)
-        return [
-            objective.Objective.from_domain(o)
-            for o in held.objective_list()
-            if o.owner_id == self.domain.id and o.cycle_id in inside
-        ]
+        owned, _ = held.owned_by(self.domain.id, cycle_argument(held, cycle_id).id)
+        return [objective.Objective.from_domain(o) for o in owned]
 
     @strawberry.field(
         description='Their progress in a cycle ("my OKRs"): the weighted mean of the key '
