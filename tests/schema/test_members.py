@@ -350,3 +350,21 @@ async def test_a_store_outage_while_a_new_subject_joins_is_store_unavailable(
     assert await backend.database["members"].count_documents({"subject": "newcomer"}) == 0
     joined = await signed_in(backend, "newcomer")
     assert joined.member_id is not None
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
+async def test_only_admins_manage_members(
+    backend: Backend, gql: Client, world: World, role: Role
+) -> None:
+    asking = await signed_in(backend, f"someone-{role.name}", role)
+    before = await backend.snapshot()
+    for document, variables in [
+        (MEMBER_INVITE, invite(world, "eve@acme.example")),
+        (MEMBER_UPDATE, {"id": world.marta, "input": {"role": "admin"}}),
+        (MEMBER_DEACTIVATE, {"id": world.marta}),
+    ]:
+        asking.refresh()
+        result = await gql.schema.execute(document, variable_values=variables, context_value=asking)
+        assert result.errors is not None
+        assert [e.extensions for e in result.errors] == [{"code": "FORBIDDEN"}]
+    assert await backend.snapshot() == before
