@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
+from schema import alignment, csv_import, member_writes, writes
 from schema import inputs as i
-from schema import member_writes, writes
 from schema import payloads as p
 from schema.context import Info
 from schema.payloads import guarded
@@ -43,6 +43,22 @@ class Mutation:
     ) -> p.OrganizationUpdatePayload:
         return await guarded(
             info, p.OrganizationUpdatePayload, writes.organization_update(info.context, id, input)
+        )
+
+    @strawberry.mutation(
+        description="Import objectives and key results from CSV (README: CSV import and "
+        "export): every row is reported (line, what it does, or why it is refused by column "
+        "and code); the file is written as one change, or not at all when a row is refused or "
+        "on a dry run. Importing the same file again changes nothing.",
+        permission_classes=[Admin],
+    )
+    async def organization_import_csv(
+        self, info: Info, input: Annotated[csv_import.OrganizationImportCsvInput, Input]
+    ) -> csv_import.OrganizationImportCsvPayload:
+        return await guarded(
+            info,
+            csv_import.OrganizationImportCsvPayload,
+            csv_import.organization_import_csv(info.context, input),
         )
 
     @strawberry.mutation(
@@ -159,6 +175,37 @@ class Mutation:
             info,
             p.KeyResultDependencyRemovePayload,
             writes.key_result_dependency_remove(info.context, input),
+        )
+
+    @strawberry.mutation(
+        description="Make a key result count in another objective of its year too (of any "
+        "department), with the link's own weight: DUPLICATE when it serves that objective "
+        "already (its own included; the same weight again is a retry, and changes nothing), "
+        "CYCLE_MISMATCH across years.",
+        permission_classes=[Editor],
+    )
+    async def key_result_align(
+        self, info: Info, input: Annotated[alignment.KeyResultAlignInput, Input]
+    ) -> alignment.KeyResultAlignPayload:
+        return await guarded(
+            info,
+            alignment.KeyResultAlignPayload,
+            alignment.key_result_align(info.context, input),
+        )
+
+    @strawberry.mutation(
+        description="Stop a key result counting in an objective it was aligned with: NOT_FOUND "
+        "when it was not aligned with it, INVALID_VALUE for its own objective (it serves its "
+        "home for as long as it exists).",
+        permission_classes=[Editor],
+    )
+    async def key_result_unalign(
+        self, info: Info, input: Annotated[alignment.KeyResultUnalignInput, Input]
+    ) -> alignment.KeyResultUnalignPayload:
+        return await guarded(
+            info,
+            alignment.KeyResultUnalignPayload,
+            alignment.key_result_unalign(info.context, input),
         )
 
     @strawberry.mutation(

@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from service import cli_csv
 from service.auth import ConfigurationError, Role, mint, weak_secret
 from service.config import Settings
 from service.draining import Drain
@@ -461,7 +462,14 @@ def _main(argv: Sequence[str] | None) -> int:
         "results with their dependencies, check-ins, action steps and initiatives as JSON.",
     )
     out.add_argument("--org", required=True, help="the organization's slug")
-    out.add_argument("--output", type=Path, help="the JSON file to write (default: stdout)")
+    out.add_argument(
+        "--output", type=Path, help="the JSON (or CSV) file to write (default: stdout)"
+    )
+    out.add_argument(
+        "--csv",
+        action="store_true",
+        help="write objectives and key results as CSV (README: CSV import and export)",
+    )
     _store_flags(out)
     into = commands.add_parser(
         "import",
@@ -469,8 +477,18 @@ def _main(argv: Sequence[str] | None) -> int:
         description="Write an `okrgraph export` document into a store under new ids; refused "
         "when an organization of that slug exists already.",
     )
-    into.add_argument("file", help="the JSON file to read (- for stdin)")
+    into.add_argument("file", nargs="?", help="the JSON file to read (- for stdin)")
     into.add_argument("--slug", help="the new organization's slug (default: the exported one)")
+    into.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="import objectives and key results from CSV (- for stdin) into the organization "
+        "--org, made when there is none: one change, or nothing when a row is refused",
+    )
+    into.add_argument("--org", help="with --csv: the organization's slug")
+    into.add_argument(
+        "--dry-run", action="store_true", help="with --csv: report each row, write nothing"
+    )
     _store_flags(into)
     owners = commands.add_parser(
         "migrate-owners",
@@ -492,8 +510,18 @@ def _main(argv: Sequence[str] | None) -> int:
         return _serve(settings, flags)
     check_store(settings, flags)
     if args.command == "export":
+        if args.csv:
+            return cli_csv.export_csv_file(_opened(settings), args.org, args.output)
         return _export(settings, args.org, args.output)
     if args.command == "import":
+        if args.csv is not None:
+            if args.file is not None or args.org is None:
+                parser.error("import --csv FILE takes --org SLUG and no JSON file")
+            return cli_csv.import_csv_file(
+                _opened(settings), args.csv, args.org, dry_run=args.dry_run
+            )
+        if args.file is None:
+            parser.error("import needs a JSON file, or --csv FILE --org SLUG")
         return _import(settings, args.file, args.slug)
     if args.command == "migrate-owners":
         return _migrate_owners(settings)

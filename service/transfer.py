@@ -2,8 +2,10 @@
 `okrgraph import`).
 
 The document holds the organization with its policy, its departments, cycles, objectives, key
-results (their upstream dependencies in `dependsOn`, and in `createdAt` when they were made, which
-starts a grace period without check-ins: null, or absent from older exports, when unknown),
+results (their upstream dependencies in `dependsOn`, the objectives they serve besides their own
+in `aligned` with each link's weight (absent from older exports: none), and in `createdAt` when
+they were made, which starts a grace period without check-ins: null, or absent from older
+exports, when unknown),
 check-ins, action steps, initiatives and members: every stored field in camelCase, times as ISO
 8601 with their UTC offset, dates as ISO dates. Owners are members' ids (`ownerId`); an export
 made before members, whose `owner` is free text, is imported with that text as the owner to
@@ -227,6 +229,10 @@ def _check_values(snapshot: Holdings) -> None:
                 f"{where}.targetValue",
                 partial(rules.measurable, k.kind, k.start_value, k.target_value),
             ),
+            *(
+                (f"{where}.aligned[{a}].weight", partial(rules.weight, link.weight))
+                for a, link in enumerate(k.aligned)
+            ),
         ]
     checks += [
         (f"checkIns[{n}].value", partial(rules.amount, c.value, field="value"))
@@ -358,6 +364,7 @@ def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
                 department_id=opt(k.department_id),
                 owner_id=opt(k.owner_id),
                 depends_on=known(k.depends_on),
+                aligned=tuple(replace(a, objective_id=ids[a.objective_id]) for a in k.aligned),
                 carried_over_from=opt(k.carried_over_from),
                 # The check-ins, oldest first, set it as they were set.
                 current_value=k.start_value,
@@ -441,6 +448,7 @@ def _check_references(snapshot: Holdings) -> None:
             (f"key result {k.id} cycleId", k.cycle_id, cycles),
             (f"key result {k.id} departmentId", k.department_id, departments),
             (f"key result {k.id} ownerId", k.owner_id, people),
+            *((f"key result {k.id} aligned", a.objective_id, objectives) for a in k.aligned),
         ]
     links += [
         (f"check-in {c.id} keyResultId", c.key_result_id, key_results) for c in snapshot.check_ins
@@ -454,6 +462,22 @@ def _check_references(snapshot: Holdings) -> None:
     for where, target, among in links:
         if target is not None and target not in among:
             raise TransferError(f"{where} names {target!r}, which the document does not hold")
+    _check_links(snapshot)
+
+
+def _check_links(snapshot: Holdings) -> None:
+    """Each key result serves an objective at most once (its own included), and only
+    objectives of its own year, as `keyResultAlign` allows."""
+    year_of = {o.id: o.year for o in snapshot.objectives}
+    for k in snapshot.key_results:
+        served = [link.objective_id for link in k.links]
+        if len(set(served)) != len(served):
+            raise TransferError(f"key result {k.id} aligned: it serves an objective twice")
+        for link in k.aligned:
+            if year_of[link.objective_id] != k.year:
+                raise TransferError(
+                    f"key result {k.id} aligned: objective {link.objective_id!r} is of another year"
+                )
 
 
 # JSON <-> domain values -------------------------------------------------------------------------

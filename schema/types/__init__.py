@@ -14,6 +14,7 @@ from schema.types.cycle import Cycle
 from schema.types.department import Department
 from schema.types.initiative import Initiative
 from schema.types.key_result import KeyResult
+from schema.types.key_result_link import KeyResultLink
 from schema.types.member import Member
 from schema.types.objective import Objective, PathLevel, PathStep
 from schema.types.organization import Organization, organization_or_none
@@ -30,6 +31,7 @@ __all__ = [
     "Department",
     "Initiative",
     "KeyResult",
+    "KeyResultLink",
     "Member",
     "Objective",
     "Organization",

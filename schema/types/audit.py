@@ -77,6 +77,8 @@ def _referenced(org_id: str, collection: str, fields: dict[str, Any] | None) -> 
             type_name = _OWN_KIND.get(collection)
         if type_name is not None:
             found[name] = _global(org_id, type_name, value)
+        elif name == "aligned" and isinstance(value, list):
+            found[name] = [_referenced(org_id, collection, link) for link in value]
     return found
 
 

@@ -16,7 +16,15 @@ from schema.enums import KeyResultKind, kind_of
 from schema.fastpath import hot
 from schema.nodes import Node, load_node
 from schema.tracking import Forecast, ProgressPoint
-from schema.types import check_in, cycle, department, initiative, member, objective
+from schema.types import (
+    check_in,
+    cycle,
+    department,
+    initiative,
+    key_result_link,
+    member,
+    objective,
+)
 from schema.types.common import After, AsOf, First, From, Step, To, gid, key, snapshot_of
 from schema.types.progress import Progress
 from service.domain import model
@@ -27,11 +35,15 @@ if TYPE_CHECKING:
     from schema.types.cycle import Cycle
     from schema.types.department import Department
     from schema.types.initiative import Initiative
+    from schema.types.key_result_link import KeyResultLink
     from schema.types.member import Member
     from schema.types.objective import Objective, PathStep
 
 
-@strawberry.type(description="A measurable result of one objective.")
+@strawberry.type(
+    description="A measurable result of its objective, which may serve other objectives of its "
+    "year too (`links`)."
+)
 class KeyResult(Node):
     title: str = strawberry.field(description="The result, in words (≤ 500 characters).")
     kind: KeyResultKind = strawberry.field(description="How its value becomes progress.")
@@ -41,7 +53,10 @@ class KeyResult(Node):
     current_value: float = strawberry.field(
         description="The newest check-in's value (by recordedAt), or the start value."
     )
-    weight: float = strawberry.field(description="Its weight in its objective's rollup (> 0).")
+    weight: float = strawberry.field(
+        description="Its weight in its own objective's rollup (> 0); each objective it is "
+        "aligned with has its link's weight (`links`)."
+    )
     score: float | None = strawberry.field(
         description="Frozen score in [0, 1] once closed: the progress at close rounded to 2 "
         "decimals half-up as the number is written (0.695 is 0.70, 0.125 is 0.13)."
@@ -86,7 +101,7 @@ class KeyResult(Node):
         return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(
-        description="The objective it measures.",
+        description="Its own objective (its home link): the one it was created under.",
         graphql_type=Annotated["Objective", strawberry.lazy("schema.types.objective")],
     )
     def objective(self, info: Info) -> Objective | Awaitable[Objective]:
@@ -94,6 +109,33 @@ class KeyResult(Node):
         return info.context.loaders.answer(
             k.org_id, lambda s: objective.Objective.from_domain(s.objectives[k.objective_id])
         )
+
+    @strawberry.field(
+        description="Every objective it counts in: its own first, then those it was aligned "
+        "with, in the order they were aligned.",
+        graphql_type=list[Annotated["Objective", strawberry.lazy("schema.types.objective")]],
+    )
+    def objectives(self, info: Info) -> list[Objective] | Awaitable[list[Objective]]:
+        k = self.domain
+        return info.context.loaders.answer(
+            k.org_id,
+            lambda s: [
+                objective.Objective.from_domain(s.objectives[link.objective_id])
+                for link in k.links
+                if link.objective_id in s.objectives
+            ],
+        )
+
+    @strawberry.field(
+        description="Every objective it counts in with the weight it counts with there: its "
+        "home link first, then the aligned ones in the order they were aligned.",
+        graphql_type=list[
+            Annotated["KeyResultLink", strawberry.lazy("schema.types.key_result_link")]
+        ],
+    )
+    def links(self, info: Info) -> list[KeyResultLink] | Awaitable[list[KeyResultLink]]:
+        k = self.domain
+        return info.context.loaders.answer(k.org_id, lambda s: key_result_link.links_of(s, k))
 
     @strawberry.field(
         description="The cycle it is measured in (its objective's).",
@@ -197,17 +239,33 @@ class KeyResult(Node):
         return [KeyResult.from_domain(k) for k in await tracking.critical_path(info, self.domain)]
 
     @strawberry.field(
-        description="From this key result up to the global objective and mission.",
+        description="From this key result through its own objective up to the global "
+        "objective and mission; `pathsToMission` gives the path through every objective it "
+        "serves.",
         graphql_type=list[Annotated["PathStep", strawberry.lazy("schema.types.objective")]],
     )
     async def path_to_mission(self, info: Info) -> list[PathStep]:
+        held = await snapshot_of(info, self.domain.org_id)
+        return self._path_through(held, self.domain.objective_id)
+
+    @strawberry.field(
+        description="Every path from this key result up to the global objective and mission: "
+        "one per objective it counts in, its own objective's first (that is `pathToMission`), "
+        "then one per aligned objective in the order they were aligned.",
+        graphql_type=list[list[Annotated["PathStep", strawberry.lazy("schema.types.objective")]]],
+    )
+    async def paths_to_mission(self, info: Info) -> list[list[PathStep]]:
+        held = await snapshot_of(info, self.domain.org_id)
+        return [self._path_through(held, link.objective_id) for link in self.domain.links]
+
+    def _path_through(self, held: Snapshot, objective_id: str) -> list[PathStep]:
+        """This key result, then the path up from `objective_id`."""
         first = objective.PathStep(
             level=objective.PathLevel.KEY_RESULT,
             title=self.domain.title,
             node=KeyResult.from_domain(self.domain),
         )
-        held = await snapshot_of(info, self.domain.org_id)
-        found = held.objectives.get(self.domain.objective_id)
+        found = held.objectives.get(objective_id)
         return [first, *(objective.path_up(held, found) if found else [])]
 
     @strawberry.field(description="Its progress at each instant from `from` to `to`.")

@@ -15,7 +15,7 @@ from schema.context import Context, Info
 from schema.fastpath import hot
 from schema.nodes import Node, argument_id, load_node
 from schema.tracking import ProgressPoint
-from schema.types import action_step, cycle, department, key_result, member
+from schema.types import action_step, cycle, department, key_result, key_result_link, member
 from schema.types.common import EMPTY, AsOf, From, Step, To, gid, key, page_of, snapshot_of
 from schema.types.progress import Progress
 from service.domain import model
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from schema.types.cycle import Cycle
     from schema.types.department import Department
     from schema.types.key_result import KeyResult
+    from schema.types.key_result_link import KeyResultLink
     from schema.types.member import Member
 
 
@@ -131,7 +132,9 @@ class Objective(Node):
         )
 
     @strawberry.field(
-        description="Its key results, by creation.",
+        description="Every key result that counts in it: its own by creation, then those "
+        "aligned with it (their home is another objective) by creation; `keyResultLinks` "
+        "gives the weight each counts with.",
         graphql_type=list[Annotated["KeyResult", strawberry.lazy("schema.types.key_result")]],
     )
     @hot
@@ -148,8 +151,28 @@ class Objective(Node):
         )
 
     @strawberry.field(
+        description="Every key result that counts in it with the weight it counts with here, "
+        "in the order of `keyResults`: its own (`home` true), then those aligned with it.",
+        graphql_type=list[
+            Annotated["KeyResultLink", strawberry.lazy("schema.types.key_result_link")]
+        ],
+    )
+    def key_result_links(self, info: Info) -> list[KeyResultLink] | Awaitable[list[KeyResultLink]]:
+        o = self.domain
+        return info.context.loaders.answer(
+            o.org_id,
+            lambda s: [
+                link
+                for k in s.year(o.year).key_results_of_objective(o.id)
+                for link in key_result_link.links_of(s, k)
+                if link.objective_id == o.id
+            ],
+        )
+
+    @strawberry.field(
         graphql_type=Progress,
-        description="Its progress: the weighted mean of key results and children.",
+        description="Its progress: the weighted mean of its key results (each with the weight "
+        "of its link here) and children.",
     )
     @hot
     def progress(self, info: GraphQLResolveInfo[Context], as_of: AsOf = None) -> standings.Answer:

@@ -146,7 +146,8 @@ class Evaluation:
         return made
 
     def _inputs_of(self, at: int) -> tuple[ExplanationInput, ...]:
-        """What the objective at `at` added up, in order: its key results, then its children."""
+        """What the objective at `at` added up, in order: its own key results, the key results
+        aligned with it (with their link's weight), then its children."""
         shape = self.plan.shape
         key_results = self.plan.key_result_list
         objectives = self.plan.objective_list
@@ -154,6 +155,11 @@ class Evaluation:
             *(
                 ExplanationInput(k.title, self.values[i], k.weight, k.id, "KeyResult")
                 for i in shape.key_results_of.get(at, ())
+                for k in (key_results[i],)
+            ),
+            *(
+                ExplanationInput(k.title, self.values[i], weight, k.id, "KeyResult")
+                for i, weight in shape.aligned_of.get(at, ())
                 for k in (key_results[i],)
             ),
             *(

@@ -125,7 +125,7 @@ def key_result_findings(evaluation: Evaluation, cycle_ids: Sequence[str]) -> lis
     found: list[Finding] = []
     inside = set(cycle_ids)
     krs = [k for k in evaluation.key_results.values() if k.cycle_id in inside]
-    measured = {k.objective_id for k in evaluation.key_results.values()}
+    measured = {link.objective_id for k in evaluation.key_results.values() for link in k.links}
     parents = {o.parent_id for o in evaluation.objectives.values()}
     for o in evaluation.objectives.values():
         if o.cycle_id in inside and o.id not in measured and o.id not in parents:

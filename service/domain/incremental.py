@@ -35,7 +35,7 @@ from service.domain.weighted import AT_RISK_RANK, ON_TRACK_RANK
 # What makes a key result's place in the shape, or the words its parent's explanation and its
 # dependents' use: a change to any of them is evaluated again in full.
 def _placed(kr: KeyResult) -> tuple[object, ...]:
-    return (kr.objective_id, kr.cycle_id, kr.weight, kr.depends_on, kr.title)
+    return (kr.objective_id, kr.cycle_id, kr.weight, kr.depends_on, kr.aligned, kr.title)
 
 
 def reevaluate(before: Evaluation, key_result: KeyResult, reading: Reading) -> Evaluation:
@@ -44,7 +44,8 @@ def reevaluate(before: Evaluation, key_result: KeyResult, reading: Reading) -> E
     float to the bit and every explanation to the word.
 
     Only the key result, those downstream of it and the objectives above them are computed
-    again. A change to where the key result sits (its objective, cycle, weight or dependencies)
+    again. A change to where the key result sits (its objective, cycle, weight, dependencies or
+    links)
     or to its title is not a reading's: it is evaluated again in full, from the readings
     `before` holds. `before` is left as it was, and stays usable; a key result it does not hold
     raises `KeyError`.
@@ -92,16 +93,17 @@ def reevaluate(before: Evaluation, key_result: KeyResult, reading: Reading) -> E
 
 
 def _roll_up_again(before: Evaluation, result: Evaluation, moved: list[int]) -> None:
-    """Roll up again the objectives above the `moved` key results, children before their
-    parent, each parent only while a child's number or status moved."""
+    """Roll up again the objectives above the `moved` key results (through every objective each
+    serves), children before their parent, each parent only while a child's number or status
+    moved."""
     shape = result.plan.shape
     parent_of = shape.objective_parent
     # Objectives by their depth below a root. An objective `evaluate` did not reach (outside the
     # scope, or in a loop of parents) has no progress, and no reading moves it.
     depth: dict[int, int] = {}
-    starts = [shape.key_result_objective[i] for i in moved]
+    starts = [objective for i in moved for objective in shape.served_by(i)]
     for start in dict.fromkeys(starts):
-        if start == NONE or not shape.reached[start] or start in depth:
+        if not shape.reached[start] or start in depth:
             continue
         chain = [start]
         while (above := parent_of[chain[-1]]) != NONE and above not in depth:

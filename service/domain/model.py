@@ -171,14 +171,26 @@ class Upcoming:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """An objective a key result counts in, and the weight it counts with there (DOMAIN.md
+    §3.2 applies per link)."""
+
+    objective_id: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class KeyResult:
-    """A measurable result of one objective, optionally owned by a department.
+    """A measurable result of its objective (its home), optionally owned by a department, which
+    may serve other objectives of its year too (`aligned`).
 
     `current_value`, `last_check_in_at` and `last_check_in_id` mirror the newest check-in by
     `recordedAt` (of two at the same millisecond, the one recorded last) whose time has come
     when it was written, and `upcoming` the check-ins dated ahead of that, oldest first (`at`
     reads the key result at a later instant);
     `depends_on` lists the upstream key results whose delay holds this one back (DOMAIN.md §4).
+    `aligned` lists the objectives it serves besides its home, each with that link's weight, in
+    the order they were aligned: never its home, never one twice, never one of another year.
     `created_at` starts its grace period when later than its cycle's start (DOMAIN.md §3.3);
     None (a key result stored before it was kept) counts as created when its cycle started.
     """
@@ -206,6 +218,17 @@ class KeyResult:
     last_check_in_id: str | None = None
     upcoming: tuple[Upcoming, ...] = ()
     legacy_owner: str | None = None
+    aligned: tuple[Link, ...] = ()
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """Every objective it serves with the weight it counts with there: its home (its own
+        weight) first, then the aligned ones."""
+        return (Link(self.objective_id, self.weight), *self.aligned)
+
+    def serves(self, objective_id: str) -> bool:
+        """Whether it counts in `objective_id`, at home or aligned."""
+        return any(link.objective_id == objective_id for link in self.links)
 
     def at(self, instant: datetime) -> KeyResult:
         """The key result as it stands at `instant`: its upcoming check-ins whose time has come

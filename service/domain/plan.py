@@ -48,10 +48,12 @@ class Shape:
     it is not `reached`, and not evaluated."""
 
     __slots__ = (
+        "aligned_of",
         "cycle_ids",
         "cycles",
         "dependents",
         "depends_on",
+        "key_result_aligned",
         "key_result_cycle",
         "key_result_index",
         "key_result_objective",
@@ -124,6 +126,23 @@ class Shape:
             if objective != NONE:
                 key_results_of.setdefault(objective, []).append(at)
         self.key_results_of = key_results_of
+        # The key results each objective is served by besides its own, each with that link's
+        # weight (in the scope's order, then the order they were aligned), and the objectives
+        # each key result serves that way: a link to an objective outside the scope is left out.
+        aligned_of: dict[int, list[tuple[int, float]]] = {}
+        key_result_aligned: dict[int, tuple[int, ...]] = {}
+        for at, kr in enumerate(key_results.values()):
+            if kr.aligned:
+                served = [
+                    (objective_of[link.objective_id], link.weight)
+                    for link in kr.aligned
+                    if link.objective_id in objective_of
+                ]
+                for objective, weight in served:
+                    aligned_of.setdefault(objective, []).append((at, weight))
+                key_result_aligned[at] = tuple(objective for objective, _ in served)
+        self.aligned_of = aligned_of
+        self.key_result_aligned = key_result_aligned
         self.objectives_of = children
         # The key results that depend on each key result.
         dependents: dict[int, list[int]] = {}
@@ -133,6 +152,13 @@ class Shape:
                 if u in index:
                     dependents.setdefault(index[u], []).append(at)
         self.dependents = dependents
+
+    def served_by(self, at: int) -> list[int]:
+        """The objectives the key result at `at` counts in: its home (when in the scope), then
+        those it is aligned with."""
+        home = self.key_result_objective[at]
+        aligned = self.key_result_aligned.get(at, ())
+        return [*([] if home == NONE else [home]), *aligned]
 
     def downstream(self, at: int) -> list[int]:
         """The key result at `at` and every key result that depends on it, however far down,
@@ -205,7 +231,7 @@ class Plan:
 
     def with_key_result(self, key_result: KeyResult) -> Plan:
         """This plan with `key_result` in place of the key result of its id, which must sit
-        where it did (objective, cycle, weight, dependencies): the shape is shared."""
+        where it did (objective, cycle, weight, dependencies, links): the shape is shared."""
         at = self.shape.key_result_index[key_result.id]
         made = Plan.__new__(Plan)
         made.key_results = dict(self.key_results)

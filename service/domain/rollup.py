@@ -234,7 +234,8 @@ def holding_back(result: Evaluation, at: int) -> tuple[str, ...]:
 
 def roll_up(result: Evaluation, at: int) -> None:
     """The objective at `at` from its children, as evaluated in `result`: `weighted_mean` and
-    `weakest` over its key results in the scope's order, then its child objectives."""
+    `weakest` over its own key results in the scope's order, then the key results aligned with
+    it (each with its link's weight), then its child objectives."""
     shape = result.plan.shape
     total = 0.0
     weights = 0.0
@@ -244,6 +245,11 @@ def roll_up(result: Evaluation, at: int) -> None:
     key_result_weight = shape.key_result_weight
     for i in shape.key_results_of.get(at, ()):
         weight = key_result_weight[i]
+        total += weight * values[i]
+        weights += weight
+        if ranks[i] < rank:
+            rank = ranks[i]
+    for i, weight in shape.aligned_of.get(at, ()):
         total += weight * values[i]
         weights += weight
         if ranks[i] < rank:

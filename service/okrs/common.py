@@ -7,6 +7,7 @@ import enum
 import os
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -174,17 +175,28 @@ def snapshot_table(snapshot: Snapshot, collection: str) -> Any:
     }[collection]
 
 
-def removed_key_results(snapshot: Snapshot, gone: list[KeyResult]) -> list[Op]:
-    """What deleting key results writes: the key results, their check-ins, and their places
-    in others' dependencies and in initiatives."""
+def removed_key_results(
+    snapshot: Snapshot, gone: list[KeyResult], *, objectives: Collection[str] = ()
+) -> list[Op]:
+    """What deleting key results (and the `objectives` deleted with them) writes: the key
+    results, their check-ins, their places in others' dependencies and in initiatives, and the
+    links of other key results aligned with those objectives (one write per key result)."""
     ids = {k.id for k in gone}
     ops: list[Op] = [delete(k) for k in gone]
     if ids:
         ops.append(DeleteWhere(CHECK_INS, "keyResultId", tuple(sorted(ids))))
     for other in snapshot.key_result_list():
-        if other.id not in ids and ids.intersection(other.depends_on):
+        if other.id in ids:
+            continue
+        updated = other
+        if ids.intersection(other.depends_on):
             kept = tuple(u for u in other.depends_on if u not in ids)
-            ops.append(put(snapshot, replace(other, depends_on=kept)))
+            updated = replace(updated, depends_on=kept)
+        if any(link.objective_id in objectives for link in other.aligned):
+            links = tuple(link for link in other.aligned if link.objective_id not in objectives)
+            updated = replace(updated, aligned=links)
+        if updated is not other:
+            ops.append(put(snapshot, updated))
     for initiative in snapshot.initiative_list():
         if ids.intersection(initiative.key_result_ids):
             kept = tuple(k for k in initiative.key_result_ids if k not in ids)

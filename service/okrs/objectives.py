@@ -215,8 +215,9 @@ async def update_objective(
 async def delete_objective(
     *, writer: Writer, org_id: str, objective_id: str, now: datetime, actor: str | None = None
 ) -> ObjectiveChanged:
-    """Delete an objective with its key results and action plan; one with child objectives
-    is refused (move or delete the children first)."""
+    """Delete an objective with its key results and action plan; key results of other
+    objectives aligned with it let go of that link. One with child objectives is refused
+    (move or delete the children first)."""
 
     async def build(snapshot: Snapshot) -> Draft[None]:
         current = objective(snapshot, objective_id, field="id")
@@ -230,7 +231,7 @@ async def delete_objective(
             )
         ops: list[Op] = [delete(current)]
         under = [k for k in snapshot.key_result_list() if k.objective_id == current.id]
-        ops += removed_key_results(snapshot, under)
+        ops += removed_key_results(snapshot, under, objectives={current.id})
         ops += [delete(s) for s in snapshot.action_plan(current.id)]
         return Draft("objectiveDelete", ops, None, "Objective", current.id)
 

@@ -1,10 +1,11 @@
 """Scopes: the nodes whose progress can be watched, their progress in a snapshot, and how a
 change moved it.
 
-A key result feeds itself, its objective and every objective above, their cycles and the
-cycles around those, its department in its cycle and the cycles around it, and its
-organization's year. `moves(before, after, change)` lists, for every scope a change touched,
-its progress before and after at the change's whole second: what subscribers are sent.
+A key result feeds itself, every objective it serves (its home and those it is aligned with) and
+every objective above those, their cycles and the cycles around those, its department in its
+cycle and the cycles around it, and its organization's year. `moves(before, after, change)`
+lists, for every scope a change touched, its progress before and after at the change's whole
+second: what subscribers are sent.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from service.domain.progress import expected_progress
 from service.domain.standing import Standing
 from service.domain.weighted import combine
 from service.readmodel.snapshot import Snapshot
-from service.readmodel.years import reading
+from service.readmodel.years import placement, reading
 from service.store.reads import CHECK_INS, KEY_RESULTS, OBJECTIVES
 from service.store.records import Change, Delete, Put
 
@@ -134,12 +135,14 @@ def scopes_of_objective(snapshot: Snapshot, objective: Objective) -> list[Scope]
 
 
 def scopes_of_key_result(snapshot: Snapshot, key_result: KeyResult) -> list[Scope]:
-    """Every node whose progress a key result feeds: itself, its objective chain, the cycles,
-    its department in its cycles, and the organization's year."""
+    """Every node whose progress a key result feeds: itself, the chain above every objective it
+    serves (its home first, then those it is aligned with) and their cycles, each once, its
+    department in its cycles, and the organization's year."""
     scopes = [Scope(ScopeKind.KEY_RESULT, key_result.id)]
-    objective = snapshot.objectives.get(key_result.objective_id)
-    if objective is not None:
-        scopes += scopes_of_objective(snapshot, objective)
+    for link in key_result.links:
+        objective = snapshot.objectives.get(link.objective_id)
+        if objective is not None:
+            scopes += [s for s in scopes_of_objective(snapshot, objective) if s not in scopes]
     around = cycle_and_around(snapshot, key_result.cycle_id)
     if key_result.department_id is not None:
         scopes += [Scope(ScopeKind.DEPARTMENT, key_result.department_id, c) for c in around]
@@ -220,13 +223,7 @@ def _refreshed(before: Snapshot, after: Snapshot, change: Change) -> KeyResult |
     new = after.key_results.get(held[0].id)
     if old is None or new is None or before.organization.policy != after.organization.policy:
         return None
-    same_place = (old.objective_id, old.cycle_id, old.weight, old.depends_on) == (
-        new.objective_id,
-        new.cycle_id,
-        new.weight,
-        new.depends_on,
-    )
-    return new if same_place else None
+    return new if placement(old) == placement(new) else None
 
 
 __all__: Sequence[str] = [

@@ -60,6 +60,7 @@ def placement(key_result: KeyResult) -> tuple[object, ...]:
         key_result.year,
         key_result.weight,
         key_result.depends_on,
+        key_result.aligned,
     )
 
 
@@ -163,12 +164,20 @@ class Year:
         return self._objectives_of_cycle.get(cycle_id, [])
 
     def key_results_of_objective(self, objective_id: str) -> list[KeyResult]:
-        """An objective's key results, by id."""
+        """Every key result that counts in an objective: its own by id, then those aligned with
+        it by id."""
         if self._key_results_of_objective is None:
             grouped: dict[str, list[KeyResult]] = {}
+            aligned: dict[str, list[KeyResult]] = {}
             for k in sorted(self.scope.key_results.values(), key=_by_id):
-                if k.objective_id in self.scope.objectives:  # not upstream of another year
-                    grouped.setdefault(k.objective_id, []).append(k)
+                if k.objective_id not in self.scope.objectives:  # upstream of another year
+                    continue
+                grouped.setdefault(k.objective_id, []).append(k)
+                for link in k.aligned:
+                    if link.objective_id in self.scope.objectives:
+                        aligned.setdefault(link.objective_id, []).append(k)
+            for served, found in aligned.items():
+                grouped.setdefault(served, []).extend(found)
             self._key_results_of_objective = grouped
         return self._key_results_of_objective.get(objective_id, [])
 

@@ -5,8 +5,8 @@ Numbers are floats, enums their string values, tuples lists, dates ISO strings. 
 BSON dates (UTC, to the millisecond: that is all BSON keeps), and only ever written whole by an
 insert or a replace: nx-27017 turns a datetime written by `$set` into a string.
 
-Arrays (`dependsOn`, `keyResultIds`) are always present, even empty: nx-27017's `$addToSet`
-does nothing on a missing field.
+Arrays (`dependsOn`, `aligned`, `keyResultIds`) are always present, even empty: nx-27017's
+`$addToSet` does nothing on a missing field.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from service.domain.model import (
     Initiative,
     KeyResult,
     KeyResultKind,
+    Link,
     Member,
     MemberRole,
     Objective,
@@ -272,6 +273,11 @@ def key_result_doc(key_result: KeyResult) -> Doc:
         **key_result_editable(key_result),
         "currentValue": float(key_result.current_value),
         "dependsOn": list(key_result.depends_on),
+        # The objectives it serves besides its own, in the order they were aligned.
+        "aligned": [
+            {"objectiveId": link.objective_id, "weight": float(link.weight)}
+            for link in key_result.aligned
+        ],
         # An empty id part sorts before any check-in recorded at the same millisecond.
         "lastCheckInKey": NO_CHECK_IN
         if last is None
@@ -312,6 +318,10 @@ def key_result_of(doc: Doc) -> KeyResult:
         legacy_owner=doc.get("owner"),
         weight=_float(doc.get("weight", 1.0)),
         depends_on=tuple(doc.get("dependsOn") or ()),
+        # Key results stored before links were kept serve their own objective only.
+        aligned=tuple(
+            Link(a["objectiveId"], _float(a["weight"])) for a in doc.get("aligned") or ()
+        ),
         last_check_in_at=time_of_key(doc.get("lastCheckInKey")),
         confidence=_opt_float(doc.get("confidence")),
         score=_opt_float(doc.get("score")),

@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 
 from service.domain import incremental, rollup
 from service.domain.incremental import reevaluate
-from service.domain.model import KeyResult, KeyResultKind, Objective, Policy, ProgressStatus
+from service.domain.model import (
+    KeyResult,
+    KeyResultKind,
+    Link,
+    Objective,
+    Policy,
+    ProgressStatus,
+)
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate, holding_back, roll_up
 from service.domain.standing import Standing
@@ -83,6 +90,7 @@ def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
     """Objectives in the year and its quarters, nested at any depth and listed in any order,
     some whose parent is outside the scope, many with no key result; key results made at any
     time, that may depend on any other key result, on themselves or on one outside the scope,
+    that may serve other objectives (aligned, with their own weights, some outside the scope),
     and a few whose objective is outside it.
 
     `entangled`: every key result depends on another, all in 2027-Q1 at `WHEN`, checked in and
@@ -110,10 +118,15 @@ def worlds(draw: st.DrawFn, *, entangled: bool = False) -> World:
                 st.sampled_from([*ids, "gone"]), min_size=int(entangled), max_size=3, unique=True
             )
         )
+        # Links to other objectives (or one outside the scope), each with its own weight.
+        others = [o for o in [*sorted(cycle_of), "elsewhere"] if o != owner]
+        served = draw(st.lists(st.sampled_from(others), max_size=3, unique=True))
+        aligned = tuple(Link(o, draw(weights())) for o in served)
         kr = KeyResult(
             id=kid,
             org_id="org",
             objective_id=owner,
+            aligned=aligned,
             cycle_id=cycle_of.get(owner, "q1"),
             year=2027,
             title=f"key result {kid}",
@@ -236,10 +249,11 @@ def touched(before: Evaluation, kid: str) -> tuple[set[str], set[str]]:
         key_results |= found
     objectives: set[str] = set()
     for k in key_results:
-        oid: str | None = before.key_results[k].objective_id
-        while oid is not None and oid in before.objectives:
-            objectives.add(oid)
-            oid = before.objectives[oid].parent_id
+        for link in before.key_results[k].links:
+            oid: str | None = link.objective_id
+            while oid is not None and oid in before.objectives:
+                objectives.add(oid)
+                oid = before.objectives[oid].parent_id
     return key_results, objectives
 
 

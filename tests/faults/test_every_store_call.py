@@ -32,13 +32,16 @@ from tests.schema.operations import (
     CARRY_OVER,
     CHECK_IN_CREATE,
     CHECK_IN_DELETE,
+    CSV_IMPORT,
     CYCLE_CLOSE,
     DEPENDENCY_ADD,
     DEPENDENCY_REMOVE,
     INITIATIVE_CREATE,
     INITIATIVE_LINK,
+    KEY_RESULT_ALIGN,
     KEY_RESULT_CREATE,
     KEY_RESULT_DELETE,
+    KEY_RESULT_UNALIGN,
     KEY_RESULT_UPDATE,
     MEMBER_DEACTIVATE,
     MEMBER_INVITE,
@@ -83,6 +86,15 @@ async def template() -> tuple[Seeded, dict[str, list[dict[str, Any]]]]:
         initiative = await client.mutate(
             INITIATIVE_CREATE,
             input={"organizationId": world.org, "title": "SEO", "cost": 1, "expectedValue": 3},
+        )
+        # Deals serve the global objective too: a link to let go of.
+        await client.mutate(
+            KEY_RESULT_ALIGN,
+            input={
+                "keyResultId": world.deals,
+                "objectiveId": world.global_objective,
+                "weight": 2,
+            },
         )
         dumped = await Database(database, lambda: database).dump()
         seeded = Seeded(world, webinars["keyResult"]["id"], initiative["initiative"]["id"])
@@ -173,7 +185,16 @@ def read(
     return done
 
 
+CSV_FILE = (
+    "objective,parent,key result,owner email,department,kind,start,target,current,due\r\n"
+    'Fill the funnel,,"Obtain 1,000 MQLs",,Marketing,INCREASE,0,1000,700,2027-Q1\r\n'
+    "Imported goal,Increase the sales close rate by 20%,,ann@acme.test,Ops,,,,,2027-Q1\r\n"
+    "Imported goal,,Ship the import,,Ops,,0,3,1,2027-Q1\r\n"
+)
+"""An import of one change: a check-in on a key result, a new department, objective and key
+result with its own check-in."""
 NODE_DEPENDS = "query($id: ID!) { node(id: $id) { ... on KeyResult { dependsOn { id } } } }"
+NODE_SERVES = "query($id: ID!) { node(id: $id) { ... on KeyResult { objectives { id } } } }"
 CHECK_INS = "query($id: ID!) { node(id: $id) { ... on KeyResult { checkIns { totalCount } } } }"
 
 MEMBERS = "query($o: ID!) { organization(id: $o) { members { nodes { name email active } } } }"
@@ -254,6 +275,32 @@ CASES: dict[str, Case] = {
         lambda s: {"input": {"keyResultId": s.world.deals, "dependsOnId": s.world.mql}},
         read(NODE_DEPENDS, lambda s: {"id": s.world.deals}, lambda d: not d["node"]["dependsOn"]),
     ),
+    "keyResultAlign": Case(
+        KEY_RESULT_ALIGN,
+        lambda s: {
+            "input": {
+                "keyResultId": s.webinars,
+                "objectiveId": s.world.global_objective,
+                "weight": 3,
+            }
+        },
+        read(
+            NODE_SERVES,
+            lambda s: {"id": s.webinars},
+            lambda d: len(d["node"]["objectives"]) == 2,
+        ),
+    ),
+    "keyResultUnalign": Case(
+        KEY_RESULT_UNALIGN,
+        lambda s: {
+            "input": {"keyResultId": s.world.deals, "objectiveId": s.world.global_objective}
+        },
+        read(
+            NODE_SERVES,
+            lambda s: {"id": s.world.deals},
+            lambda d: len(d["node"]["objectives"]) == 1,
+        ),
+    ),
     "cycleClose": Case(
         CYCLE_CLOSE,
         lambda s: {"id": s.world.quarters[0]},
@@ -297,6 +344,15 @@ CASES: dict[str, Case] = {
             "query($id: ID!) { node(id: $id) { ... on KeyResult { owner { id } } } }",
             lambda s: {"id": s.world.deals},
             lambda d: d["node"]["owner"] is not None,
+        ),
+    ),
+    "organizationImportCsv": Case(
+        CSV_IMPORT,
+        lambda s: {"input": {"organizationId": s.world.org, "csv": CSV_FILE}},
+        read(
+            """query($id: ID!) { node(id: $id) { ... on KeyResult { currentValue } } }""",
+            lambda s: {"id": s.world.mql},
+            lambda d: d["node"]["currentValue"] == 700,
         ),
     ),
     "initiativeLink": Case(

@@ -143,6 +143,35 @@ mutation InitiativeUnlink($input: InitiativeUnlinkInput!) {{
   initiativeUnlink(input: $input) {{ initiative {{ {INITIATIVE_FIELDS} }} {ERRORS} }}
 }}"""
 
+LINKS = "links { objective { id } weight home keyResult { id } }"
+
+KEY_RESULT_ALIGN = f"""
+mutation KeyResultAlign($input: KeyResultAlignInput!) {{
+  keyResultAlign(input: $input) {{
+    keyResult {{ id {LINKS} objectives {{ id }} }}
+    objective {{ id keyResults {{ id }} keyResultLinks {{ keyResult {{ id }} weight home }} }}
+    {ERRORS}
+  }}
+}}"""
+
+KEY_RESULT_UNALIGN = f"""
+mutation KeyResultUnalign($input: KeyResultUnalignInput!) {{
+  keyResultUnalign(input: $input) {{
+    keyResult {{ id {LINKS} objectives {{ id }} }}
+    objective {{ id keyResults {{ id }} keyResultLinks {{ keyResult {{ id }} weight home }} }}
+    {ERRORS}
+  }}
+}}"""
+
+CSV_IMPORT = f"""
+mutation CsvImport($input: OrganizationImportCsvInput!) {{
+  organizationImportCsv(input: $input) {{
+    dryRun applied organization {{ id slug }}
+    rows {{ line item title action changes creates errors {{ line column code message }} }}
+    {ERRORS}
+  }}
+}}"""
+
 MEMBER_INVITE = f"""
 mutation MemberInvite($input: MemberInviteInput!) {{
   memberInvite(input: $input) {{ member {{ {MEMBER_FIELDS} }} {ERRORS} }}

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schema.ids import parse_global_id, to_cursor, to_global_id
+from tests.security.csv_inputs import csv_cases
 from tests.security.documents import document_cases
 from tests.security.edges import edge_cases
 from tests.security.id_slots import ID_SLOTS
@@ -222,4 +223,5 @@ CASES = [
     *tenancy_cases(),
     *settings_cases(),
     *edge_cases(),
+    *csv_cases(),
 ]

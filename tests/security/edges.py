@@ -99,6 +99,30 @@ def _key_result(**input: Any) -> Make:
     )
 
 
+ALIGN = (
+    "mutation($input: KeyResultAlignInput!) { keyResultAlign(input: $input) "
+    "{ keyResult { id } userErrors { code field } } }"
+)
+UNALIGN = (
+    "mutation($input: KeyResultUnalignInput!) { keyResultUnalign(input: $input) "
+    "{ keyResult { id } userErrors { code field } } }"
+)
+
+
+def _align(document: str = ALIGN, objective: str = "objective", **input: Any) -> Make:
+    """A link of alpha's key result to one of alpha's objectives (the global one unless told)."""
+    return lambda env: gql(
+        document,
+        {
+            "input": {
+                "keyResultId": env.alpha.key_result,
+                "objectiveId": getattr(env.alpha, objective),
+                **input,
+            }
+        },
+    )
+
+
 INITIATIVE = (
     "mutation($input: InitiativeCreateInput!) { initiativeCreate(input: $input) "
     "{ initiative { id } userErrors { code field } } }"
@@ -230,6 +254,26 @@ EDGES: list[tuple[str, str, Make, Expect]] = [
         "a retried check-in whose idempotencyKey holds a NUL",
         _check_in(RETRY, **NUL_KEY),
         Retried(first=_check_in(RETRY, **NUL_KEY)),
+    ),
+    ("numbers", "a link weighing 0", _align(weight=0), UserError("INVALID_VALUE")),
+    ("numbers", "a link weighing -5e-324", _align(weight=-5e-324), UserError("INVALID_VALUE")),
+    (
+        "numbers",
+        "a key result aligned with its own objective",
+        _align(objective="child", weight=1),
+        UserError("DUPLICATE"),
+    ),
+    (
+        "numbers",
+        "a key result unaligned from its own objective",
+        _align(UNALIGN, objective="child"),
+        UserError("INVALID_VALUE"),
+    ),
+    (
+        "numbers",
+        "a key result unaligned from an objective it never served",
+        _align(UNALIGN),
+        UserError("NOT_FOUND"),
     ),
     (
         "suggestions",

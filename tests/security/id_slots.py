@@ -153,6 +153,13 @@ ID_SLOTS = [
         "org",
     ),
     Slot(
+        "organizationImportCsv.organizationId",
+        mutation("organizationImportCsv", "input: $input", "organization { id }"),
+        lambda a: {"input": {"organizationId": a.org, "csv": "objective,due\nLegal,2031\n"}},
+        ("input", "organizationId"),
+        "org",
+    ),
+    Slot(
         "cycleCreate.organizationId",
         mutation("cycleCreate", "input: $input", "cycle { id }"),
         lambda a: {"input": {"organizationId": a.org, "year": 2031}},
@@ -260,6 +267,17 @@ ID_SLOTS = [
         )
         for name in ("keyResultDependencyAdd", "keyResultDependencyRemove")
         for field, kind in (("keyResultId", "key_result"), ("dependsOnId", "upstream"))
+    ],
+    *[
+        Slot(
+            f"{name}.{field}",
+            mutation(name, "input: $input", "keyResult { id } objective { id }"),
+            lambda a: {"input": {"keyResultId": a.key_result, "objectiveId": a.objective}},
+            ("input", field),
+            kind,
+        )
+        for name in ("keyResultAlign", "keyResultUnalign")
+        for field, kind in (("keyResultId", "key_result"), ("objectiveId", "objective"))
     ],
     Slot(
         "checkInCreate.keyResultId",

@@ -131,6 +131,12 @@ SCALAR_SLOTS = [
         for field in ("value", "confidence", "recordedAt")
     ],
     Slot(
+        "keyResultAlign.weight",
+        mutation("keyResultAlign", "input: $input", "keyResult { id }"),
+        lambda a: {"input": {"keyResultId": a.key_result, "objectiveId": a.objective}},
+        ("input", "weight"),
+    ),
+    Slot(
         "cycleCreate.year",
         mutation("cycleCreate", "input: $input", "cycle { id }"),
         lambda a: {"input": {"organizationId": a.org, "year": 2031}},
