@@ -12,9 +12,11 @@ from strawberry.types import Info as StrawberryInfo
 
 from schema.ids import GlobalId
 from schema.loaders import Loaders
-from service.auth import Principal, Role
+from service.auth import Deactivated, Principal, Role
+from service.domain.model import MemberRole
 from service.events.stream import EventStream
 from service.observability import Metrics
+from service.okrs import members
 from service.okrs.commit import Writer
 from service.outbound.workers import Outbound
 from service.readmodel import ReadModel, Snapshot
@@ -50,6 +52,7 @@ class Context:
     metrics: Metrics | None = None
     outbound: Outbound | None = None
     org_id: str | None = None
+    member_id: str | None = None
     subscriptions: int = 0
     store: Store = field(init=False)
     loaders: Loaders = field(init=False)
@@ -110,13 +113,41 @@ class Context:
         )
 
     async def sign_in(self, principal: Principal) -> None:
-        """Scope this context to the principal's organization (the token names it by slug)."""
+        """Scope this context to the principal's organization (the token names it by slug),
+        and find the member its subject is (`member_id`; None while the organization does not
+        exist). A deactivated member's token is refused (`Deactivated`)."""
         self.org_id = await self.reads.organization_id(principal.organization)
         self.store = scoped(self.shared, org_id=self.org_id, slug=principal.organization)
         self.principal = principal
         self.writer = self._scoped_writer()
         self.authenticated = True
         self.reset_loaders()
+        if self.org_id is not None:
+            self.member_id = await self._member(self.org_id, principal)
+
+    async def _member(self, org_id: str, principal: Principal) -> str:
+        """The id of the member a principal is. Once the read model holds them, no store call:
+        the snapshot held is brought up to the log by every request that reads it, so a
+        deactivation made on another instance is seen from the next request on. A subject seen
+        for the first time joins the organization (`members.member_for_subject`, one change),
+        and the request reads on from the snapshot that write left."""
+        held = self.reads.held(org_id)
+        found = held.member_signed_in_as(principal.subject) if held is not None else None
+        if found is None:
+            joined = await members.member_for_subject(
+                writer=self.writer,
+                org_id=org_id,
+                subject=principal.subject,
+                role=MemberRole(principal.role.name.lower()),
+                now=self.now,
+            )
+            found = joined.member
+        if not found.active:
+            raise Deactivated(
+                f"the member {found.name} is deactivated in this organization: an admin can "
+                "bring them back (memberUpdate with active: true)"
+            )
+        return found.id
 
 
 def build_context(

@@ -52,7 +52,12 @@ class Query:
     def viewer(self, info: Info) -> Viewer:
         found = info.context.principal
         role = found.role.name.lower() if found else None
-        return Viewer(subject=info.context.subject, role=role, organization_id=info.context.org_id)
+        return Viewer(
+            subject=info.context.subject,
+            role=role,
+            organization_id=info.context.org_id,
+            member_id=info.context.member_id,
+        )
 
     @strawberry.field(description="The organization with this id; null when there is none.")
     async def organization(

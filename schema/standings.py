@@ -148,6 +148,17 @@ def department_progress(
     return from_evaluation(context, org_id, year, as_of, department_pick(department_id, cycle_id))
 
 
+def member_progress(
+    context: Context, org_id: str, member_id: str, year: int, cycle_id: str, as_of: datetime | None
+) -> Answer:
+    """A member's progress in a cycle and the cycles inside it: over the key results they own."""
+
+    def pick(snapshot: Snapshot, done: Evaluation) -> Standing:
+        return scopes.member_progress(snapshot, done, member_id, cycle_id)
+
+    return from_evaluation(context, org_id, year, as_of, pick)
+
+
 async def organization_progress(
     context: Context, org: Organization, year: int, as_of: datetime | None
 ) -> Progress:

@@ -61,7 +61,7 @@ class HealthFinding:
     code: str = strawberry.field(
         description="TOO_MANY_OBJECTIVES, TOO_FEW_OBJECTIVES, OBJECTIVE_WITHOUT_KEY_RESULTS, "
         "KEY_RESULT_WITHOUT_OWNER, KEY_RESULT_WITHOUT_DEPARTMENT, STALE_KEY_RESULT, "
-        "DEPENDENCY_RISK, UNALIGNED_INITIATIVE or LOW_ROI_INITIATIVE."
+        "DEPENDENCY_RISK, UNALIGNED_INITIATIVE, LOW_ROI_INITIATIVE or OWNER_INACTIVE."
     )
     message: str = strawberry.field(description="What is wrong, for people.")
     node_id: strawberry.ID = strawberry.field(description="The id of the node concerned.")
@@ -187,6 +187,7 @@ async def health_report(info: Info, snapshot: Snapshot, cycle: model.Cycle) -> H
         cycle.id,
         departments=snapshot.department_list(),
         initiatives=snapshot.initiative_list(),
+        members=snapshot.members,
     )
     return HealthReport(
         findings=[

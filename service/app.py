@@ -58,6 +58,7 @@ from schema.limits import Limits
 from service.auth import (
     AuthError,
     ConfigurationError,
+    Deactivated,
     Principal,
     TokenExpired,
     Verifier,
@@ -80,6 +81,7 @@ from service.negotiation import (
 from service.observability import Metrics, ObservedStore, RequestIds, operation_names
 from service.okrs.commit import Retention, Writer
 from service.okrs.demo import seed_demo
+from service.okrs.migration import migrate_every_organization
 from service.outage import outage_handlers, store_unavailable
 from service.outbound.workers import Outbound
 from service.pages import dashboard, graphiql_headers
@@ -239,6 +241,8 @@ class GraphQLApp(GraphQL[Context, None]):
         except StoreUnavailable:
             # Signing in reads the organization before GraphQL runs.
             response = store_unavailable()
+        except Deactivated as error:
+            response = member_inactive(str(error))
         except HTTPException as exc:
             headers = {}
             if exc.status_code == 405:
@@ -376,9 +380,7 @@ class GraphQLApp(GraphQL[Context, None]):
         except TokenExpired:
             raise  # closed with 4401, so that the client fetches a new token (service/expiry.py)
         except AuthError as error:
-            raise ConnectionRejectionError(
-                {"message": str(error), "code": "UNAUTHENTICATED"}
-            ) from error
+            raise ConnectionRejectionError({"message": str(error), "code": error.code}) from error
         # StoreUnavailable goes through: the handlers refuse it with its code (service/outage.py).
         return accepted
 
@@ -554,6 +556,15 @@ def unauthenticated(message: str) -> Response:
     )
 
 
+def member_inactive(message: str) -> Response:
+    """403 with a GraphQL-shaped body coded MEMBER_INACTIVE: the token is good, its member is
+    deactivated."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": Deactivated.code}}]},
+        status_code=403,
+    )
+
+
 def single_connection_refused() -> Response:
     """405 for graphql-sse's single connection mode, with a body naming the mode served."""
     return JSONResponse(
@@ -646,6 +657,12 @@ def create_app(
 
             async def prepare() -> None:
                 await opened.ensure_indexes()
+                # Free-text owners of data written before members become members, once.
+                migrated = await migrate_every_organization(
+                    writer=writer, store=observed, now=now().astimezone(UTC)
+                )
+                for org_id, count in migrated.items():
+                    logger.info("migrated %d free-text owners of %s to members", count, org_id)
                 if settings.demo:
                     instant = now().astimezone(UTC)
                     today = instant.date()

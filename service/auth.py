@@ -53,6 +53,15 @@ class Principal:
 class AuthError(Exception):
     """A missing, malformed, expired or wrongly signed token; the message says which."""
 
+    code = "UNAUTHENTICATED"
+
+
+class Deactivated(AuthError):
+    """A valid token of a member who has been deactivated: refused (403) until an admin
+    brings them back."""
+
+    code = "MEMBER_INACTIVE"
+
 
 class TokenExpired(AuthError):
     """A token past its `exp` (and the clock skew allowed): the client should get a new one."""

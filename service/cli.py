@@ -29,6 +29,7 @@ from service.config import Settings
 from service.draining import Drain
 from service.okrs.commit import Writer
 from service.okrs.demo import seed_demo
+from service.okrs.migration import migrate_every_organization
 from service.preflight import (
     StartError,
     bind,
@@ -388,6 +389,23 @@ def _import(settings: Settings, source: str, slug: str | None) -> int:
     return 0
 
 
+def _migrate_owners(settings: Settings) -> int:
+    async def migrate() -> dict[str, int]:
+        async with _opened(settings) as store:
+            await store.ensure_indexes()
+            writer = Writer(store, ReadModel(store))
+            return await migrate_every_organization(
+                writer=writer, store=store, now=datetime.now(UTC)
+            )
+
+    migrated = asyncio.run(migrate())
+    if not migrated:
+        print("no free-text owners left: nothing to migrate")
+    for org_id, count in migrated.items():
+        print(f"organization {org_id}: {count} free-text owner(s) migrated to members")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status (2: a setting that cannot work,
     said in one line)."""
@@ -472,6 +490,14 @@ def _main(argv: Sequence[str] | None) -> int:
         "--dry-run", action="store_true", help="with --csv: report each row, write nothing"
     )
     _store_flags(into)
+    owners = commands.add_parser(
+        "migrate-owners",
+        help="turn the free-text owners of existing data into members",
+        description="Each distinct free-text owner of an organization (case and blanks aside) "
+        "becomes one member, and everything it owned is owned by that member: one change in "
+        "the log per owner. Idempotent; `serve` runs it too once the store answers.",
+    )
+    _store_flags(owners)
     args = parser.parse_args(argv)
     if args.command == "schema-check":
         return _schema_check(args.schema)
@@ -497,6 +523,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.file is None:
             parser.error("import needs a JSON file, or --csv FILE --org SLUG")
         return _import(settings, args.file, args.slug)
+    if args.command == "migrate-owners":
+        return _migrate_owners(settings)
     # Without --today the histories reach the real instant, so a check-in made right after is
     # the newest; --today dates everything at noon of that day, for reproducible numbers.
     now = None if args.today else datetime.now(UTC)

@@ -6,8 +6,10 @@ results (their upstream dependencies in `dependsOn`, the objectives they serve b
 in `aligned` with each link's weight (absent from older exports: none), and in `createdAt` when
 they were made, which starts a grace period without check-ins: null, or absent from older
 exports, when unknown),
-check-ins, action steps and initiatives: every stored field in camelCase, times as ISO 8601 with
-their UTC offset, dates as ISO dates.
+check-ins, action steps, initiatives and members: every stored field in camelCase, times as ISO
+8601 with their UTC offset, dates as ISO dates. Owners are members' ids (`ownerId`); an export
+made before members, whose `owner` is free text, is imported with that text as the owner to
+migrate, and the import migrates it as `okrgraph migrate-owners` does (`service.okrs.migration`).
 An import writes everything under new ids that keep the order of the old ones (lists ordered
 by id read the same), rebuilds each key result's current value from its check-ins, and leaves
 every number as it was. It refuses a slug that is taken and checks the whole document before
@@ -28,6 +30,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 
+from service.domain import members as member_rules
 from service.domain import rules
 from service.domain.errors import Conflict, DomainError
 from service.domain.model import (
@@ -37,12 +40,14 @@ from service.domain.model import (
     Department,
     Initiative,
     KeyResult,
+    Member,
     Objective,
     Organization,
 )
 from service.okrs.check_ins import with_check_in
 from service.okrs.commit import Draft, Writer
 from service.okrs.common import created
+from service.okrs.migration import migrate_owners
 from service.okrs.organizations import valid_slug
 from service.readmodel import ReadModel, Snapshot
 from service.store import documents
@@ -78,6 +83,7 @@ class Holdings:
     check_ins: list[CheckIn]
     action_steps: list[ActionStep]
     initiatives: list[Initiative]
+    members: list[Member]
 
     def entities(self) -> list[_Identified]:
         """Everything in it, the organization first."""
@@ -90,6 +96,7 @@ class Holdings:
             *self.check_ins,
             *self.action_steps,
             *self.initiatives,
+            *self.members,
         ]
 
 
@@ -118,6 +125,7 @@ async def read_holdings(*, reads: ReadModel, slug: str) -> Holdings:
         check_ins=sorted(check_ins, key=_recorded),
         action_steps=_by_id(held.action_steps.values()),
         initiatives=_by_id(held.initiatives.values()),
+        members=_by_id(held.members.values()),
     )
 
 
@@ -136,6 +144,7 @@ async def export_organization(*, reads: ReadModel, slug: str, now: datetime) -> 
         "checkIns": [_encode(c) for c in snapshot.check_ins],
         "actionSteps": [_encode(s) for s in snapshot.action_steps],
         "initiatives": [_encode(i) for i in snapshot.initiatives],
+        "members": [_encode(m) for m in snapshot.members],
     }
 
 
@@ -156,7 +165,7 @@ def read_document(document: object) -> Holdings:
         found = document.get(key, [])
         if not isinstance(found, list):
             raise TransferError(f"{key}: expected a list")
-        return [_entity(kind, item, org_id, f"{key}[{n}]") for n, item in enumerate(found)]
+        return [_entity(kind, _legacy(item), org_id, f"{key}[{n}]") for n, item in enumerate(found)]
 
     snapshot = Holdings(
         organization=_entity(Organization, document["organization"], org_id, "organization"),
@@ -167,10 +176,44 @@ def read_document(document: object) -> Holdings:
         check_ins=items("checkIns", CheckIn),
         action_steps=items("actionSteps", ActionStep),
         initiatives=items("initiatives", Initiative),
+        members=items("members", Member),
     )
     _check_references(snapshot)
     _check_values(snapshot)
+    _check_members(snapshot.members)
     return snapshot
+
+
+def _legacy(item: object) -> object:
+    """An item of an export made before members: its free-text `owner` is the owner to
+    migrate (`legacyOwner`)."""
+    if (
+        isinstance(item, Mapping)
+        and isinstance(item.get("owner"), str)
+        and item.get("legacyOwner") is None
+    ):
+        return {**{k: v for k, v in item.items() if k != "owner"}, "legacyOwner": item["owner"]}
+    return item
+
+
+def _check_members(found: Sequence[Member]) -> None:
+    """Members' names and emails hold what the API accepts; no email (case aside) and no
+    token subject belongs to two."""
+    emails: set[str] = set()
+    subjects: set[str] = set()
+    for n, m in enumerate(found):
+        try:
+            member_rules.name(m.name)
+            member_rules.email(m.email)
+        except DomainError as error:
+            raise TransferError(f"members[{n}]: {error.message}") from error
+        if m.email_key in emails:
+            raise TransferError(f"members[{n}]: the email {m.email!r} belongs to two members")
+        if m.subject is not None and m.subject in subjects:
+            raise TransferError(f"members[{n}]: the subject {m.subject!r} belongs to two members")
+        emails.add(m.email_key)
+        if m.subject is not None:
+            subjects.add(m.subject)
 
 
 def _check_values(snapshot: Holdings) -> None:
@@ -223,8 +266,9 @@ async def import_organization(
     actor: str | None = "okrgraph import",
 ) -> Imported:
     """Write an export document under new ids, as `slug` (default: the exported slug), through
-    the new organization's change log; TransferError when the document is not an export or
-    the slug is taken."""
+    the new organization's change log, then migrate its free-text owners (an export made before
+    members) as `okrgraph migrate-owners` does; TransferError when the document is not an
+    export or the slug is taken."""
     source = read_document(document)
     target = slug if slug is not None else source.organization.slug
     try:
@@ -250,6 +294,7 @@ async def import_organization(
             *current.values(),
             *new.action_steps,
             *new.initiatives,
+            *new.members,
         )
     ]
     ops += [Put(CHECK_INS, documents.check_in_doc(c)) for c in new.check_ins]
@@ -267,6 +312,7 @@ async def import_organization(
             raise TransferError(
                 f"an organization with the slug {target!r} exists already"
             ) from error
+    await migrate_owners(writer=writer, org_id=org.id, now=now, actor=actor or "okrgraph import")
     return Imported(organization=org, ids=ids)
 
 
@@ -304,6 +350,7 @@ def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
                 parent_id=opt(o.parent_id),
                 department_id=opt(o.department_id),
                 carried_over_from=opt(o.carried_over_from),
+                owner_id=opt(o.owner_id),
             )
             for o in source.objectives
         ],
@@ -315,6 +362,7 @@ def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
                 objective_id=ids[k.objective_id],
                 cycle_id=ids[k.cycle_id],
                 department_id=opt(k.department_id),
+                owner_id=opt(k.owner_id),
                 depends_on=known(k.depends_on),
                 aligned=tuple(replace(a, objective_id=ids[a.objective_id]) for a in k.aligned),
                 carried_over_from=opt(k.carried_over_from),
@@ -338,13 +386,26 @@ def _renamed(source: Holdings, ids: Mapping[str, str], slug: str) -> Holdings:
             for c in sorted(source.check_ins, key=_recorded)
         ],
         action_steps=[
-            replace(s, id=ids[s.id], org_id=org, objective_id=ids[s.objective_id])
+            replace(
+                s,
+                id=ids[s.id],
+                org_id=org,
+                objective_id=ids[s.objective_id],
+                owner_id=opt(s.owner_id),
+            )
             for s in source.action_steps
         ],
         initiatives=[
-            replace(i, id=ids[i.id], org_id=org, key_result_ids=known(i.key_result_ids))
+            replace(
+                i,
+                id=ids[i.id],
+                org_id=org,
+                key_result_ids=known(i.key_result_ids),
+                owner_id=opt(i.owner_id),
+            )
             for i in source.initiatives
         ],
+        members=[replace(m, id=ids[m.id], org_id=org) for m in source.members],
     )
 
 
@@ -365,6 +426,7 @@ def _check_references(snapshot: Holdings) -> None:
     """Every id that places an item (its cycle, objective, key result, parent, department)
     names an item of the document, and no id is used twice."""
     departments = {d.id for d in snapshot.departments}
+    people = {m.id for m in snapshot.members}
     cycles = {c.id for c in snapshot.cycles}
     objectives = {o.id for o in snapshot.objectives}
     key_results = {k.id for k in snapshot.key_results}
@@ -378,21 +440,25 @@ def _check_references(snapshot: Holdings) -> None:
             (f"objective {o.id} cycleId", o.cycle_id, cycles),
             (f"objective {o.id} parentId", o.parent_id, objectives),
             (f"objective {o.id} departmentId", o.department_id, departments),
+            (f"objective {o.id} ownerId", o.owner_id, people),
         ]
     for k in snapshot.key_results:
         links += [
             (f"key result {k.id} objectiveId", k.objective_id, objectives),
             (f"key result {k.id} cycleId", k.cycle_id, cycles),
             (f"key result {k.id} departmentId", k.department_id, departments),
+            (f"key result {k.id} ownerId", k.owner_id, people),
             *((f"key result {k.id} aligned", a.objective_id, objectives) for a in k.aligned),
         ]
     links += [
         (f"check-in {c.id} keyResultId", c.key_result_id, key_results) for c in snapshot.check_ins
     ]
-    links += [
-        (f"action step {s.id} objectiveId", s.objective_id, objectives)
-        for s in snapshot.action_steps
-    ]
+    for s in snapshot.action_steps:
+        links += [
+            (f"action step {s.id} objectiveId", s.objective_id, objectives),
+            (f"action step {s.id} ownerId", s.owner_id, people),
+        ]
+    links += [(f"initiative {i.id} ownerId", i.owner_id, people) for i in snapshot.initiatives]
     for where, target, among in links:
         if target is not None and target not in among:
             raise TransferError(f"{where} names {target!r}, which the document does not hold")

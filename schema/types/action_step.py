@@ -7,8 +7,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql import GraphQLResolveInfo
 
-from schema.context import Info
+from schema.context import Context, Info
+from schema.fastpath import hot
 from schema.nodes import Node
 from schema.types import member, objective
 from schema.types.common import gid
@@ -42,7 +44,8 @@ class ActionStep(Node):
         description="The member who does it; null for nobody.",
         graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
     )
-    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+    @hot
+    def owner(self, info: GraphQLResolveInfo[Context]) -> Member | Awaitable[Member | None] | None:
         return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(

@@ -6,8 +6,10 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql import GraphQLResolveInfo
 
-from schema.context import Info
+from schema.context import Context, Info
+from schema.fastpath import hot
 from schema.nodes import Node
 from schema.types import key_result, member
 from schema.types.common import gid
@@ -45,7 +47,8 @@ class Initiative(Node):
         description="The member who answers for it; null for nobody.",
         graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
     )
-    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+    @hot
+    def owner(self, info: GraphQLResolveInfo[Context]) -> Member | Awaitable[Member | None] | None:
         return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(

@@ -89,7 +89,8 @@ class Objective(Node):
         description="The member who answers for it; null for nobody.",
         graphql_type=Annotated["Member", strawberry.lazy("schema.types.member")] | None,
     )
-    def owner(self, info: Info) -> Member | Awaitable[Member | None] | None:
+    @hot
+    def owner(self, info: GraphQLResolveInfo[Context]) -> Member | Awaitable[Member | None] | None:
         return member.owner(info, self.domain.org_id, self.domain.owner_id)
 
     @strawberry.field(

@@ -13,7 +13,7 @@ from schema.context import Info
 from schema.enums import CycleKind
 from schema.nodes import Node, load_node
 from schema.tracking import HealthReport, InitiativeFilter, ProgressPoint
-from schema.types import audit, cycle, department, initiative, objective, webhook
+from schema.types import audit, cycle, department, initiative, member, objective, webhook
 from schema.types.audit import ChangeFilter
 from schema.types.common import (
     After,
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from schema.types.cycle import Cycle
     from schema.types.department import Department
     from schema.types.initiative import Initiative
+    from schema.types.member import Member
     from schema.types.objective import Objective
     from schema.types.webhook import Webhook
 
@@ -213,6 +214,19 @@ class Organization(Node):
         ] = None,
     ) -> Connection[Change]:
         return await audit.changes(info, self.domain.id, first, after, filter)
+
+    @strawberry.field(
+        description="Its members, in the order they joined (invited, or signed in first), "
+        "deactivated ones included.",
+        graphql_type=Connection[Annotated["Member", strawberry.lazy("schema.types.member")]],
+    )
+    async def members(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Member]:
+        size, after_id = window(first, after)
+        held = await snapshot_of(info, self.domain.id)
+        page = page_of(held.member_list(), after=after_id, limit=size)
+        return connection(page, member.Member.from_domain, key, after=after)
 
     @strawberry.field(
         description="The webhook endpoints that receive the organization's changes. Admins only.",

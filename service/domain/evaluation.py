@@ -204,6 +204,19 @@ class Evaluation:
 
     def department(self, department_id: str, cycle_ids: Collection[str], cycle_id: str) -> Standing:
         """A department's progress: the weighted mean over the key results it owns in cycles."""
+        return self._owned("department", department_id, cycle_ids, cycle_id)
+
+    def member(self, member_id: str, cycle_ids: Collection[str], cycle_id: str) -> Standing:
+        """A member's progress ("my OKRs"): the weighted mean over the key results they own in
+        cycles, weighted as a department's are."""
+        return self._owned("member", member_id, cycle_ids, cycle_id)
+
+    def _owned(
+        self, what: str, owner_id: str, cycle_ids: Collection[str], cycle_id: str
+    ) -> Standing:
+        """The weighted mean over the key results in cycles that a department (`what` is
+        "department") or a member ("member") owns."""
+        by_member = what == "member"
 
         def items() -> list[Weighted]:
             inside = set(cycle_ids)
@@ -212,12 +225,11 @@ class Evaluation:
                     k.id, k.title, self.values[at], k.weight, BY_RANK[self.ranks[at]], "KeyResult"
                 )
                 for at, k in enumerate(self.plan.key_result_list)
-                if k.department_id == department_id and k.cycle_id in inside
+                if (k.owner_id if by_member else k.department_id) == owner_id
+                and k.cycle_id in inside
             ]
 
-        return self._rolled_up(
-            ("department", department_id, cycle_id, frozenset(cycle_ids)), cycle_id, items
-        )
+        return self._rolled_up((what, owner_id, cycle_id, frozenset(cycle_ids)), cycle_id, items)
 
     def _rolled_up(
         self, key: tuple[object, ...], cycle_id: str, items: Callable[[], list[Weighted]]

@@ -7,12 +7,12 @@ the node it concerns.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from service.domain.explain import fmt_instant
-from service.domain.model import CycleKind, Department, Initiative, KeyResult
+from service.domain.model import CycleKind, Department, Initiative, KeyResult, Member
 from service.domain.progress import silent_since
 from service.domain.rollup import Evaluation
 from service.domain.rules import team_limit_cycles
@@ -31,6 +31,7 @@ class FindingCode(enum.StrEnum):
     DEPENDENCY_RISK = "DEPENDENCY_RISK"
     UNALIGNED_INITIATIVE = "UNALIGNED_INITIATIVE"
     LOW_ROI_INITIATIVE = "LOW_ROI_INITIATIVE"
+    OWNER_INACTIVE = "OWNER_INACTIVE"
 
 
 class NodeKind(enum.StrEnum):
@@ -189,19 +190,54 @@ def initiative_findings(initiatives: Iterable[Initiative], roi_threshold: float)
     return found
 
 
+def inactive_owners(
+    evaluation: Evaluation,
+    cycle_ids: Sequence[str],
+    initiatives: Iterable[Initiative],
+    members: Mapping[str, Member],
+) -> list[Finding]:
+    """Objectives and key results of the cycles, and initiatives, whose owner is deactivated:
+    they stay theirs (history is kept), but nobody answers for them any more."""
+    inside = set(cycle_ids)
+    owned: list[tuple[str, str | None, NodeKind, str]] = [
+        *(
+            (o.title, o.owner_id, NodeKind.OBJECTIVE, o.id)
+            for o in evaluation.objectives.values()
+            if o.cycle_id in inside
+        ),
+        *(
+            (k.title, k.owner_id, NodeKind.KEY_RESULT, k.id)
+            for k in evaluation.key_results.values()
+            if k.cycle_id in inside
+        ),
+        *((i.title, i.owner_id, NodeKind.INITIATIVE, i.id) for i in initiatives),
+    ]
+    found: list[Finding] = []
+    for title, owner_id, kind, node_id in owned:
+        owner = members.get(owner_id) if owner_id is not None else None
+        if owner is not None and not owner.active:
+            message = f"{title!r} is owned by {owner.name}, who is deactivated: give it a new owner"
+            found.append(Finding(FindingCode.OWNER_INACTIVE, message, kind, node_id))
+    return found
+
+
 def health(
     evaluation: Evaluation,
     cycle_id: str,
     *,
     departments: Iterable[Department],
     initiatives: Iterable[Initiative],
+    members: Mapping[str, Member] | None = None,
 ) -> list[Finding]:
-    """Every finding for a cycle and the cycles inside it, plus the organization's initiatives."""
+    """Every finding for a cycle and the cycles inside it, plus the organization's initiatives;
+    `members` (by id) tells which owners are deactivated."""
     cycle_ids = _inside(evaluation, cycle_id)
+    listed = list(initiatives)
     return [
         *team_limits(evaluation, cycle_ids, departments),
         *key_result_findings(evaluation, cycle_ids),
-        *initiative_findings(initiatives, evaluation.policy.roi_threshold),
+        *initiative_findings(listed, evaluation.policy.roi_threshold),
+        *inactive_owners(evaluation, cycle_ids, listed, members or {}),
     ]
 
 

@@ -306,6 +306,9 @@ TEAM_KEY_RESULTS: dict[str, tuple[str, list[TeamKeyResult]]] = {
     ),
 }
 
+UNOWNED = frozenset({"Keep the unsubscribe rate at most 0.5%"})
+"""Team key results nobody owns yet: the health report points at them."""
+
 LESSONS = {
     1: "Webinars brought the best leads; start them in week one next time.",
     2: "Paid search burned budget without closing deals: move it to content.",
@@ -351,7 +354,7 @@ async def _team_objectives(
                     target_value=target,
                     unit=unit,
                     department_id=team_id,
-                    owner_id=lead_id,
+                    owner_id=None if kr_title in UNOWNED else lead_id,
                     now=quarter.starts_at,
                     actor=ACTOR,
                 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from service.domain import members as rules
-from service.domain.errors import ErrorCode, RuleViolation
+from service.domain.errors import ErrorCode, InvalidInput, RuleViolation
 from service.domain.model import Member, MemberRole
 from service.okrs.commit import Draft, Unchanged, Writer
 from service.okrs.common import created, member, new_id, put
@@ -45,7 +45,7 @@ def _subject(subject: str | None) -> str | None:
         return None
     cleaned = subject.strip()
     if len(cleaned) > rules.MAX_EMAIL or any(not c.isprintable() for c in cleaned):
-        raise RuleViolation(
+        raise InvalidInput(
             f"subject must be at most {rules.MAX_EMAIL} printable characters",
             field=("subject",),
             code=ErrorCode.INVALID_TEXT,

@@ -83,6 +83,14 @@ def department_progress(
     return evaluation.department(department_id, inside, cycle_id)
 
 
+def member_progress(
+    snapshot: Snapshot, evaluation: Evaluation, member_id: str, cycle_id: str
+) -> Standing:
+    """A member's progress in a cycle and the cycles inside it ("my OKRs")."""
+    inside = snapshot.cycles_inside(cycle_id)
+    return evaluation.member(member_id, inside, cycle_id)
+
+
 def progress_of(snapshot: Snapshot, evaluation: Evaluation, scope: Scope) -> Standing | None:
     """A scope's progress in an evaluation of its year; None when the node is not there."""
     if scope.kind is ScopeKind.KEY_RESULT:

@@ -374,6 +374,15 @@ class Snapshot:
             self._by_subject = {m.subject: m for m in self.member_list() if m.subject is not None}
         return self._by_subject.get(subject)
 
+    def owned_by(self, member_id: str, cycle_id: str) -> tuple[list[Objective], list[KeyResult]]:
+        """The objectives and key results a member owns in a cycle and the cycles inside it,
+        each by id ("my OKRs")."""
+        inside = self.cycles_inside(cycle_id)
+        return (
+            [o for o in self.objective_list() if o.owner_id == member_id and o.cycle_id in inside],
+            [k for k in self.key_result_list() if k.owner_id == member_id and k.cycle_id in inside],
+        )
+
     def objective_list(self) -> list[Objective]:
         """Every objective, by id."""
         return sorted(self.objectives.values(), key=_id)

@@ -146,6 +146,10 @@ class Store(Protocol):
         """Organizations ordered by id, after the id `after`, at most `limit`; optionally only
         those among `ids` (what a caller may see)."""
 
+    async def organizations_with_legacy_owners(self) -> list[str]:
+        """The ids of the organizations (sorted) with objectives, key results or action steps
+        still owned by free text (`service.okrs.migration`)."""
+
     # Check-ins -----------------------------------------------------------------------------
     async def get_check_ins(self, org_id: str, ids: Sequence[str]) -> list[CheckIn]:
         """The check-ins among `ids` in this organization."""

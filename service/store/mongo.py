@@ -252,6 +252,14 @@ class MongoStore(MongoOutbound):
             members=[d.member_of(doc) for doc in members],
         )
 
+    async def organizations_with_legacy_owners(self) -> list[str]:
+        found: set[str] = set()
+        for name in (OBJECTIVES, KEY_RESULTS, STEPS):
+            # `$gt ""` matches non-empty strings only: a member's document writes null there.
+            docs = await self._find(name, {"owner": {"$gt": ""}}, projection={"orgId": 1})
+            found.update(str(doc["orgId"]) for doc in docs)
+        return sorted(found)
+
     async def get_organizations(self, ids: Sequence[str]) -> list[Organization]:
         if not ids:
             return []

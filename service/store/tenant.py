@@ -41,7 +41,14 @@ UNSCOPED = frozenset({"ping", "ensure_indexes", "round_trips"})
 # The process's own background work (leases, positions, every organization's endpoints):
 # never reachable through a tenant's view, which raises AttributeError for them.
 BACKGROUND = frozenset(
-    {"take_lease", "release_lease", "get_position", "save_position", "all_webhooks"}
+    {
+        "take_lease",
+        "release_lease",
+        "get_position",
+        "save_position",
+        "all_webhooks",
+        "organizations_with_legacy_owners",
+    }
 )
 # Changes and organizations themselves: handled by methods of TenantStore.
 ORGANIZATION_METHODS = frozenset(

@@ -190,3 +190,49 @@ async def test_a_websocket_authenticates_in_connection_init(protocol: str) -> No
                 json.dumps({"type": "connection_init", "payload": {"Authorization": good}})
             )
             assert json.loads(await ws.recv())["type"] == "connection_ack"
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_deactivated_members_token_is_refused_over_http_and_websockets(
+    protocol: str,
+) -> None:
+    app = create_app(SETTINGS, store=MongoStore(AsyncMongoMockClient()["inactive"]))
+    admin = token(Role.ADMIN)
+    signed = mint(secret=SECRET, organization="acme", role=Role.EDITOR, subject="dan")
+    dan = {"Authorization": f"Bearer {signed}"}
+    async with (
+        listening(app) as address,
+        httpx.AsyncClient(base_url=f"http://{address}") as client,
+    ):
+        made = await gql(client, CREATE_ORG, admin, slug="acme")
+        org = made.json()["data"]["organizationCreate"]["organization"]["id"]
+        invited = await gql(
+            client,
+            """mutation($org: ID!) { memberInvite(input: {organizationId: $org, name: "Dan",
+              email: "dan@acme.example", subject: "dan"}) { member { id } } }""",
+            admin,
+            org=org,
+        )
+        member = invited.json()["data"]["memberInvite"]["member"]["id"]
+        assert (await gql(client, "{ viewer { member { name } } }", dan)).status_code == 200
+        await gql(
+            client,
+            "mutation($id: ID!) { memberDeactivate(id: $id) { member { active } } }",
+            admin,
+            id=member,
+        )
+        refused_http = await gql(client, "{ viewer { subject } }", dan)
+        assert refused_http.status_code == 403
+        [error] = refused_http.json()["errors"]
+        assert error["extensions"] == {"code": "MEMBER_INACTIVE"}
+        assert "deactivated" in error["message"]
+        async with connect(f"ws://{address}/graphql", subprotocols=[Subprotocol(protocol)]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": dan}))
+            if protocol == "graphql-ws":
+                said = json.loads(await ws.recv())
+                assert said["type"] == "connection_error"
+                assert said["payload"]["code"] == "MEMBER_INACTIVE"
+            closed = await refused(ws)
+            if protocol == "graphql-transport-ws":
+                assert closed.rcvd is not None
+                assert closed.rcvd.code == 4403

@@ -5,6 +5,7 @@
 //   node drive.mjs dashboard BASE_URL SCREENSHOT_DIR
 //   node drive.mjs graphiql BASE_URL SCREENSHOT_DIR QUERY
 //   OKRGRAPH_TOKEN=... node drive.mjs token BASE_URL SCREENSHOT_DIR
+//   node drive.mjs owners BASE_URL SCREENSHOT_DIR
 import { chromium } from "playwright-core";
 
 const [scenario, base, shots, query] = process.argv.slice(2);
@@ -40,7 +41,7 @@ try {
 
   let result;
   try {
-    result = await { dashboard, graphiql, token }[scenario](page);
+    result = await { dashboard, graphiql, token, owners }[scenario](page);
   } catch (error) {
     await page.screenshot({ path: `${shots}/${scenario}-failed.png` }).catch(() => {});
     throw error;
@@ -187,4 +188,34 @@ async function token(page) {
     root: await root.locator(".title").textContent(),
     kept: await page.evaluate(() => sessionStorage.getItem("okrgraph.token")),
   };
+}
+
+// Every row says who owns it, and picking a member shows their OKRs alone, with their progress.
+async function owners(page) {
+  await page.goto(`${base}/`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  await page.locator('.row[data-kind="KeyResult"] .bar[aria-valuenow]').first().waitFor();
+  const metas = async () =>
+    page.locator('#tree .row[data-kind="KeyResult"]').evaluateAll((rows) =>
+      rows.map((r) => ({
+        title: r.querySelector(".title").textContent,
+        meta: r.querySelector(".meta").textContent,
+      })),
+    );
+  const everyone = await metas();
+  const choices = await page.locator("#member option").allTextContents();
+  await page.locator("#member").selectOption({ label: "Marta (Marketing)" });
+  await page.locator("#mine .row .bar[aria-valuenow]").waitFor();
+  await page.waitForFunction(
+    (count) => document.querySelectorAll('#tree .row[data-kind="KeyResult"]').length < count,
+    everyone.length,
+  );
+  const marta = await metas();
+  const mine = await page.locator("#mine .row").evaluate((r) => ({
+    title: r.querySelector(".title").textContent,
+    value: Number(r.querySelector(".bar").getAttribute("aria-valuenow")),
+  }));
+  const objectives = await page.locator('#tree .row[data-kind="Objective"] .title').allTextContents();
+  await page.screenshot({ path: `${shots}/owners.png`, fullPage: true });
+  return { everyone, choices, marta, mine, objectives, address: page.url() };
 }

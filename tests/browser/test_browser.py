@@ -148,6 +148,28 @@ def test_the_dashboard_shows_the_demo_and_moves_its_bars_live_on_a_check_in(
     assert (SCREENSHOTS / "dashboard.png").stat().st_size > 0
 
 
+def test_the_dashboard_shows_owners_and_filters_to_one_members_okrs(
+    driver: list[str], demo: str
+) -> None:
+    seen = drive(driver, "owners", demo)
+
+    assert seen["choices"] == ["Everyone", "Olivia (CEO)", "Marta (Marketing)", "Sergio (Sales)"]
+    metas = {row["title"]: row["meta"] for row in seen["everyone"]}
+    assert "Marta (Marketing)" in metas["Obtain 1,000 MQLs (marketing qualified leads)"]
+    assert "Sergio (Sales)" in metas["Increase closed sales by 25%"]
+    assert "no owner" in metas["Keep the unsubscribe rate at most 0.5%"]
+    # Marta's key results alone, under the objectives that lead to them.
+    assert seen["marta"]
+    assert all("Marta (Marketing)" in row["meta"] for row in seen["marta"])
+    assert len(seen["marta"]) < len(seen["everyone"])
+    assert seen["objectives"][0] == "Increase the sales close rate by 20%"
+    assert seen["mine"]["title"] == "Marta (Marketing)'s OKRs"
+    assert 0 <= seen["mine"]["value"] <= 100
+    assert "member=" in seen["address"]  # a reload shows the same
+    assert seen["consoleErrors"] == []
+    assert_self_contained(seen)
+
+
 def test_graphiql_runs_the_readme_query_with_nothing_but_loopback(
     driver: list[str], demo: str
 ) -> None:

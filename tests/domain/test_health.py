@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from service.domain.health import Finding, FindingCode, NodeKind, health
-from service.domain.model import Department, Initiative, KeyResult, Objective, Policy
+from service.domain.model import Department, Initiative, KeyResult, Member, Objective, Policy
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate
 from tests.domain.builders import (
@@ -203,3 +203,40 @@ def test_initiatives_serving_nothing_or_below_the_roi_threshold_are_discard_cand
     done = evaluation([], [], now=at(2, 15), policy=replace(POLICY, min_objectives_per_team=0))
     found = codes(health(done, "q1", departments=[], initiatives=initiatives))
     assert found == [("LOW_ROI_INITIATIVE", "loss"), ("UNALIGNED_INITIATIVE", "lost")]
+
+
+def test_what_a_deactivated_member_owns_is_flagged_and_stays_theirs() -> None:
+    bo = Member(id="bo", org_id=ORG, name="Bo", email="bo@example.com", active=False)
+    ana = Member(id="ana", org_id=ORG, name="Ana", email="ana@example.com")
+    objectives = [
+        objective("root", cycle_id="y"),
+        replace(objective("o", parent_id="root", department_id="mkt"), owner_id="bo"),
+    ]
+    krs = [
+        replace(owned(key_result("k", objective_id="o"), last=at(2, 10)), owner_id="bo"),
+        owned(key_result("k2", objective_id="o"), last=at(2, 10)),
+    ]
+    serving = Initiative(
+        id="i",
+        org_id=ORG,
+        title="Ads",
+        cost=1,
+        expected_value=2,
+        key_result_ids=("k",),
+        owner_id="bo",
+    )
+    done = evaluation(objectives, krs, now=at(2, 15), values={"k": 50.0, "k2": 50.0})
+    members = {"bo": bo, "ana": ana}
+    found = health(done, "q1", departments=[MARKETING], initiatives=[serving], members=members)
+    flagged = [f for f in found if f.code is FindingCode.OWNER_INACTIVE]
+    assert [(f.node_kind, f.node_id) for f in flagged] == [
+        (NodeKind.OBJECTIVE, "o"),
+        (NodeKind.KEY_RESULT, "k"),
+        (NodeKind.INITIATIVE, "i"),
+    ]
+    assert flagged[0].message == "'o' is owned by Bo, who is deactivated: give it a new owner"
+    # Still theirs, and not unowned.
+    assert ("KEY_RESULT_WITHOUT_OWNER", "k") not in codes(found)
+    back = {"bo": replace(bo, active=True), "ana": ana}
+    found = health(done, "q1", departments=[MARKETING], initiatives=[serving], members=back)
+    assert not [f for f in found if f.code is FindingCode.OWNER_INACTIVE]

@@ -408,3 +408,36 @@ def test_lateness_held_back_always_comes_from_a_key_result_late_by_its_own_pace(
                 seen.add(up)
                 frontier += final[up].blocked_by
         assert reached or not p.blocked_by, kid
+
+
+@given(scopes(), st.data())
+def test_a_members_progress_is_the_weighted_mean_of_the_key_results_they_own(
+    scope: Scope, data: st.DataObject
+) -> None:
+    """ "My OKRs": owners drawn for every key result; each member's progress is `combine` over
+    the key results they own, by creation, weighted as a department's; a member who owns
+    nothing has nothing to measure."""
+    owners = ["ana", "bo", None]
+    owned = [replace(k, owner_id=data.draw(st.sampled_from(owners))) for k in scope.key_results]
+    result = evaluate(
+        key_results=owned,
+        objectives=scope.objectives,
+        cycles={scope.cycle.id: scope.cycle},
+        readings=scope.readings,
+        policy=Policy(),
+        now=scope.now,
+    )
+    for member in ("ana", "bo", "carla"):
+        items = [
+            Weighted(k.id, k.title, p.value, k.weight, p.status, "KeyResult")
+            for k in owned
+            if k.owner_id == member
+            for p in [result.key_result_progress[k.id]]
+        ]
+        want = combine(items, expected=result.expected(scope.cycle.id), what="member")
+        got = result.member(member, {scope.cycle.id}, scope.cycle.id)
+        assert (got.value, got.status) == (want.value, want.status)
+        assert got.explanation.inputs == want.explanation.inputs
+        assert got.explanation.formula == want.explanation.formula
+        assert between(got.value, [i.value for i in items])
+        assert (got.value is None) == all(i.value is None for i in items)

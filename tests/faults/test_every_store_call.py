@@ -43,6 +43,9 @@ from tests.schema.operations import (
     KEY_RESULT_DELETE,
     KEY_RESULT_UNALIGN,
     KEY_RESULT_UPDATE,
+    MEMBER_DEACTIVATE,
+    MEMBER_INVITE,
+    MEMBER_UPDATE,
     OBJECTIVE_CREATE,
     OBJECTIVE_DELETE,
     OBJECTIVE_UPDATE,
@@ -203,6 +206,17 @@ CHECK_INS = "query($id: ID!) { node(id: $id) { ... on KeyResult { checkIns { tot
 OVERRIDES = """query($id: ID!) { node(id: $id) { ... on Objective {
   progressOverrides { value clearedAt } } } }"""
 
+MEMBERS = "query($o: ID!) { organization(id: $o) { members { nodes { name email active } } } }"
+
+
+def member(check: Callable[[list[dict[str, Any]]], bool]) -> Done:
+    return read(
+        MEMBERS,
+        lambda s: {"o": s.world.org},
+        lambda d: check(d["organization"]["members"]["nodes"]),
+    )
+
+
 CASES: dict[str, Case] = {
     "checkInCreate keyed": Case(
         CHECK_IN_CREATE,
@@ -331,6 +345,32 @@ CASES: dict[str, Case] = {
               objectives(cycleId: $q) { nodes { keyResults { id } } } } }""",
             lambda s: {"o": s.world.org, "q": s.world.quarters[1]},
             lambda d: any(o["keyResults"] for o in d["organization"]["objectives"]["nodes"]),
+        ),
+    ),
+    "memberInvite": Case(
+        MEMBER_INVITE,
+        lambda s: {
+            "input": {"organizationId": s.world.org, "name": "Ana", "email": "ana@faults.example"}
+        },
+        member(lambda ms: any(m["email"] == "ana@faults.example" for m in ms)),
+    ),
+    "memberUpdate": Case(
+        MEMBER_UPDATE,
+        lambda s: {"id": s.world.marta, "input": {"name": "Marta López"}},
+        member(lambda ms: any(m["name"] == "Marta López" for m in ms)),
+    ),
+    "memberDeactivate": Case(
+        MEMBER_DEACTIVATE,
+        lambda s: {"id": s.world.marta},
+        member(lambda ms: not any(m["active"] for m in ms)),
+    ),
+    "keyResultOwner": Case(
+        KEY_RESULT_UPDATE,
+        lambda s: {"id": s.world.deals, "input": {"owner": s.world.marta}},
+        read(
+            "query($id: ID!) { node(id: $id) { ... on KeyResult { owner { id } } } }",
+            lambda s: {"id": s.world.deals},
+            lambda d: d["node"]["owner"] is not None,
         ),
     ),
     "organizationImportCsv": Case(

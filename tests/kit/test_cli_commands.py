@@ -14,7 +14,16 @@ from schema.api import sdl
 from service import cli
 from tests.kit.kit import SDL_FILE
 
-COMMANDS = ["serve", "seed", "export-schema", "schema-check", "token", "export", "import"]
+COMMANDS = [
+    "serve",
+    "seed",
+    "export-schema",
+    "schema-check",
+    "token",
+    "export",
+    "import",
+    "migrate-owners",
+]
 
 
 def test_help_documents_every_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from service import cli
-from service.domain.model import CycleKind
+from service.domain.model import CycleKind, KeyResult, Objective
 from service.domain.rollup import Evaluation, Standing
 from service.okrs import check_ins
 from service.okrs.demo import DEMO_SLUG
@@ -173,6 +173,7 @@ def _without_ids(document: Mapping[str, Any]) -> dict[str, Any]:
         "dependsOn",
         "keyResultIds",
         "carriedOverFrom",
+        "ownerId",
         "lastCheckInId",
         "idempotencyKey",  # the demo's keys embed the old key result ids
     }
@@ -199,6 +200,13 @@ async def test_the_export_holds_every_kind_of_item_in_plain_json() -> None:
         "checkIns": counts["checkIns"],
         "actionSteps": 3,
         "initiatives": 4,
+        "members": 3,
+    }
+    people = {m["id"]: m["email"] for m in exported["members"]}
+    assert {people.get(k["ownerId"]) for k in exported["keyResults"]} == {
+        "marta@acme-inbound.example",
+        "sergio@acme-inbound.example",
+        None,  # the unsubscribe limit: nobody owns it yet
     }
     assert any(k["dependsOn"] for k in exported["keyResults"])
     assert any(c["closed"] and c["closedAt"] for c in exported["cycles"])
@@ -218,6 +226,37 @@ async def test_an_export_made_before_creation_times_were_kept_imports_without_th
     assert len(snapshot.key_results) == 13
     assert {k.created_at for k in snapshot.key_results} == {None}
     assert {c["kind"] for c in exported["cycles"]} == {CycleKind.YEAR, CycleKind.QUARTER}
+
+
+async def test_an_export_made_before_members_has_its_owners_migrated_on_import() -> None:
+    """Free-text `owner`s become members as `okrgraph migrate-owners` makes them: one per
+    text (case and blanks aside), an email kept as the member's email."""
+    exported = await demo_export()
+    del exported["members"]
+    texts = ["Marta (Marketing)", "marta  (marketing)", "sergio@acme.example"]
+    for n, item in enumerate([*exported["objectives"], *exported["keyResults"]]):
+        del item["ownerId"]
+        item["owner"] = texts[n % 3]
+    for step in exported["actionSteps"]:
+        del step["ownerId"]
+    for initiative in exported["initiatives"]:
+        initiative["ownerId"] = None
+    target = memory_store("transfer_owners")
+    await target.ensure_indexes()
+    await import_organization(writer=writer(target), document=exported, slug="owners", now=NOW)
+    held = await read_holdings(reads=reads(target), slug="owners")
+    by_id = {m.id: m for m in held.members}
+    assert sorted((m.name, m.email.endswith("@members.invalid")) for m in held.members) == [
+        ("Marta (Marketing)", True),
+        ("sergio", False),
+    ]
+    owned: list[Objective | KeyResult] = [*held.objectives, *held.key_results]
+    assert all(o.legacy_owner is None and o.owner_id in by_id for o in owned)
+    assert {by_id[k.owner_id or ""].email for k in held.key_results} >= {"sergio@acme.example"}
+    # Exported again, the members and owners come back as they are.
+    again = await export_organization(reads=reads(target), slug="owners", now=NOW)
+    assert len(again["members"]) == 2
+    assert all(o["legacyOwner"] is None for o in again["objectives"])
 
 
 async def test_an_import_refuses_a_slug_that_exists_and_writes_nothing() -> None:

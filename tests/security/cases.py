@@ -15,9 +15,9 @@ from tests.security.csv_inputs import csv_cases
 from tests.security.documents import document_cases
 from tests.security.edges import edge_cases
 from tests.security.id_slots import ID_SLOTS
-from tests.security.model import Case, Env, Make, Refused, SameAs, Stored, gql
+from tests.security.model import Case, Env, Make, Refused, SameAs, Stored, UserError, gql
 from tests.security.settings import settings_cases
-from tests.security.slots import SCALAR_SLOTS, TEXT_SLOTS, Slot, put
+from tests.security.slots import EMAIL, SCALAR_SLOTS, TEXT_SLOTS, Slot, put
 from tests.security.tokens import token_cases
 from tests.security.transport import transport_cases
 
@@ -53,6 +53,7 @@ def _type_of(kind: str) -> str:
         "check_in": "CheckIn",
         "action_step": "ActionStep",
         "initiative": "Initiative",
+        "member": "Member",
     }[kind]
 
 
@@ -144,6 +145,25 @@ def injection_cases() -> list[Case]:
         for slot in TEXT_SLOTS
         for text in TEXTS
     )
+    # An email is checked before it is stored: operator text is no address, and an address
+    # that carries it is kept as the plain text it is.
+    found.extend(
+        Case(
+            f"{EMAIL.name} = {text!r}",
+            "operator injection: stored text",
+            _in_slot(EMAIL, text),
+            UserError("INVALID_TEXT"),
+        )
+        for text in TEXTS
+    )
+    found.append(
+        Case(
+            f"{EMAIL.name} = an address with $-text",
+            "operator injection: stored text",
+            _in_slot(EMAIL, "[$where]@alpha.example"),
+            Stored("[$where]@alpha.example"),
+        )
+    )
     return found
 
 
@@ -158,6 +178,7 @@ NODE_KINDS = [
     "check_in",
     "action_step",
     "initiative",
+    "member",
 ]
 NODE = "query($v: ID!) { node(id: $v) { id __typename } }"
 

@@ -7,6 +7,63 @@ from tests.security.slots import ERRORS, Slot, mutation, on, org
 
 ID_SLOTS = [
     Slot(
+        "objectiveCreate(input.owner)",
+        mutation("objectiveCreate", "input: $input", "objective { id }"),
+        lambda a: {
+            "input": {
+                "cycleId": a.cycle,
+                "title": "Owned",
+                "parentId": a.objective,
+                "owner": a.member,
+            }
+        },
+        ("input", "owner"),
+        "member",
+    ),
+    Slot(
+        "keyResultUpdate(input.owner)",
+        mutation("keyResultUpdate", "id: $c, input: $input", "keyResult { id }"),
+        lambda a: {"c": a.key_result, "input": {"owner": a.member}},
+        ("input", "owner"),
+        "member",
+    ),
+    Slot(
+        "initiativeCreate(input.owner)",
+        mutation("initiativeCreate", "input: $input", "initiative { id }"),
+        lambda a: {
+            "input": {
+                "organizationId": a.org,
+                "title": "Owned",
+                "cost": 1,
+                "expectedValue": 2,
+                "owner": a.member,
+            }
+        },
+        ("input", "owner"),
+        "member",
+    ),
+    Slot(
+        "memberUpdate(id)",
+        mutation("memberUpdate", "id: $v, input: $input", "member { id }"),
+        lambda a: {"v": a.member, "input": {"name": "Mia"}},
+        ("v",),
+        "member",
+    ),
+    Slot(
+        "memberDeactivate(id)",
+        mutation("memberDeactivate", "id: $v", "member { id }"),
+        lambda a: {"v": a.member},
+        ("v",),
+        "member",
+    ),
+    Slot(
+        "Member.keyResults(cycleId)",
+        on("Member", "keyResults(cycleId: $v) { id }", "$v: ID!"),
+        lambda a: {"at": a.member, "v": a.cycle},
+        ("v",),
+        "cycle",
+    ),
+    Slot(
         "node(id)",
         "query($v: ID!) { node(id: $v) { id } }",
         lambda a: {"v": a.key_result},

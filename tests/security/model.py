@@ -28,6 +28,7 @@ class Ids:
     check_in: str
     action_step: str
     initiative: str
+    member: str
 
 
 @dataclass(frozen=True)

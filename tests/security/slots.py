@@ -237,9 +237,23 @@ TEXT_SLOTS = [
         for field in ("title",)
     ],
     Slot(
+        "memberUpdate.name",
+        mutation("memberUpdate", "id: $c, input: $input", "member { id }"),
+        lambda a: {"c": a.member, "input": {}},
+        ("input", "name"),
+    ),
+    Slot(
         "initiativeCreate.title",
         mutation("initiativeCreate", "input: $input", "initiative { id }"),
         lambda a: {"input": {"organizationId": a.org, "title": "x", "cost": 1, "expectedValue": 2}},
         ("input", "title"),
     ),
 ]
+
+EMAIL = Slot(
+    "memberUpdate.email",
+    mutation("memberUpdate", "id: $c, input: $input", "member { id }"),
+    lambda a: {"c": a.member, "input": {}},
+    ("input", "email"),
+)
+"""A text checked as an email before it is stored."""

@@ -34,6 +34,8 @@ BUILD = {
       actionStepAdd(input: $input) {{ actionStep {{ id }} {ERRORS} }} }}""",
     "initiative": f"""mutation($input: InitiativeCreateInput!) {{
       initiativeCreate(input: $input) {{ initiative {{ id }} {ERRORS} }} }}""",
+    "member": f"""mutation($input: MemberInviteInput!) {{
+      memberInvite(input: $input) {{ member {{ id }} {ERRORS} }} }}""",
 }
 
 
@@ -52,7 +54,8 @@ async def _mutate(client: httpx.AsyncClient, token: str, what: str, **input: Any
 
 
 async def build_organization(client: httpx.AsyncClient, token: str, slug: str) -> Ids:
-    """An organization with one of everything, made by its admin through the API."""
+    """An organization with one of everything (a member too), made by its admin through the
+    API."""
     org = (await _mutate(client, token, "org", name=f"{slug} Inc.", slug=slug))["organization"]
     department = await _mutate(client, token, "department", organizationId=org["id"], name="Ops")
     year = (await _mutate(client, token, "cycle", organizationId=org["id"], year=2027))["cycle"]
@@ -97,6 +100,9 @@ async def build_organization(client: httpx.AsyncClient, token: str, slug: str) -
         expectedValue=2,
         keyResultIds=[krs[1]],
     )
+    member = await _mutate(
+        client, token, "member", organizationId=org["id"], name="Mia", email=f"mia@{slug}.example"
+    )
     return Ids(
         org=org["id"],
         department=department["department"]["id"],
@@ -110,6 +116,7 @@ async def build_organization(client: httpx.AsyncClient, token: str, slug: str) -
         check_in=check_in["checkIn"]["id"],
         action_step=step["actionStep"]["id"],
         initiative=initiative["initiative"]["id"],
+        member=member["member"]["id"],
     )
 
 

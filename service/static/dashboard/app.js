@@ -30,6 +30,7 @@ const FINDING_TEXT = {
   DEPENDENCY_RISK: "Held back",
   UNALIGNED_INITIATIVE: "Serves nothing",
   LOW_ROI_INITIATIVE: "Low return",
+  OWNER_INACTIVE: "Owner deactivated",
 };
 
 const PROGRESS = `fragment P on Progress {
@@ -38,13 +39,17 @@ const CHOICES = `query DashboardChoices { organizations(first: 100) { nodes {
   id name currentCycle { id } cycles { id label kind year parent { id } } } } }`;
 const TREE = `${PROGRESS}
 fragment KR on KeyResult {
-  id title unit currentValue targetValue department { name } progress { ...P } }
+  id title unit currentValue targetValue department { name } owner { id name } progress { ...P } }
 fragment O on Objective {
-  id title cycle { id } department { name } progress { ...P } keyResults { ...KR } }
+  id title cycle { id } department { name } owner { id name } progress { ...P } keyResults { ...KR } }
 query DashboardTree($org: ID!, $cycle: ID!, $year: Int!) { organization(id: $org) {
+  members(first: 100) { nodes { id name active } }
   departments { id name progress(cycleId: $cycle) { ...P } }
   health(cycleId: $cycle) { findings { code message } }
   globalObjective(year: $year) { ...O children { ...O children { ...O children { ...O } } } } } }`;
+const MINE = `${PROGRESS}
+query DashboardMine($member: ID!, $cycle: ID!) { node(id: $member) { ... on Member {
+  id name progress(cycleId: $cycle) { ...P } } } }`;
 const CHART = `query DashboardChart($id: ID!) { node(id: $id) { ... on KeyResult {
   id title unit kind startValue targetValue cycle { startsOn endsOn }
   checkIns(first: 100) { nodes { value recordedAt } } } } }`;
@@ -56,6 +61,7 @@ const state = {
   orgs: [], // organizations with their cycles
   org: null, // the chosen organization's id
   cycle: null, // the chosen cycle's id
+  member: null, // the member whose OKRs alone are shown (null: everyone's)
   selected: null, // the key result whose check-ins the chart shows
   signature: null, // the ids on screen, in order: unchanged means repaint in place
   sequence: null, // the newest event number seen, to notice missed events
@@ -265,7 +271,10 @@ function paintProgress(line, progress) {
 
 function paintRow(line, item) {
   const parts = [];
-  if (line.dataset.kind !== "Department") parts.push(item.department ? item.department.name : "shared");
+  if (line.dataset.kind !== "Department" && line.dataset.kind !== "Member") {
+    parts.push(item.department ? item.department.name : "shared");
+    parts.push(item.owner ? item.owner.name : "no owner");
+  }
   if ("currentValue" in item) {
     const unit = item.unit ? ` ${item.unit}` : "";
     parts.push(`${number.format(item.currentValue)}${unit} (target ${number.format(item.targetValue)})`);
@@ -298,6 +307,43 @@ function flatten(objective, visible, depth = 0, out = []) {
     if (visible.has(child.cycle.id)) flatten(child, visible, depth + 1, out);
   }
   return out;
+}
+
+// One member's OKRs: the key results and objectives they own, under the objectives that lead
+// to them (shown for context).
+function ownedBy(entries, memberId) {
+  if (!memberId) return entries;
+  const keep = entries.map((e) => Boolean(e.item.owner) && e.item.owner.id === memberId);
+  // Backwards, so that what is kept deeper down is known: an objective above it stays.
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (keep[i] || entries[i].kind !== "Objective") continue;
+    for (let j = i + 1; j < entries.length && entries[j].depth > entries[i].depth; j++) {
+      if (keep[j]) {
+        keep[i] = true;
+        break;
+      }
+    }
+  }
+  return entries.filter((_, i) => keep[i]);
+}
+
+function renderMembers(members) {
+  const choices = members.map((m) => new Option(m.active ? m.name : `${m.name} (deactivated)`, m.id));
+  $("#member").replaceChildren(new Option("Everyone", ""), ...choices);
+  if (!members.some((m) => m.id === state.member)) state.member = null;
+  $("#member").value = state.member || "";
+}
+
+async function loadMine() {
+  if (!state.member) {
+    $("#mine").hidden = true;
+    return;
+  }
+  const data = await gql(MINE, { member: state.member, cycle: state.cycle });
+  if (!data.node) return;
+  const title = el("span", { class: "title" }, `${data.node.name}'s OKRs`);
+  $("#mine").replaceChildren(row("Member", data.node, title));
+  $("#mine").hidden = false;
 }
 
 function renderTree(entries) {
@@ -347,17 +393,24 @@ async function loadBoard() {
   }
   const data = await gql(TREE, { org: org.id, cycle: cycle.id, year: cycle.year });
   const root = data.organization.globalObjective;
-  const entries = root ? flatten(root, cyclesInside(org.cycles, cycle.id)) : [];
+  renderMembers(data.organization.members.nodes);
+  const all = root ? flatten(root, cyclesInside(org.cycles, cycle.id)) : [];
+  const entries = ownedBy(all, state.member);
   const departments = data.organization.departments;
   renderHealth(data.organization.health.findings);
-  const signature = [...entries.map((e) => e.item.id), ...departments.map((d) => d.id)].join();
+  const signature = [
+    state.member || "",
+    ...entries.map((e) => e.item.id),
+    ...departments.map((d) => d.id),
+  ].join();
   if (signature === state.signature) {
     for (const { item } of [...entries, ...departments.map((d) => ({ item: d }))]) {
       for (const line of rowsOf(item.id)) paintRow(line, item);
     }
   } else {
     state.signature = signature;
-    if (!entries.length) $("#tree").replaceChildren(el("p", {}, `No global objective for ${cycle.year} yet.`));
+    if (!root) $("#tree").replaceChildren(el("p", {}, `No global objective for ${cycle.year} yet.`));
+    else if (!entries.length) $("#tree").replaceChildren(el("p", {}, "They own nothing in this cycle."));
     else renderTree(entries);
     renderDepartments(departments);
     const keyResults = entries.filter((e) => e.kind === "KeyResult").map((e) => e.item.id);
@@ -369,6 +422,7 @@ async function loadBoard() {
   }
   markSelected();
   $("#board").setAttribute("aria-busy", "false");
+  await loadMine();
   await loadChart();
 }
 
@@ -458,6 +512,7 @@ async function loadChoices() {
   state.orgs = data.organizations.nodes;
   const params = new URLSearchParams(location.search);
   const org = state.orgs.find((o) => o.id === (state.org || params.get("org"))) || state.orgs[0];
+  state.member = state.member || params.get("member");
   if (!org) throw new Error("No organization yet: create one in GraphiQL, or serve with --demo.");
   chooseOrganization(org, state.cycle || params.get("cycle"));
 }
@@ -473,7 +528,14 @@ function chooseOrganization(org, cycleId) {
   $("#cycle").replaceChildren(
     ...org.cycles.map((c) => new Option(c.kind === "YEAR" ? `${c.label} (year)` : c.label, c.id, false, c.id === state.cycle)),
   );
-  const params = new URLSearchParams({ org: state.org, ...(state.cycle ? { cycle: state.cycle } : {}) });
+  remember();
+}
+
+// The choices on screen, in the address: a reload (or a shared link) shows the same.
+function remember() {
+  const params = new URLSearchParams({ org: state.org });
+  if (state.cycle) params.set("cycle", state.cycle);
+  if (state.member) params.set("member", state.member);
   history.replaceState(null, "", `?${params}`);
 }
 
@@ -506,7 +568,15 @@ $("#org").addEventListener("change", (event) => {
   const org = state.orgs.find((o) => o.id === event.target.value);
   state.signature = null;
   state.sequence = null; // each organization numbers its own events
+  state.member = null; // members belong to one organization
   chooseOrganization(org, null);
+  loadBoard().catch(fail);
+});
+
+$("#member").addEventListener("change", (event) => {
+  state.member = event.target.value || null;
+  state.signature = null;
+  remember();
   loadBoard().catch(fail);
 });
 
