@@ -26,10 +26,12 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from service import app as app_module
-from service.app import accepts_graphql_response, create_app
+from service.app import create_app
 from service.config import Settings
 from service.domain.errors import StoreUnavailable
 from service.domain.model import Organization
+from service.graphql_http import GraphQLApp
+from service.http_rules import accepts_graphql_response
 from service.store.interface import Page
 from service.store.mongo import MongoStore
 from tests.processes import children
@@ -392,7 +394,7 @@ async def test_responses_are_compact_json_and_what_orjson_refuses_still_is_writt
         for route in create_app(Settings(auth="disabled"), store=memory_store()).routes
         if isinstance(route, Route) and route.path == "/graphql"
     )
-    assert isinstance(graphql, app_module.GraphQLApp)
+    assert isinstance(graphql, GraphQLApp)
     huge = {"sequence": 2**70, "value": 0.1, "label": "é"}
     assert json.loads(graphql.encode_json(huge)) == huge
     assert graphql.encode_json({"value": 0.5}) == '{"value":0.5}'
