@@ -9,7 +9,7 @@ from schema import inputs as i
 from schema import payloads as p
 from schema.context import Context
 from schema.types import Member
-from schema.writes import _given, _target, organizations_exist
+from schema.writes import given, organizations_exist, target_id
 from service.domain.errors import ErrorCode, InvalidInput
 from service.domain.model import MemberRole
 from service.okrs import members
@@ -26,7 +26,7 @@ def role(value: str, *, field: str = "role") -> MemberRole:
 
 
 async def member_invite(ctx: Context, input: i.MemberInviteInput) -> p.MemberInvitePayload:
-    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
+    org = target_id(ctx, input.organization_id, "Organization", field="organizationId")
     await organizations_exist(ctx, org)
     made = await members.invite_member(
         writer=ctx.writer,
@@ -44,24 +44,24 @@ async def member_invite(ctx: Context, input: i.MemberInviteInput) -> p.MemberInv
 async def member_update(
     ctx: Context, id: strawberry.ID, input: i.MemberUpdateInput
 ) -> p.MemberUpdatePayload:
-    target = _target(ctx, id, "Member", field="id")
-    given_role = _given(input.role)
+    target = target_id(ctx, id, "Member", field="id")
+    given_role = given(input.role)
     updated = await members.update_member(
         writer=ctx.writer,
         now=ctx.now,
         actor=ctx.subject,
         org_id=target.org_id,
         member_id=target.local_id,
-        name=_given(input.name),
-        email=_given(input.email),
+        name=given(input.name),
+        email=given(input.email),
         role=role(given_role) if given_role is not None else None,
-        active=_given(input.active),
+        active=given(input.active),
     )
     return p.MemberUpdatePayload(member=Member.from_domain(updated))
 
 
 async def member_deactivate(ctx: Context, id: strawberry.ID) -> p.MemberDeactivatePayload:
-    target = _target(ctx, id, "Member", field="id")
+    target = target_id(ctx, id, "Member", field="id")
     done = await members.deactivate_member(
         writer=ctx.writer,
         now=ctx.now,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema import alignment, csv_import, member_writes, writes
+from schema import alignment, csv_import, member_writes, webhook_writes, writes
 from schema import inputs as i
 from schema import payloads as p
 from schema.context import Info
@@ -366,7 +366,7 @@ class Mutation:
         self, info: Info, input: Annotated[i.WebhookCreateInput, Input]
     ) -> p.WebhookCreatePayload:
         return await guarded(
-            info, p.WebhookCreatePayload, writes.webhook_create(info.context, input)
+            info, p.WebhookCreatePayload, webhook_writes.webhook_create(info.context, input)
         )
 
     @strawberry.mutation(
@@ -378,14 +378,16 @@ class Mutation:
         self, info: Info, id: Id, input: Annotated[i.WebhookUpdateInput, Input]
     ) -> p.WebhookUpdatePayload:
         return await guarded(
-            info, p.WebhookUpdatePayload, writes.webhook_update(info.context, id, input)
+            info, p.WebhookUpdatePayload, webhook_writes.webhook_update(info.context, id, input)
         )
 
     @strawberry.mutation(
         description="Delete a webhook endpoint and its deliveries.", permission_classes=[Admin]
     )
     async def webhook_delete(self, info: Info, id: Id) -> p.WebhookDeletePayload:
-        return await guarded(info, p.WebhookDeletePayload, writes.webhook_delete(info.context, id))
+        return await guarded(
+            info, p.WebhookDeletePayload, webhook_writes.webhook_delete(info.context, id)
+        )
 
     @strawberry.mutation(
         description="Send a webhook endpoint a test message now (once, signed like every "
@@ -393,7 +395,9 @@ class Mutation:
         permission_classes=[Admin],
     )
     async def webhook_test(self, info: Info, id: Id) -> p.WebhookTestPayload:
-        return await guarded(info, p.WebhookTestPayload, writes.webhook_test(info.context, id))
+        return await guarded(
+            info, p.WebhookTestPayload, webhook_writes.webhook_test(info.context, id)
+        )
 
     @strawberry.mutation(
         description="Deliver a webhook endpoint's messages again from a change on (in order, "
@@ -406,6 +410,6 @@ class Mutation:
         return await guarded(
             info,
             p.WebhookRedeliverPayload,
-            writes.webhook_redeliver(info.context, id, from_sequence),
+            webhook_writes.webhook_redeliver(info.context, id, from_sequence),
             arguments=("id", "fromSequence"),
         )

@@ -7,8 +7,6 @@ exactly like an unknown id (NOT_FOUND).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
@@ -17,7 +15,7 @@ from graphql import GraphQLError
 from schema import inputs as i
 from schema import payloads as p
 from schema.context import Context
-from schema.ids import GlobalId, expect_id, parse_global_id
+from schema.ids import GlobalId, expect_id
 from schema.types import (
     ActionStep,
     CheckIn,
@@ -27,11 +25,9 @@ from schema.types import (
     KeyResult,
     Objective,
     Organization,
-    Webhook,
-    WebhookDelivery,
 )
 from service.domain import model
-from service.domain.errors import ErrorCode, InvalidInput, NotFound
+from service.domain.errors import NotFound
 from service.okrs import (
     check_ins,
     cycles,
@@ -42,18 +38,14 @@ from service.okrs import (
     overrides,
 )
 from service.okrs.common import KEEP, Keep
-from service.outbound import admin as outbound
-from service.outbound.model import EventType
-from service.outbound.targets import Targets
-from service.outbound.webhooks import Sender
 
 
-def _target(ctx: Context, value: str, type_name: str, *, field: str) -> GlobalId:
+def target_id(ctx: Context, value: str, type_name: str, *, field: str) -> GlobalId:
     """A decoded id argument, seen from the caller's organization (`Context.home`)."""
     return ctx.home(expect_id(value, type_name, field=field))
 
 
-def _given(value: Any) -> Any:
+def given(value: Any) -> Any:
     """None for a field left out of an update input (UNSET), else the value."""
     return None if value is strawberry.UNSET else value
 
@@ -97,28 +89,28 @@ async def organization_create(
 async def organization_update(
     ctx: Context, id: str, input: i.OrganizationUpdateInput
 ) -> p.OrganizationUpdatePayload:
-    org = _target(ctx, id, "Organization", field="id")
+    org = target_id(ctx, id, "Organization", field="id")
     await organizations_exist(ctx, org, "id")
-    policy = _given(input.policy)
+    policy = given(input.policy)
     change = None
     if policy is not None:
         change = organizations.PolicyChange(
-            on_track_ratio=_given(policy.on_track_ratio),
-            at_risk_ratio=_given(policy.at_risk_ratio),
-            max_objectives_per_team=_given(policy.max_objectives_per_team),
-            min_objectives_per_team=_given(policy.min_objectives_per_team),
-            roi_threshold=_given(policy.roi_threshold),
-            stale_after_days=_given(policy.stale_after_days),
-            check_in_cadence_days=_given(policy.check_in_cadence_days),
+            on_track_ratio=given(policy.on_track_ratio),
+            at_risk_ratio=given(policy.at_risk_ratio),
+            max_objectives_per_team=given(policy.max_objectives_per_team),
+            min_objectives_per_team=given(policy.min_objectives_per_team),
+            roi_threshold=given(policy.roi_threshold),
+            stale_after_days=given(policy.stale_after_days),
+            check_in_cadence_days=given(policy.check_in_cadence_days),
         )
     updated = await organizations.update_organization(
         writer=ctx.writer,
         now=ctx.now,
         actor=ctx.subject,
         org_id=org.org_id,
-        name=_given(input.name),
-        mission=_given(input.mission),
-        vision=_given(input.vision),
+        name=given(input.name),
+        mission=given(input.mission),
+        vision=given(input.vision),
         policy=change,
     )
     return p.OrganizationUpdatePayload(organization=Organization.from_domain(updated))
@@ -127,7 +119,7 @@ async def organization_update(
 async def department_create(
     ctx: Context, input: i.DepartmentCreateInput
 ) -> p.DepartmentCreatePayload:
-    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
+    org = target_id(ctx, input.organization_id, "Organization", field="organizationId")
     await organizations_exist(ctx, org)
     made = await organizations.create_department(
         writer=ctx.writer, now=ctx.now, actor=ctx.subject, org_id=org.org_id, name=input.name
@@ -136,7 +128,7 @@ async def department_create(
 
 
 async def cycle_create(ctx: Context, input: i.CycleCreateInput) -> p.CycleCreatePayload:
-    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
+    org = target_id(ctx, input.organization_id, "Organization", field="organizationId")
     await organizations_exist(ctx, org)
     if input.month is None:
         year, *_ = await cycles.create_year(
@@ -161,7 +153,7 @@ async def organizations_exist(ctx: Context, org: GlobalId, field: str = "organiz
 
 
 async def cycle_close(ctx: Context, id: str) -> p.CycleClosePayload:
-    target = _target(ctx, id, "Cycle", field="id")
+    target = target_id(ctx, id, "Cycle", field="id")
     closed = await cycles.close_cycle(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -177,7 +169,7 @@ async def cycle_close(ctx: Context, id: str) -> p.CycleClosePayload:
 
 
 async def objective_create(ctx: Context, input: i.ObjectiveCreateInput) -> p.ObjectiveCreatePayload:
-    cycle = _target(ctx, input.cycle_id, "Cycle", field="cycleId")
+    cycle = target_id(ctx, input.cycle_id, "Cycle", field="cycleId")
     made = await objectives.create_objective(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -198,20 +190,20 @@ async def objective_create(ctx: Context, input: i.ObjectiveCreateInput) -> p.Obj
 async def objective_update(
     ctx: Context, id: str, input: i.ObjectiveUpdateInput
 ) -> p.ObjectiveUpdatePayload:
-    target = _target(ctx, id, "Objective", field="id")
+    target = target_id(ctx, id, "Objective", field="id")
     changed = await objectives.update_objective(
         writer=ctx.writer,
         actor=ctx.subject,
         org_id=target.org_id,
         objective_id=target.local_id,
         now=ctx.now,
-        title=_given(input.title),
-        description=_given(input.description),
+        title=given(input.title),
+        description=given(input.description),
         parent_id=_link(target, input.parent_id, "Objective", "parentId"),
         department_id=_link(target, input.department_id, "Department", "departmentId"),
         owner_id=_link(target, input.owner, "Member", "owner"),
-        weight=_given(input.weight),
-        lessons_learned=_given(input.lessons_learned),
+        weight=given(input.weight),
+        lessons_learned=given(input.lessons_learned),
     )
     assert changed.objective is not None  # an updated objective is returned
     return p.ObjectiveUpdatePayload(objective=Objective.from_domain(changed.objective))
@@ -220,7 +212,7 @@ async def objective_update(
 async def objective_progress_override(
     ctx: Context, input: i.ObjectiveProgressOverrideInput
 ) -> p.ObjectiveProgressOverridePayload:
-    target = _target(ctx, input.objective_id, "Objective", field="objectiveId")
+    target = target_id(ctx, input.objective_id, "Objective", field="objectiveId")
     changed = await overrides.set_progress_override(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -238,7 +230,7 @@ async def objective_progress_override(
 async def objective_progress_override_clear(
     ctx: Context, objective_id: str
 ) -> p.ObjectiveProgressOverrideClearPayload:
-    target = _target(ctx, objective_id, "Objective", field="objectiveId")
+    target = target_id(ctx, objective_id, "Objective", field="objectiveId")
     changed = await overrides.clear_progress_override(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -253,7 +245,7 @@ async def objective_progress_override_clear(
 
 
 async def objective_delete(ctx: Context, id: str) -> p.ObjectiveDeletePayload:
-    target = _target(ctx, id, "Objective", field="id")
+    target = target_id(ctx, id, "Objective", field="id")
     await objectives.delete_objective(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -265,14 +257,14 @@ async def objective_delete(ctx: Context, id: str) -> p.ObjectiveDeletePayload:
 
 
 def _kind(value: Any) -> model.KeyResultKind | None:
-    given = _given(value)
-    return None if given is None else model.KeyResultKind(given.value)
+    chosen = given(value)
+    return None if chosen is None else model.KeyResultKind(chosen.value)
 
 
 async def key_result_create(
     ctx: Context, input: i.KeyResultCreateInput
 ) -> p.KeyResultCreatePayload:
-    objective = _target(ctx, input.objective_id, "Objective", field="objectiveId")
+    objective = target_id(ctx, input.objective_id, "Objective", field="objectiveId")
     made = await key_results.create_key_result(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -296,28 +288,28 @@ async def key_result_create(
 async def key_result_update(
     ctx: Context, id: str, input: i.KeyResultUpdateInput
 ) -> p.KeyResultUpdatePayload:
-    target = _target(ctx, id, "KeyResult", field="id")
+    target = target_id(ctx, id, "KeyResult", field="id")
     changed = await key_results.update_key_result(
         writer=ctx.writer,
         actor=ctx.subject,
         org_id=target.org_id,
         key_result_id=target.local_id,
         now=ctx.now,
-        title=_given(input.title),
+        title=given(input.title),
         kind=_kind(input.kind),
-        start_value=_given(input.start_value),
-        target_value=_given(input.target_value),
-        unit=_given(input.unit),
+        start_value=given(input.start_value),
+        target_value=given(input.target_value),
+        unit=given(input.unit),
         department_id=_link(target, input.department_id, "Department", "departmentId"),
         owner_id=_link(target, input.owner, "Member", "owner"),
-        weight=_given(input.weight),
+        weight=given(input.weight),
     )
     assert changed.key_result is not None  # an updated key result is returned
     return p.KeyResultUpdatePayload(key_result=KeyResult.from_domain(changed.key_result))
 
 
 async def key_result_delete(ctx: Context, id: str) -> p.KeyResultDeletePayload:
-    target = _target(ctx, id, "KeyResult", field="id")
+    target = target_id(ctx, id, "KeyResult", field="id")
     await key_results.delete_key_result(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -331,7 +323,7 @@ async def key_result_delete(ctx: Context, id: str) -> p.KeyResultDeletePayload:
 async def _dependency(
     ctx: Context, key_result_id: str, depends_on_id: str, *, add: bool
 ) -> KeyResult:
-    target = _target(ctx, key_result_id, "KeyResult", field="keyResultId")
+    target = target_id(ctx, key_result_id, "KeyResult", field="keyResultId")
     upstream = _local(target, depends_on_id, "KeyResult", "dependsOnId")
     assert upstream is not None  # a required argument
     change = key_results.add_dependency if add else key_results.remove_dependency
@@ -364,7 +356,7 @@ async def key_result_dependency_remove(
 async def key_result_carry_over(
     ctx: Context, id: str, cycle_id: str
 ) -> p.KeyResultCarryOverPayload:
-    target = _target(ctx, id, "KeyResult", field="id")
+    target = target_id(ctx, id, "KeyResult", field="id")
     cycle = _local(target, cycle_id, "Cycle", "cycleId")
     assert cycle is not None  # a required argument
     made = await key_results.carry_over(
@@ -380,7 +372,7 @@ async def key_result_carry_over(
 
 
 async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckInCreatePayload:
-    target = _target(ctx, input.key_result_id, "KeyResult", field="keyResultId")
+    target = target_id(ctx, input.key_result_id, "KeyResult", field="keyResultId")
     recorded = await check_ins.record_check_in(
         writer=ctx.writer,
         org_id=target.org_id,
@@ -401,7 +393,7 @@ async def check_in_create(ctx: Context, input: i.CheckInCreateInput) -> p.CheckI
 
 
 async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
-    target = _target(ctx, id, "CheckIn", field="id")
+    target = target_id(ctx, id, "CheckIn", field="id")
     deleted = await check_ins.delete_check_in(
         writer=ctx.writer,
         actor=ctx.subject,
@@ -415,7 +407,7 @@ async def check_in_delete(ctx: Context, id: str) -> p.CheckInDeletePayload:
 
 
 async def action_step_add(ctx: Context, input: i.ActionStepAddInput) -> p.ActionStepAddPayload:
-    objective = _target(ctx, input.objective_id, "Objective", field="objectiveId")
+    objective = target_id(ctx, input.objective_id, "Objective", field="objectiveId")
     step = await objectives.add_action_step(
         writer=ctx.writer,
         now=ctx.now,
@@ -432,18 +424,18 @@ async def action_step_add(ctx: Context, input: i.ActionStepAddInput) -> p.Action
 async def action_step_update(
     ctx: Context, id: str, input: i.ActionStepUpdateInput
 ) -> p.ActionStepUpdatePayload:
-    target = _target(ctx, id, "ActionStep", field="id")
+    target = target_id(ctx, id, "ActionStep", field="id")
     step = await objectives.update_action_step(
         writer=ctx.writer,
         now=ctx.now,
         actor=ctx.subject,
         org_id=target.org_id,
         step_id=target.local_id,
-        title=_given(input.title),
+        title=given(input.title),
         owner_id=_link(target, input.owner, "Member", "owner"),
-        due_on=_given(input.due_on),
-        done=_given(input.done),
-        position=_given(input.position),
+        due_on=given(input.due_on),
+        done=given(input.done),
+        position=given(input.position),
     )
     return p.ActionStepUpdatePayload(action_step=ActionStep.from_domain(step))
 
@@ -451,7 +443,7 @@ async def action_step_update(
 async def initiative_create(
     ctx: Context, input: i.InitiativeCreateInput
 ) -> p.InitiativeCreatePayload:
-    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
+    org = target_id(ctx, input.organization_id, "Organization", field="organizationId")
     await organizations_exist(ctx, org)
     linked = [_local(org, k, "KeyResult", "keyResultIds") for k in input.key_result_ids]
     made = await initiatives.create_initiative(
@@ -471,7 +463,7 @@ async def initiative_create(
 async def _linking(
     ctx: Context, initiative_id: str, key_result_id: str, *, link: bool
 ) -> Initiative:
-    target = _target(ctx, initiative_id, "Initiative", field="initiativeId")
+    target = target_id(ctx, initiative_id, "Initiative", field="initiativeId")
     key_result = _local(target, key_result_id, "KeyResult", "keyResultId")
     assert key_result is not None  # a required argument
     change = initiatives.link_initiative if link else initiatives.unlink_initiative
@@ -499,120 +491,3 @@ async def initiative_unlink(
 
 
 # Webhooks -------------------------------------------------------------------------------------
-SCOPE_TYPES = ("Organization", "Department", "Cycle", "Objective", "KeyResult")
-
-
-def _scopes(ctx: Context, owner: GlobalId, values: list[strawberry.ID]) -> list[tuple[str, str]]:
-    """The scopes named by global ids, as (kind, own id) in `owner`'s organization; one of
-    another organization becomes an id it does not hold (NOT_FOUND)."""
-    found: list[tuple[str, str]] = []
-    for value in values:
-        parsed = parse_global_id(value)
-        if parsed is None or parsed.type_name not in SCOPE_TYPES:
-            raise InvalidInput(
-                f"{value[:80]!r} is not the id of a scope (key result, objective, cycle, "
-                "department or organization)",
-                field=("scopeIds",),
-                code=ErrorCode.INVALID_ID,
-            )
-        if parsed.org_id != owner.org_id:
-            found.append((parsed.type_name, f"~{parsed.local_id}"))
-        else:
-            found.append((parsed.type_name, parsed.local_id))
-    return found
-
-
-@contextlib.asynccontextmanager
-async def _sender(ctx: Context) -> AsyncIterator[Sender]:
-    """The instance's webhook sender, or one for this request outside a running app."""
-    if ctx.outbound is not None:
-        yield ctx.outbound.sender
-        return
-    made = Sender(Targets())
-    try:
-        yield made
-    finally:
-        await made.close()
-
-
-def _targets(ctx: Context) -> Targets:
-    return ctx.outbound.sender.targets if ctx.outbound is not None else Targets()
-
-
-def _wake(ctx: Context) -> None:
-    if ctx.outbound is not None:
-        ctx.outbound.webhooks.changed()
-
-
-async def webhook_create(ctx: Context, input: i.WebhookCreateInput) -> p.WebhookCreatePayload:
-    org = _target(ctx, input.organization_id, "Organization", field="organizationId")
-    await organizations_exist(ctx, org)
-    made = await outbound.create_webhook(
-        store=ctx.store,
-        reads=ctx.reads,
-        targets=_targets(ctx),
-        org_id=org.org_id,
-        url=input.url,
-        scopes=_scopes(ctx, org, input.scope_ids),
-        events=[EventType[e.name] for e in input.events],
-        secret=input.secret,
-        actor=ctx.subject,
-        now=ctx.now,
-    )
-    _wake(ctx)
-    return p.WebhookCreatePayload(webhook=Webhook.from_domain(made), secret=made.secret)
-
-
-async def webhook_update(
-    ctx: Context, id: str, input: i.WebhookUpdateInput
-) -> p.WebhookUpdatePayload:
-    target = _target(ctx, id, "Webhook", field="id")
-    scope_ids = _given(input.scope_ids)
-    events = _given(input.events)
-    before = await ctx.store.get_webhook(target.org_id, target.local_id)
-    changed = await outbound.update_webhook(
-        store=ctx.store,
-        reads=ctx.reads,
-        targets=_targets(ctx),
-        org_id=target.org_id,
-        webhook_id=target.local_id,
-        url=_given(input.url),
-        scopes=None if scope_ids is None else _scopes(ctx, target, scope_ids),
-        events=None if events is None else [EventType[e.name] for e in events],
-        secret=_given(input.secret),
-        rotate=input.rotate_secret,
-        now=ctx.now,
-    )
-    _wake(ctx)
-    rotated = before is not None and changed.secret != before.secret
-    return p.WebhookUpdatePayload(
-        webhook=Webhook.from_domain(changed), secret=changed.secret if rotated else None
-    )
-
-
-async def webhook_delete(ctx: Context, id: str) -> p.WebhookDeletePayload:
-    target = _target(ctx, id, "Webhook", field="id")
-    await outbound.delete_webhook(store=ctx.store, org_id=target.org_id, webhook_id=target.local_id)
-    _wake(ctx)
-    return p.WebhookDeletePayload(deleted_id=strawberry.ID(id))
-
-
-async def webhook_test(ctx: Context, id: str) -> p.WebhookTestPayload:
-    target = _target(ctx, id, "Webhook", field="id")
-    async with _sender(ctx) as sender:
-        delivery = await outbound.try_webhook(
-            store=ctx.store, sender=sender, org_id=target.org_id, webhook_id=target.local_id
-        )
-    return p.WebhookTestPayload(delivery=WebhookDelivery.from_domain(delivery))
-
-
-async def webhook_redeliver(ctx: Context, id: str, from_sequence: int) -> p.WebhookRedeliverPayload:
-    target = _target(ctx, id, "Webhook", field="id")
-    changed = await outbound.redeliver(
-        store=ctx.store,
-        org_id=target.org_id,
-        webhook_id=target.local_id,
-        from_sequence=from_sequence,
-    )
-    _wake(ctx)
-    return p.WebhookRedeliverPayload(webhook=Webhook.from_domain(changed))
