@@ -186,10 +186,12 @@ class ReminderScheduler:
         if count or self._left <= 0:
             # Read again next pass: with what was written, or for what the batch left over.
             self._seen.pop(org_id, None)
+            held = self.own.held(org_id)
+            self._soonest(next_due(held, now) if held is not None else now)
             if count and self.reads.held(org_id) is not None:
                 await self.reads.catch_up(org_id)  # this instance's subscribers hear it now
         else:
-            upcoming = next_due(snapshot, now, window=self.window)
+            upcoming = next_due(snapshot, now)
             self._seen[org_id] = _Seen(snapshot.position, upcoming)
             self._soonest(upcoming)
         return count
@@ -266,7 +268,7 @@ class ReminderScheduler:
         return int(wrote)
 
 
-def next_due(snapshot: Snapshot, now: datetime, *, window: timedelta) -> datetime | None:
+def next_due(snapshot: Snapshot, now: datetime) -> datetime | None:
     """The next instant after `now` anything of the organization comes due as it stands: a key
     result due a check-in, an override's expiry, an upcoming check-in's time."""
     found: list[datetime] = []

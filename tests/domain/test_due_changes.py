@@ -52,7 +52,8 @@ def test_announcing_an_expiry_changes_nothing_of_when_overrides_hold(
     due = due_expiries(history, instant)
     noted = history
     for expired in due:
-        assert expired.expires_at is not None and expired.expires_at <= instant
+        assert expired.expires_at is not None
+        assert expired.expires_at <= instant
         noted = note_expiry(noted, expired)
     assert seen(active(noted, probe)) == seen(active(history, probe))
     assert due_expiries(noted, instant) == []  # each is due once
@@ -148,7 +149,8 @@ def test_arrivals_one_by_one_read_as_the_key_result_does_at_every_later_instant(
         here = next(u for u in current.upcoming if u.check_in_id == check_in_id)
         before = arrivals.before_arrival(current, check_in_id)
         came = arrivals.arrived(current, check_in_id)
-        assert before is not None and came is not None
+        assert before is not None
+        assert came is not None
         # Just before its time the key result read without it; from then on, as with it.
         assert reading(before.at(here.at)) == reading(current.at(here.at - TICK))
         assert came.upcoming == current.upcoming[1:]
