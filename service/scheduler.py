@@ -183,17 +183,18 @@ class ReminderScheduler:
         count += await self._expiries(snapshot, now)
         count += await self._arrivals(snapshot, now)
         self.written += count
-        if count or self._left <= 0:
-            # Read again next pass: with what was written, or for what the batch left over.
-            self._seen.pop(org_id, None)
-            held = self.own.held(org_id)
-            self._soonest(next_due(held, now) if held is not None else now)
-            if count and self.reads.held(org_id) is not None:
-                await self.reads.catch_up(org_id)  # this instance's subscribers hear it now
+        # As this pass leaves it (its own writes included: a write by anybody else moves the
+        # log past it, and the next pass reads the organization again).
+        held = self.own.held(org_id) if count else snapshot
+        if self._left <= 0 or held is None:
+            self._seen.pop(org_id, None)  # the batch may have left some over: read it again
+            self._soonest(now)
         else:
-            upcoming = next_due(snapshot, now)
-            self._seen[org_id] = _Seen(snapshot.position, upcoming)
+            upcoming = next_due(held, now)
+            self._seen[org_id] = _Seen(held.position, upcoming)
             self._soonest(upcoming)
+        if count and self.reads.held(org_id) is not None:
+            await self.reads.catch_up(org_id)  # this instance's subscribers hear it now
         return count
 
     def _soonest(self, at: datetime | None) -> None:
