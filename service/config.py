@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     reminder_interval: float = Field(
         default=60.0,
         gt=0,
-        description="Seconds between two passes of the check-in reminder scheduler.",
+        description=(
+            "Seconds between two passes of the scheduler (check-in due notices, override "
+            "expiries, arriving check-ins); sooner when something is due before then."
+        ),
     )
     nats_url: str | None = Field(
         default=None,

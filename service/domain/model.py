@@ -67,7 +67,9 @@ class Override:
     """An objective's progress set by hand (GitLab issue 382433): `value` (on progress's scale,
     [0, 1]) holds from `set_at` until `expires_at` (None: until cleared), until `cleared_at`,
     or until a newer override of the same objective is set, whichever comes first.
-    `set_by` and `cleared_by` are who did it (a token's subject), `reason` why."""
+    `set_by` and `cleared_by` are who did it (a token's subject), `reason` why. `expired` says
+    that the log holds the change announcing its expiry (written by the scheduler once
+    `expires_at` has passed); it changes nothing of when the override holds."""
 
     value: float
     reason: str
@@ -76,6 +78,7 @@ class Override:
     expires_at: datetime | None = None
     cleared_at: datetime | None = None
     cleared_by: str | None = None
+    expired: bool = False
 
     def ends_at(self) -> datetime | None:
         """When it stops holding by itself: cleared or expired, the earlier (None: never)."""

@@ -62,6 +62,57 @@ def clear_override(
     return tuple(ended if o is holding else o for o in overrides)
 
 
+def expiries(overrides: Sequence[Override]) -> list[Override]:
+    """The overrides that ended by expiring (oldest first): each held until its `expires_at`
+    and nothing held from then on, because it was not cleared before and no newer override was
+    set by then. Those are the instants the objective returned to its computed value by
+    itself."""
+    found: list[Override] = []
+    for index, override in enumerate(overrides):
+        ends = override.expires_at
+        if ends is None or (override.cleared_at is not None and override.cleared_at <= ends):
+            continue
+        later = overrides[index + 1 :]
+        if any(newer.set_at <= ends for newer in later):
+            continue
+        found.append(override)
+    return found
+
+
+def due_expiries(overrides: Sequence[Override], now: datetime) -> list[Override]:
+    """The expiries (see `expiries`) that have come by `now` and are not yet announced."""
+    return [o for o in expiries(overrides) if _ends_by(o, now) and not o.expired]
+
+
+def _ends_by(override: Override, now: datetime) -> bool:
+    return override.expires_at is not None and override.expires_at <= now
+
+
+def next_expiry(overrides: Sequence[Override], now: datetime) -> datetime | None:
+    """When the next expiry after `now` comes, as things stand (None: none is ahead)."""
+    ahead = [o.expires_at for o in expiries(overrides) if o.expires_at and o.expires_at > now]
+    return min(ahead, default=None)
+
+
+def note_expiry(overrides: Sequence[Override], expired: Override) -> tuple[Override, ...]:
+    """The history with `expired` (one of `expiries`) marked as announced; when each override
+    holds is unchanged."""
+    return _replaced(overrides, expired, replace(expired, expired=True))
+
+
+def still_holding(overrides: Sequence[Override], expired: Override) -> tuple[Override, ...]:
+    """The history as if `expired` had no expiry: the objective just before it expired, read at
+    any later instant (how an expiry's event tells what the objective answered before)."""
+    return _replaced(overrides, expired, replace(expired, expires_at=None))
+
+
+def _replaced(overrides: Sequence[Override], old: Override, new: Override) -> tuple[Override, ...]:
+    """The history with its first override equal to `old` replaced by `new`."""
+    history = list(overrides)
+    history[history.index(old)] = new
+    return tuple(history)
+
+
 def same_setting(
     override: Override | None,
     *,
@@ -116,6 +167,11 @@ __all__ = [
     "checked_reason",
     "checked_value",
     "clear_override",
+    "due_expiries",
+    "expiries",
+    "next_expiry",
+    "note_expiry",
     "same_setting",
     "set_override",
+    "still_holding",
 ]

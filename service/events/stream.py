@@ -25,9 +25,11 @@ from collections.abc import AsyncIterator
 
 from service.domain.errors import StoreUnavailable
 from service.events.bus import NoticeBus
+from service.events.due import before_and_after_due
 from service.events.event import Event
 from service.events.reminders import notices_of
 from service.events.subscription import Fanout, Subscription
+from service.okrs.due_changes import ARRIVAL, EXPIRY
 from service.readmodel import ReadModel, Snapshot
 from service.readmodel.scopes import moves, scopes_of_key_result, unevaluated, whole_second
 from service.store.interface import Store
@@ -53,17 +55,25 @@ def event_of(before: Snapshot, after: Snapshot, change: Change) -> Event | None:
     (None when it did neither)."""
     if any(change.puts(REMINDERS)):
         return _due_event(after, change)
+    cause = next((p.id for p in change.puts(CHECK_INS)), None)
+    if change.kind in (EXPIRY, ARRIVAL):
+        # What came due already counts at the change's instant in the snapshot before it: the
+        # event compares the organization without it and with it (`service.events.due`).
+        compared = before_and_after_due(after, change)
+        if compared is None:
+            return None
+        before, after = compared.before, compared.after
+        cause = compared.cause
     moved = moves(before, after, change)
     if not moved:
         return None
-    cause = next((p.id for p in change.puts(CHECK_INS)), None)
     return Event.from_changes(
         org_id=change.org_id,
         sequence=change.sequence,
         at=change.at,
         key_result_id=(change.node_id or "") if change.node_type == "KeyResult" else "",
         changes=moved,
-        cause_check_in_id=cause if change.kind == "checkInCreate" else None,
+        cause_check_in_id=cause if change.kind in ("checkInCreate", ARRIVAL) else None,
     )
 
 

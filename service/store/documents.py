@@ -247,6 +247,8 @@ def override_doc(override: Override) -> Doc:
         "expiresAt": _instant_text(override.expires_at),
         "clearedAt": _instant_text(override.cleared_at),
         "clearedBy": override.cleared_by,
+        # Only once announced: the documents of overrides that never expired stay as they were.
+        **({"expired": True} if override.expired else {}),
     }
 
 
@@ -261,6 +263,7 @@ def override_of(doc: Doc) -> Override:
         expires_at=_instant_of(doc.get("expiresAt")),
         cleared_at=_instant_of(doc.get("clearedAt")),
         cleared_by=doc.get("clearedBy"),
+        expired=bool(doc.get("expired", False)),
     )
 
 

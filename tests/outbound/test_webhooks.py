@@ -14,13 +14,15 @@ import pytest
 
 from schema.ids import to_global_id
 from service.domain.errors import InvalidInput
-from service.okrs import check_ins, reminders
+from service.okrs import check_ins, overrides, reminders
+from service.okrs.due_changes import ARRIVAL, EXPIRY
 from service.outbound import admin
 from service.outbound.lease import Leases, stop
 from service.outbound.model import DeliveryStatus, EventType, Webhook
 from service.outbound.signing import new_secret
 from service.outbound.targets import TargetRefused, Targets
 from service.outbound.webhooks import RetryPolicy, Sender, WebhookDeliverer, position_name
+from service.scheduler import ReminderScheduler
 from service.store.mongo import MongoStore
 from tests.okrs.conftest import NOW, World, build_world
 from tests.outbound.conftest import Instance, instance
@@ -534,3 +536,57 @@ async def test_check_in_due_notices_reach_the_endpoints_that_take_them(
     }
     page = await node.store.page_deliveries(world.org.id, due.id, after=None, limit=10)
     assert [d.event_type for d in page.items] == ["com.okrgraph.checkin.due"]
+
+
+async def test_an_expiry_and_an_arriving_check_in_reach_progress_endpoints(
+    node: Instance, world: World, receiver: Receiver
+) -> None:
+    made = await hook(node, world, receiver.url)
+    receiver.secrets = [made.secret]
+    ahead = NOW + timedelta(minutes=3)
+    recorded = await check_ins.record_check_in(
+        writer=node.writer,
+        org_id=world.org.id,
+        key_result_id=world.mql.id,
+        value=300,
+        now=NOW,
+        recorded_at=ahead,
+    )
+    await overrides.set_progress_override(
+        writer=node.writer,
+        org_id=world.org.id,
+        objective_id=world.q1.id,
+        value=0.8,
+        reason="Pilot signed",
+        now=NOW,
+        expires_at=NOW + timedelta(hours=1),
+    )
+    at = NOW + timedelta(hours=2)
+    scheduler = ReminderScheduler(
+        node.store,
+        node.reads,
+        node.writer,
+        leases=Leases(node.store, holder="due", clock=lambda: at),
+        clock=lambda: at,
+    )
+    assert await scheduler.run_once() == 2
+    last = await node.store.last_change(world.org.id)
+    assert last is not None
+    worker = deliverer(node)
+    await worker.start()
+    try:
+        for _ in range(250):
+            if any(r.sequence == last.sequence for r in receiver.accepted):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+    finally:
+        await worker.close()
+    by_kind = {r.event["data"]["kind"]: r.event["data"] for r in receiver.accepted}
+    assert set(by_kind) >= {ARRIVAL, EXPIRY}
+    sequences = [r.sequence for r in receiver.accepted]
+    assert len(sequences) == len(set(sequences))  # each delivered once
+    cause = by_kind[ARRIVAL]["causeCheckInId"]
+    assert cause == to_global_id("CheckIn", world.org.id, recorded.check_in.id)
+    assert by_kind[EXPIRY]["causeCheckInId"] is None
+    assert by_kind[EXPIRY]["changes"] != []
