@@ -3,8 +3,9 @@
 `Loaders` is the read model's face for one request. Each organization's snapshot is read once
 per request (`snapshot`: caught up with its log, one small store read when nothing changed), and
 every object, list and rollup of the response comes from that one snapshot, so a response never
-mixes two positions of a log. Check-in history, which no snapshot holds, is read in batches by
-DataLoaders (names follow `<What>By<Key>`, results in key order).
+mixes two positions of a log. Check-in history is read in batches by DataLoaders (names follow
+`<What>By<Key>`, results in key order) from the read model, which keeps each key result's
+check-ins with the snapshot once read.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from service.readmodel import ReadModel, Snapshot
 from service.readmodel.offloop import off_loop, sliced
 from service.readmodel.scopes import whole_second
 from service.readmodel.years import OFF_LOOP_FROM
-from service.store.interface import Store
+from service.store.interface import Page, Store
 
 OrgKey = tuple[str, str]
 """(organization id, id): the key of anything that lives in an organization."""
@@ -239,7 +240,7 @@ class Loaders:
             found = self._upstream_histories[key] = (closure, history)
         return found
 
-    # Check-ins (history, which snapshots do not hold) ------------------------------------
+    # Check-ins -------------------------------------------------------------------------------
 
     @cached_property
     def check_in_by_id(self) -> DataLoader[OrgKey, CheckIn | None]:
@@ -253,13 +254,15 @@ class Loaders:
         return DataLoader(load_fn=load)
 
     @cached_property
-    def check_ins_by_key_result(self) -> DataLoader[OrgKey, list[CheckIn]]:
-        async def load(keys: Sequence[OrgKey]) -> list[list[CheckIn]]:
-            found: dict[OrgKey, list[CheckIn]] = defaultdict(list)
+    def check_ins_by_key_result(self) -> DataLoader[OrgKey, Sequence[CheckIn]]:
+        """A key result's check-ins, newest first (batched; kept by the read model)."""
+
+        async def load(keys: Sequence[OrgKey]) -> list[Sequence[CheckIn]]:
+            found: dict[OrgKey, Sequence[CheckIn]] = {}
             for org_id, ids in _by_org(keys).items():
-                for c in await self.store.list_check_ins(org_id, ids):
-                    found[(org_id, c.key_result_id)].append(c)
-            return [found.get(key, []) for key in keys]
+                for kr_id, check_ins in (await self._check_ins(org_id, ids)).items():
+                    found[(org_id, kr_id)] = check_ins
+            return [found.get(key, ()) for key in keys]
 
         return DataLoader(load_fn=load)
 
@@ -268,11 +271,8 @@ class Loaders:
         """A key result's check-ins as points of its history (batched)."""
 
         async def load(keys: Sequence[OrgKey]) -> list[list[Point]]:
-            found: dict[OrgKey, list[Point]] = defaultdict(list)
-            for org_id, ids in _by_org(keys).items():
-                for c in await self.store.list_check_ins(org_id, ids):
-                    found[(org_id, c.key_result_id)].append(point(c))
-            return [found.get(key, []) for key in keys]
+            found = await self.check_ins_by_key_result.load_many(keys)
+            return [[point(c) for c in check_ins] for check_ins in found]
 
         return DataLoader(load_fn=load)
 
@@ -285,11 +285,34 @@ class Loaders:
             for org_id, year in keys:
                 held = await self.snapshot(org_id)
                 ids = sorted(held.year(year).scope.key_results) if held is not None else []
-                found = await self.store.list_check_ins(org_id, ids)
-                made.append(History.of((c.key_result_id, point(c)) for c in found))
+                found = await self._check_ins(org_id, ids)
+                made.append(History.of((k, point(c)) for k in ids for c in found.get(k, ())))
             return made
 
         return DataLoader(load_fn=load)
+
+    async def check_in_page(
+        self, org_id: str, key_result_id: str, *, after: str | None, limit: int
+    ) -> Page[CheckIn]:
+        """One page of a key result's check-ins, newest first, past the check-in `after` (an
+        empty page, with the total, when there is no such check-in)."""
+        every = await self.check_ins_by_key_result.load((org_id, key_result_id))
+        start = 0
+        if after is not None:
+            at = next((i for i, c in enumerate(every) if c.id == after), None)
+            if at is None:
+                return Page(items=[], total=len(every), has_next=False)
+            start = at + 1
+        rest = every[start:]
+        return Page(items=list(rest[:limit]), total=len(every), has_next=len(rest) > limit)
+
+    async def _check_ins(
+        self, org_id: str, key_result_ids: Sequence[str]
+    ) -> dict[str, tuple[CheckIn, ...]]:
+        held = await self.snapshot(org_id)
+        if held is None or not key_result_ids:
+            return {}
+        return await self.reads.check_ins(held, key_result_ids)
 
 
 def _by_org(keys: Sequence[OrgKey]) -> dict[str, list[str]]:
