@@ -21,8 +21,9 @@ from strawberry.dataloader import DataLoader
 
 from service.domain.history import History
 from service.domain.model import CheckIn, KeyResult
+from service.domain.plan import Plan
 from service.domain.progress import Point
-from service.domain.rollup import Evaluation, evaluate
+from service.domain.rollup import Evaluation, evaluate, evaluate_plan
 from service.readmodel import ReadModel, Snapshot
 from service.readmodel.offloop import off_loop, sliced
 from service.readmodel.scopes import whole_second
@@ -81,7 +82,7 @@ class Loaders:
         """The evaluations this request has made, for resolvers that can answer at once."""
         self._evaluating: dict[EvaluationKey, asyncio.Future[Evaluation | None]] = {}
         self._upstream_evaluated: dict[tuple[str, int, datetime, str], Evaluation] = {}
-        self._upstream_histories: dict[tuple[str, int, str], tuple[list[str], History]] = {}
+        self._upstream_histories: dict[tuple[str, int, str], tuple[list[str], History, Plan]] = {}
 
     # Snapshots -----------------------------------------------------------------------------
 
@@ -208,11 +209,9 @@ class Loaders:
         if held is None:
             return None
         scope = held.year(year).scope
-        closure, history = await self._upstream_history(org_id, year, key_result_id)
-        made = evaluate(
-            key_results=[scope.key_results[k] for k in closure],
-            objectives=(),
-            cycles=scope.cycles,
+        closure, history, plan = await self._upstream_history(org_id, year, key_result_id)
+        made = evaluate_plan(
+            plan,
             readings={
                 k: history.reading(k, scope.key_results[k].start_value, as_of) for k in closure
             },
@@ -224,9 +223,9 @@ class Loaders:
 
     async def _upstream_history(
         self, org_id: str, year: int, key_result_id: str
-    ) -> tuple[list[str], History]:
-        """The key result and its upstream, with their history: made once per request, then
-        read at every point of a chart."""
+    ) -> tuple[list[str], History, Plan]:
+        """The key result and its upstream, with their history and evaluation plan: made once
+        per request, then read at every point of a chart."""
         key = (org_id, year, key_result_id)
         found = self._upstream_histories.get(key)
         if found is None:
@@ -237,7 +236,9 @@ class Loaders:
             history = History.of(
                 (kr_id, p) for kr_id, h in zip(closure, loaded, strict=True) for p in h
             )
-            found = self._upstream_histories[key] = (closure, history)
+            key_results = held.year(year).scope.key_results
+            plan = Plan.of([key_results[k] for k in closure], (), held.year(year).scope.cycles)
+            found = self._upstream_histories[key] = (closure, history, plan)
         return found
 
     # Check-ins -------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def test_a_put_adds_to_a_key_result_held_and_carries_the_change_as_its_sequence(
     assert ids(after, "k1") == ["b", "a"]  # one millisecond: the later change first
     assert after.get("k1")[0].sequence == 7  # type: ignore[index]
     assert after.get("k3") is None  # never read: read from the store when asked
-    assert after.get("k2") == () and after.count == 2
+    assert after.get("k2") == ()
+    assert after.count == 2
     assert ids(held, "k1") == ["a"]  # the earlier position is unchanged
 
 
@@ -59,7 +60,8 @@ def test_deletes_with_and_without_the_document_they_found() -> None:
     held.hold({"k1": [made("a"), made("b")], "k2": [made("c", "k2")]})
     assert ids(held.carried(3, [Delete(CHECK_INS, "a", d.check_in_doc(made("a")))]), "k1") == ["b"]
     after = held.carried(3, [Delete(CHECK_INS, "c")])
-    assert ids(after, "k2") == [] and ids(after, "k1") == ["b", "a"]
+    assert ids(after, "k2") == []
+    assert ids(after, "k1") == ["b", "a"]
 
 
 def test_a_key_results_deletion_takes_its_check_ins_along() -> None:
@@ -68,7 +70,9 @@ def test_a_key_results_deletion_takes_its_check_ins_along() -> None:
     after = held.carried(
         5, [Delete(KEY_RESULTS, "k1"), DeleteWhere(CHECK_INS, "keyResultId", ("k1", "k9"))]
     )
-    assert after.get("k1") == () and ids(after, "k2") == ["c"] and after.get("k9") is None
+    assert after.get("k1") == ()
+    assert ids(after, "k2") == ["c"]
+    assert after.get("k9") is None
     assert HeldCheckIns().carried(5, [DeleteWhere(CHECK_INS, "other", ("x",))]).count == 0
     assert held.carried(5, [DeleteWhere(CHECK_INS, "other", ("x",))]).get("k2") is None
 
@@ -77,7 +81,8 @@ def test_a_check_in_moved_to_another_key_result_leaves_the_first() -> None:
     held = HeldCheckIns()
     held.hold({"k1": [made("a")], "k2": []})
     after = held.carried(6, [put(made("a", "k2"), before=made("a"))])
-    assert ids(after, "k1") == [] and ids(after, "k2") == ["a"]
+    assert ids(after, "k1") == []
+    assert ids(after, "k2") == ["a"]
 
 
 def test_an_import_of_many_check_ins_sorts_each_key_result_once() -> None:
@@ -93,7 +98,9 @@ def test_clear_forgets_and_counts() -> None:
     held = HeldCheckIns()
     assert held.hold({"k1": [made("a"), made("b")]}) == 2
     assert held.hold({"k1": [made("z")]}) == 0  # held already
-    assert held.clear() == 2 and held.get("k1") is None and held.count == 0
+    assert held.clear() == 2
+    assert held.get("k1") is None
+    assert held.count == 0
 
 
 # The read model keeps what it read, within its bound ---------------------------------------
@@ -127,7 +134,8 @@ async def test_the_read_model_keeps_check_ins_read_and_forgets_the_oldest_past_i
     assert other is not None
     await reads.check_ins(other, second.key_result_ids)
     # The second organization's six take the place of the first's.
-    assert reads.held_check_ins() == 6 and held.history.count == 0
+    assert reads.held_check_ins() == 6
+    assert held.history.count == 0
     assert other.history.count == 6
     # More than the bound alone: answered, not kept.
     small = ReadModel(store, check_in_capacity=2)
@@ -137,9 +145,7 @@ async def test_the_read_model_keeps_check_ins_read_and_forgets_the_oldest_past_i
     assert small.held_check_ins() == 0
 
 
-async def test_check_ins_are_not_kept_while_a_change_of_this_process_is_not_in_the_store() -> (
-    None
-):
+async def test_check_ins_are_not_kept_while_a_change_of_this_process_is_not_in_the_store() -> None:
     store, (made,) = await organizations(1)
     reads = ReadModel(store)
     held = await reads.snapshot(made.organization.id)

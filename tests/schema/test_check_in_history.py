@@ -84,7 +84,8 @@ async def test_pages_follow_deletes_made_after_the_history_was_read(
     assert after_first["checkIns"]["totalCount"] == 3
     # A cursor at a deleted check-in leads nowhere (an empty page with the total).
     gone = await read(gql, world.mql, after=first["pageInfo"]["endCursor"])
-    assert gone["checkIns"]["edges"] == [] and gone["checkIns"]["totalCount"] == 3
+    assert gone["checkIns"]["edges"] == []
+    assert gone["checkIns"]["totalCount"] == 3
     assert gone["currentValue"] == 400
 
 
