@@ -58,10 +58,10 @@ class Settings(BaseSettings):
         description="Organizations each instance keeps in memory (least recently used out).",
     )
     read_model_check_ins: int = Field(
-        default=2_000_000,
+        default=500_000,
         ge=0,
         description="Check-ins each instance keeps in memory over every organization (the "
-        "least recently used organizations' forgotten first; about 250 bytes each).",
+        "least recently used organizations' forgotten first; about 450 bytes each).",
     )
     response_reuse: bool = Field(
         default=True,
