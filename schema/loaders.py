@@ -123,8 +123,20 @@ class Loaders:
         """Read `snapshot` from now on (a write of this request made it): what was read of the
         organization before is stale."""
         self.snapshots[snapshot.org_id] = snapshot.at(self.instant)
-        for key in [k for k in self.evaluated if k[0] == snapshot.org_id]:
-            del self.evaluated[key]
+        org_id = snapshot.org_id
+        self.evaluated = {k: v for k, v in self.evaluated.items() if k[0] != org_id}
+        self._upstream_evaluated = {
+            k: v for k, v in self._upstream_evaluated.items() if k[0] != org_id
+        }
+        self._upstream_histories = {
+            k: v for k, v in self._upstream_histories.items() if k[0] != org_id
+        }
+        # Check-ins read before the write are stale too (a second mutation of one request
+        # reads what the first wrote).
+        for name in ("check_ins_by_key_result", "history_by_key_result", "history_by_year"):
+            loader = self.__dict__.get(name)
+            if loader is not None:
+                loader.clear_all()
 
     def answer(self, org_id: str, then: Callable[[Snapshot], R]) -> R | Awaitable[R]:
         """`then` of the organization's snapshot: at once when this request holds it already

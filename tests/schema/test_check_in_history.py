@@ -118,3 +118,28 @@ async def test_as_of_reads_the_history_as_it_stands_after_each_write(
     assert back["then"] == before["then"]
     assert back["progressSeries"] == before["progressSeries"]
     assert back["checkIns"] == before["checkIns"]
+
+
+TWO_CHECK_INS = """
+mutation Two($first: CheckInCreateInput!, $second: CheckInCreateInput!) {
+  one: checkInCreate(input: $first) {
+    keyResult { checkIns(first: 5) { totalCount } forecast { basedOn } }
+  }
+  two: checkInCreate(input: $second) {
+    keyResult { checkIns(first: 5) { totalCount } forecast { basedOn } }
+  }
+}
+"""
+
+
+async def test_a_second_mutation_of_one_request_reads_the_check_in_of_the_first(
+    gql: Client, world: World
+) -> None:
+    data = await gql(
+        TWO_CHECK_INS,
+        first={"keyResultId": world.mql, "value": 500, "recordedAt": "2027-01-20T00:00:00Z"},
+        second={"keyResultId": world.mql, "value": 600, "recordedAt": "2027-01-27T00:00:00Z"},
+    )
+    assert data["one"]["keyResult"]["checkIns"]["totalCount"] == 2
+    assert data["two"]["keyResult"]["checkIns"]["totalCount"] == 3
+    assert data["two"]["keyResult"]["forecast"]["basedOn"] == 3
