@@ -7,7 +7,9 @@ request reads one snapshot, so one response never mixes two positions.
 
 Lists are made on first use and kept with the snapshot, in the orders the API promises:
 departments by name, cycles by start (longest first), everything else by id (ids sort by
-creation). A year's evaluation lives in its `Year`, made on first use too.
+creation). A year's evaluation lives in its `Year`, made on first use too. The check-ins of
+the key results read so far live in its `history` (`HeldCheckIns`): carried to the next snapshot
+by `applied`, not by `reverted` (a snapshot read backwards, for events, holds none).
 """
 
 from __future__ import annotations
