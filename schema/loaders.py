@@ -3,8 +3,9 @@
 `Loaders` is the read model's face for one request. Each organization's snapshot is read once
 per request (`snapshot`: caught up with its log, one small store read when nothing changed), and
 every object, list and rollup of the response comes from that one snapshot, so a response never
-mixes two positions of a log. Check-in history, which no snapshot holds, is read in batches by
-DataLoaders (names follow `<What>By<Key>`, results in key order).
+mixes two positions of a log. Check-in history is read in batches by DataLoaders (names follow
+`<What>By<Key>`, results in key order) from the read model, which keeps each key result's
+check-ins with the snapshot once read.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from strawberry.dataloader import DataLoader
 
 from service.domain.history import History
 from service.domain.model import CheckIn, KeyResult
+from service.domain.plan import Plan
 from service.domain.progress import Point
-from service.domain.rollup import Evaluation, evaluate
+from service.domain.rollup import Evaluation, evaluate, evaluate_plan
 from service.readmodel import ReadModel, Snapshot
 from service.readmodel.offloop import off_loop, sliced
 from service.readmodel.scopes import whole_second
 from service.readmodel.years import OFF_LOOP_FROM
-from service.store.interface import Store
+from service.store.interface import Page, Store
 
 OrgKey = tuple[str, str]
 """(organization id, id): the key of anything that lives in an organization."""
@@ -80,7 +82,7 @@ class Loaders:
         """The evaluations this request has made, for resolvers that can answer at once."""
         self._evaluating: dict[EvaluationKey, asyncio.Future[Evaluation | None]] = {}
         self._upstream_evaluated: dict[tuple[str, int, datetime, str], Evaluation] = {}
-        self._upstream_histories: dict[tuple[str, int, str], tuple[list[str], History]] = {}
+        self._upstream_histories: dict[tuple[str, int, str], tuple[list[str], History, Plan]] = {}
 
     # Snapshots -----------------------------------------------------------------------------
 
@@ -121,8 +123,20 @@ class Loaders:
         """Read `snapshot` from now on (a write of this request made it): what was read of the
         organization before is stale."""
         self.snapshots[snapshot.org_id] = snapshot.at(self.instant)
-        for key in [k for k in self.evaluated if k[0] == snapshot.org_id]:
-            del self.evaluated[key]
+        org_id = snapshot.org_id
+        self.evaluated = {k: v for k, v in self.evaluated.items() if k[0] != org_id}
+        self._upstream_evaluated = {
+            k: v for k, v in self._upstream_evaluated.items() if k[0] != org_id
+        }
+        self._upstream_histories = {
+            k: v for k, v in self._upstream_histories.items() if k[0] != org_id
+        }
+        # Check-ins read before the write are stale too (a second mutation of one request
+        # reads what the first wrote).
+        for name in ("check_ins_by_key_result", "history_by_key_result", "history_by_year"):
+            loader = self.__dict__.get(name)
+            if loader is not None:
+                loader.clear_all()
 
     def answer(self, org_id: str, then: Callable[[Snapshot], R]) -> R | Awaitable[R]:
         """`then` of the organization's snapshot: at once when this request holds it already
@@ -207,11 +221,9 @@ class Loaders:
         if held is None:
             return None
         scope = held.year(year).scope
-        closure, history = await self._upstream_history(org_id, year, key_result_id)
-        made = evaluate(
-            key_results=[scope.key_results[k] for k in closure],
-            objectives=(),
-            cycles=scope.cycles,
+        closure, history, plan = await self._upstream_history(org_id, year, key_result_id)
+        made = evaluate_plan(
+            plan,
             readings={
                 k: history.reading(k, scope.key_results[k].start_value, as_of) for k in closure
             },
@@ -223,9 +235,9 @@ class Loaders:
 
     async def _upstream_history(
         self, org_id: str, year: int, key_result_id: str
-    ) -> tuple[list[str], History]:
-        """The key result and its upstream, with their history: made once per request, then
-        read at every point of a chart."""
+    ) -> tuple[list[str], History, Plan]:
+        """The key result and its upstream, with their history and evaluation plan: made once
+        per request, then read at every point of a chart."""
         key = (org_id, year, key_result_id)
         found = self._upstream_histories.get(key)
         if found is None:
@@ -236,10 +248,12 @@ class Loaders:
             history = History.of(
                 (kr_id, p) for kr_id, h in zip(closure, loaded, strict=True) for p in h
             )
-            found = self._upstream_histories[key] = (closure, history)
+            key_results = held.year(year).scope.key_results
+            plan = Plan.of([key_results[k] for k in closure], (), held.year(year).scope.cycles)
+            found = self._upstream_histories[key] = (closure, history, plan)
         return found
 
-    # Check-ins (history, which snapshots do not hold) ------------------------------------
+    # Check-ins -------------------------------------------------------------------------------
 
     @cached_property
     def check_in_by_id(self) -> DataLoader[OrgKey, CheckIn | None]:
@@ -253,13 +267,15 @@ class Loaders:
         return DataLoader(load_fn=load)
 
     @cached_property
-    def check_ins_by_key_result(self) -> DataLoader[OrgKey, list[CheckIn]]:
-        async def load(keys: Sequence[OrgKey]) -> list[list[CheckIn]]:
-            found: dict[OrgKey, list[CheckIn]] = defaultdict(list)
+    def check_ins_by_key_result(self) -> DataLoader[OrgKey, Sequence[CheckIn]]:
+        """A key result's check-ins, newest first (batched; kept by the read model)."""
+
+        async def load(keys: Sequence[OrgKey]) -> list[Sequence[CheckIn]]:
+            found: dict[OrgKey, Sequence[CheckIn]] = {}
             for org_id, ids in _by_org(keys).items():
-                for c in await self.store.list_check_ins(org_id, ids):
-                    found[(org_id, c.key_result_id)].append(c)
-            return [found.get(key, []) for key in keys]
+                for kr_id, check_ins in (await self._check_ins(org_id, ids)).items():
+                    found[(org_id, kr_id)] = check_ins
+            return [found.get(key, ()) for key in keys]
 
         return DataLoader(load_fn=load)
 
@@ -268,11 +284,8 @@ class Loaders:
         """A key result's check-ins as points of its history (batched)."""
 
         async def load(keys: Sequence[OrgKey]) -> list[list[Point]]:
-            found: dict[OrgKey, list[Point]] = defaultdict(list)
-            for org_id, ids in _by_org(keys).items():
-                for c in await self.store.list_check_ins(org_id, ids):
-                    found[(org_id, c.key_result_id)].append(point(c))
-            return [found.get(key, []) for key in keys]
+            found = await self.check_ins_by_key_result.load_many(keys)
+            return [[point(c) for c in check_ins] for check_ins in found]
 
         return DataLoader(load_fn=load)
 
@@ -285,11 +298,34 @@ class Loaders:
             for org_id, year in keys:
                 held = await self.snapshot(org_id)
                 ids = sorted(held.year(year).scope.key_results) if held is not None else []
-                found = await self.store.list_check_ins(org_id, ids)
-                made.append(History.of((c.key_result_id, point(c)) for c in found))
+                found = await self._check_ins(org_id, ids)
+                made.append(History.of((k, point(c)) for k in ids for c in found.get(k, ())))
             return made
 
         return DataLoader(load_fn=load)
+
+    async def check_in_page(
+        self, org_id: str, key_result_id: str, *, after: str | None, limit: int
+    ) -> Page[CheckIn]:
+        """One page of a key result's check-ins, newest first, past the check-in `after` (an
+        empty page, with the total, when there is no such check-in)."""
+        every = await self.check_ins_by_key_result.load((org_id, key_result_id))
+        start = 0
+        if after is not None:
+            at = next((i for i, c in enumerate(every) if c.id == after), None)
+            if at is None:
+                return Page(items=[], total=len(every), has_next=False)
+            start = at + 1
+        rest = every[start:]
+        return Page(items=list(rest[:limit]), total=len(every), has_next=len(rest) > limit)
+
+    async def _check_ins(
+        self, org_id: str, key_result_ids: Sequence[str]
+    ) -> dict[str, tuple[CheckIn, ...]]:
+        held = await self.snapshot(org_id)
+        if held is None or not key_result_ids:
+            return {}
+        return await self.reads.check_ins(held, key_result_ids)
 
 
 def _by_org(keys: Sequence[OrgKey]) -> dict[str, list[str]]:

@@ -140,7 +140,11 @@ def create_app(
             bus = create_bus(settings.redis_url)
             await bus.start()
             owned.push_async_callback(bus.close)
-            reads = ReadModel(observed, capacity=settings.read_model_capacity)
+            reads = ReadModel(
+                observed,
+                capacity=settings.read_model_capacity,
+                check_in_capacity=settings.read_model_check_ins,
+            )
             retention = Retention(
                 days=settings.log_retention_days, changes=settings.log_retention_changes
             )

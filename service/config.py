@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Organizations each instance keeps in memory (least recently used out).",
     )
+    read_model_check_ins: int = Field(
+        default=500_000,
+        ge=0,
+        description="Check-ins each instance keeps in memory over every organization (the "
+        "least recently used organizations' forgotten first; about 450 bytes each).",
+    )
     response_reuse: bool = Field(
         default=True,
         description="Identical queries at the same log position and second share one answer.",

@@ -201,7 +201,7 @@ class KeyResult(Node):
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[CheckIn]:
         size, after_id = window(first, after)
-        page = await info.context.store.page_check_ins(
+        page = await info.context.loaders.check_in_page(
             self.domain.org_id, self.domain.id, after=after_id, limit=size
         )
         return connection(page, check_in.CheckIn.from_domain, key, after=after)

@@ -7,7 +7,9 @@ request reads one snapshot, so one response never mixes two positions.
 
 Lists are made on first use and kept with the snapshot, in the orders the API promises:
 departments by name, cycles by start (longest first), everything else by id (ids sort by
-creation). A year's evaluation lives in its `Year`, made on first use too.
+creation). A year's evaluation lives in its `Year`, made on first use too. The check-ins of
+the key results read so far live in its `history` (`HeldCheckIns`): carried to the next snapshot
+by `applied`, not by `reverted` (a snapshot read backwards, for events, holds none).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from service.domain.model import (
     Objective,
     Organization,
 )
+from service.readmodel.history import HeldCheckIns
 from service.readmodel.years import Year, YearScope, placement
 from service.store import documents as d
 from service.store.interface import OrganizationDocuments
@@ -66,7 +69,8 @@ _WRITERS: dict[str, Callable[[Any], Doc]] = {
     MEMBERS: d.member_doc,
 }
 HELD = frozenset(_WRITERS)
-"""The collections a snapshot holds (check-ins are history, read from the store)."""
+"""The collections a snapshot holds as documents (check-ins are history: read per key result
+on first use and kept in `history`)."""
 
 
 def doc_of(collection: str, entity: Any) -> Doc:
@@ -85,6 +89,7 @@ class Snapshot:
         "_cycle_list",
         "_department_list",
         "_dependents",
+        "_history",
         "_initiatives_of",
         "_member_list",
         "_steps_of",
@@ -114,6 +119,7 @@ class Snapshot:
         initiatives: Mapping[str, Initiative],
         members: Mapping[str, Member] | None = None,
         years: dict[int, Year] | None = None,
+        history: HeldCheckIns | None = None,
     ) -> None:
         self.org_id = organization.id
         self.position = position
@@ -128,6 +134,7 @@ class Snapshot:
         self._member_list: list[Member] | None = None
         self._by_subject: dict[str, Member] | None = None
         self._years: dict[int, Year] = years if years is not None else {}
+        self._history = history if history is not None else HeldCheckIns()
         self._department_list: list[Department] | None = None
         self._cycle_list: list[Cycle] | None = None
         self._children: dict[str | None, list[Cycle]] | None = None
@@ -174,7 +181,9 @@ class Snapshot:
         change whose effect the snapshot may partly show already (a cold load replays the
         changes made while it read): every put and delete is whole, so applying one again
         changes nothing."""
-        return self._with(change.sequence, [(op, False) for op in change.ops])
+        made = self._with(change.sequence, [(op, False) for op in change.ops])
+        made._history = self._history.carried(change.sequence, change.ops)
+        return made
 
     def reverted(self, change: Change) -> Snapshot:
         """The snapshot before `change`, which must be the last one applied (`position`): each
@@ -188,7 +197,7 @@ class Snapshot:
         refreshed: dict[str, KeyResult] = {}  # key results changed where they sit
         for op, backwards in steps:
             if isinstance(op, DeleteWhere) or op.collection not in HELD:
-                continue  # check-ins are history: the store alone keeps them
+                continue  # check-ins are history: `HeldCheckIns` follows them
             doc = _document(op, backwards)
             if op.collection == ORGS:
                 organization = d.organization_of(doc) if doc is not None else organization
@@ -290,9 +299,16 @@ class Snapshot:
             action_steps=self.action_steps,
             initiatives=self.initiatives,
             members=self.members,
+            history=self._history,
         )
         self._at = (instant, made)
         return made
+
+    @property
+    def history(self) -> HeldCheckIns:
+        """The check-ins of the key results read so far at this position (the read model
+        fills it, `ReadModel.check_ins`)."""
+        return self._history
 
     # Lists ----------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ def shipped(name: str) -> str:
 
 SHIPPED = sorted(p.stem for p in OPERATIONS.glob("*.graphql"))
 DASHBOARD = shipped("Dashboard")
+KEY_RESULT_DETAIL = shipped("KeyResultDetail")
 
 # The whole year from the global objective down, three levels of children.
 _LEVEL = "title progress { value status } keyResults { title progress { value status } }"

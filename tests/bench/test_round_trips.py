@@ -14,7 +14,7 @@ from schema.ids import parse_global_id
 from service.okrs import check_ins
 from service.okrs.commit import Writer
 from service.readmodel import ReadModel
-from tests.bench.queries import CHECK_IN, DASHBOARD, NODE, TREE
+from tests.bench.queries import CHECK_IN, DASHBOARD, KEY_RESULT_DETAIL, NODE, TREE
 from tests.bench.report import Results, table
 from tests.bench.world import Cost, DataSet, World
 
@@ -27,6 +27,15 @@ REQUESTS: list[tuple[str, str, Variables]] = [
     ("year tree", TREE, lambda d: {"org": d.org, "year": d.year}),
     ("node", NODE, lambda d: {"id": d.key_result}),
     ("checkInCreate", CHECK_IN, lambda d: {"kr": d.key_result, "value": 42.0}),
+    (
+        "KeyResultDetail",
+        KEY_RESULT_DETAIL,
+        lambda d: {
+            "id": d.key_result,
+            "from": f"{d.year}-01-01T00:00:00Z",
+            "to": f"{d.year}-12-31T00:00:00Z",
+        },
+    ),
 ]
 
 
