@@ -41,7 +41,8 @@ from service.preflight import (
 from service.readmodel import ReadModel
 from service.store.embedded import open_store
 from service.store.interface import Store
-from service.transfer import TransferError, export_organization, import_organization
+from service.transfer import export_organization, import_organization
+from service.transfer_codec import TransferError
 
 
 def _store_flags(parser: argparse.ArgumentParser) -> None:

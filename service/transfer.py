@@ -19,16 +19,13 @@ it writes anything; it writes through the organization's change log, a few chang
 
 from __future__ import annotations
 
-import enum
 import os
 import time
-import types
-import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 from service.domain import members as member_rules
 from service.domain import rules
@@ -53,6 +50,13 @@ from service.readmodel import ReadModel, Snapshot
 from service.store import documents
 from service.store.reads import CHECK_INS
 from service.store.records import Op, Put
+from service.transfer_codec import (
+    TransferError,
+    as_object,
+    as_text,
+    encode,
+    entity,
+)
 
 FORMAT = "okrgraph.organization"
 VERSION = 1
@@ -65,10 +69,6 @@ class _Identified(Protocol):
 
 
 E = TypeVar("E", bound=_Identified)
-
-
-class TransferError(Exception):
-    """An export of an unknown slug, a document that is not an export, or a taken slug."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +136,15 @@ async def export_organization(*, reads: ReadModel, slug: str, now: datetime) -> 
         "format": FORMAT,
         "version": VERSION,
         "exportedAt": now.isoformat(),
-        "organization": _encode(snapshot.organization),
-        "departments": [_encode(d) for d in snapshot.departments],
-        "cycles": [_encode(c) for c in snapshot.cycles],
-        "objectives": [_encode(o) for o in snapshot.objectives],
-        "keyResults": [_encode(k) for k in snapshot.key_results],
-        "checkIns": [_encode(c) for c in snapshot.check_ins],
-        "actionSteps": [_encode(s) for s in snapshot.action_steps],
-        "initiatives": [_encode(i) for i in snapshot.initiatives],
-        "members": [_encode(m) for m in snapshot.members],
+        "organization": encode(snapshot.organization),
+        "departments": [encode(d) for d in snapshot.departments],
+        "cycles": [encode(c) for c in snapshot.cycles],
+        "objectives": [encode(o) for o in snapshot.objectives],
+        "keyResults": [encode(k) for k in snapshot.key_results],
+        "checkIns": [encode(c) for c in snapshot.check_ins],
+        "actionSteps": [encode(s) for s in snapshot.action_steps],
+        "initiatives": [encode(i) for i in snapshot.initiatives],
+        "members": [encode(m) for m in snapshot.members],
     }
 
 
@@ -159,16 +159,16 @@ def read_document(document: object) -> Holdings:
         raise TransferError(f"not an okrgraph export (its `format` must be {FORMAT!r})")
     if document.get("version") != VERSION:
         raise TransferError(f"unsupported export version {document.get('version')!r}")
-    org_id = _text(_object(document.get("organization"), "organization").get("id"), "id")
+    org_id = as_text(as_object(document.get("organization"), "organization").get("id"), "id")
 
     def items(key: str, kind: type[T]) -> list[T]:
         found = document.get(key, [])
         if not isinstance(found, list):
             raise TransferError(f"{key}: expected a list")
-        return [_entity(kind, _legacy(item), org_id, f"{key}[{n}]") for n, item in enumerate(found)]
+        return [entity(kind, _legacy(item), org_id, f"{key}[{n}]") for n, item in enumerate(found)]
 
     snapshot = Holdings(
-        organization=_entity(Organization, document["organization"], org_id, "organization"),
+        organization=entity(Organization, document["organization"], org_id, "organization"),
         departments=items("departments", Department),
         cycles=items("cycles", Cycle),
         objectives=items("objectives", Objective),
@@ -481,111 +481,3 @@ def _check_links(snapshot: Holdings) -> None:
 
 
 # JSON <-> domain values -------------------------------------------------------------------------
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-# Not written out: the organization the document implies, a check-in's place in the change
-# log it came from (an import writes its own), and a key result's upcoming check-ins (an import
-# works them out again from the check-ins).
-_LEFT_OUT = frozenset({"org_id", "sequence", "upcoming"})
-
-
-def _encode(value: object) -> Any:
-    """A domain value as JSON: dataclasses as objects with camelCase keys (without what
-    `_LEFT_OUT` names), times and dates in ISO 8601, enums by value."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {
-            _camel(f.name): _encode(getattr(value, f.name))
-            for f in fields(value)
-            if f.name not in _LEFT_OUT
-        }
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_encode(item) for item in value]
-    return value
-
-
-def _entity(kind: type[T], data: object, org_id: str, where: str) -> T:
-    """An entity of the document, in the organization `org_id`."""
-    return cast(T, _decode(kind, data, where, org_id))
-
-
-def _decode(kind: Any, value: object, where: str, org_id: str = "") -> Any:
-    """`value` as a `kind` (a type of the domain model's fields); TransferError if it is not."""
-    origin = typing.get_origin(kind)
-    if origin in (types.UnionType, typing.Union):
-        options = [a for a in typing.get_args(kind) if a is not type(None)]
-        return None if value is None else _decode(options[0], value, where)
-    if origin is tuple:
-        return tuple(_decode(typing.get_args(kind)[0], item, where) for item in _list(value, where))
-    if isinstance(kind, type) and is_dataclass(kind):
-        data = _object(value, where)
-        hints = typing.get_type_hints(kind)
-        values = {
-            f.name: _decode(hints[f.name], data[_camel(f.name)], f"{where}.{_camel(f.name)}")
-            for f in fields(kind)
-            if _camel(f.name) in data
-        }
-        missing = [
-            _camel(f.name)
-            for f in fields(kind)
-            if f.name not in values and f.name != "org_id" and _required(f)
-        ]
-        if missing:
-            raise TransferError(f"{where}: missing {', '.join(missing)}")
-        if "org_id" in hints:
-            values["org_id"] = org_id
-        return kind(**values)
-    return _scalar(kind, value, where)
-
-
-def _scalar(kind: Any, value: object, where: str) -> Any:
-    parse: dict[Any, Callable[[Any], Any]] = {
-        datetime: datetime.fromisoformat,
-        date: date.fromisoformat,
-    }
-    if kind in parse:
-        try:
-            parsed = parse[kind](_text(value, where))
-        except ValueError as error:
-            raise TransferError(f"{where}: not an ISO 8601 value: {value!r}") from error
-        if isinstance(parsed, datetime) and parsed.tzinfo is None:
-            raise TransferError(f"{where}: a time needs its UTC offset: {value!r}")
-        return parsed
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        try:
-            return kind(value)
-        except ValueError as error:
-            raise TransferError(f"{where}: not a {kind.__name__}: {value!r}") from error
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind in (int, str, bool) and type(value) is kind:
-        return value
-    raise TransferError(f"{where}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
-
-
-def _required(f: Field[Any]) -> bool:
-    return f.default is MISSING and f.default_factory is MISSING
-
-
-def _object(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TransferError(f"{where}: expected an object")
-    return value
-
-
-def _list(value: object, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise TransferError(f"{where}: expected a list")
-    return value
-
-
-def _text(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise TransferError(f"{where}: expected a string")
-    return value

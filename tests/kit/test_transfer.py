@@ -21,13 +21,8 @@ from service.okrs.demo import DEMO_SLUG
 from service.readmodel.scopes import department_progress, organization_progress
 from service.store.interface import Store
 from service.store.mongo import MongoStore
-from service.transfer import (
-    FORMAT,
-    TransferError,
-    export_organization,
-    import_organization,
-    read_holdings,
-)
+from service.transfer import FORMAT, export_organization, import_organization, read_holdings
+from service.transfer_codec import TransferError
 from tests.kit.kit import NOW, demo_store, memory_store, reads, writer
 
 Numbers = dict[str, Any]

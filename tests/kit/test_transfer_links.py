@@ -12,7 +12,8 @@ import pytest
 from service.domain.model import CycleKind
 from service.okrs.alignment import align_key_result
 from service.okrs.demo import DEMO_SLUG
-from service.transfer import TransferError, export_organization, import_organization
+from service.transfer import export_organization, import_organization
+from service.transfer_codec import TransferError
 from tests.kit.kit import NOW, demo_store, memory_store, reads, writer
 from tests.kit.test_transfer import evaluated, histories
 
