@@ -108,10 +108,19 @@ class Loaders:
             return found
         return await asyncio.shield(pending)
 
+    def seed(self, org_id: str, found: Snapshot | None) -> None:
+        """`found` is the organization as the read model gave it during this request (brought
+        up to its log after the request arrived): read it rather than the log again."""
+        if org_id not in self.snapshots and org_id not in self._reading and self.visible(org_id):
+            self.snapshots[org_id] = None if found is None else self._settled(found)
+
     async def _read(self, org_id: str) -> Snapshot | None:
         found = await self.reads.snapshot(org_id)
         if found is None:
             return None
+        return self._settled(found)
+
+    def _settled(self, found: Snapshot) -> Snapshot:
         # As it stands at this request's instant: a check-in dated a little ahead counts once
         # its time has come, in the live numbers as in `asOf`.
         settled = found.at(self.instant)

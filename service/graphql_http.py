@@ -276,6 +276,11 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         context.metrics = running.metrics
         context.outbound = running.outbound
+        found = reading()
+        if found is not None:
+            # Checking a kept answer brought these up to the log during this request already.
+            for org_id, snapshot in found.fresh.items():
+                context.loaders.seed(org_id, snapshot)
         if isinstance(request, Request):
             request.state.context = context
         return context

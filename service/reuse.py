@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from service.readmodel import ReadModel
+from service.readmodel import ReadModel, Snapshot
 
 MAX_ENTRIES = 1024
 MAX_BYTES = 64 << 20
@@ -123,6 +123,9 @@ class Reading:
 
     read: set[str] = field(default_factory=set)
     whole: bool = False
+    fresh: dict[str, Snapshot | None] = field(default_factory=dict)
+    """Organizations this request already brought up to their log (checking a kept answer):
+    the computation reads them as they are instead of reading the log again."""
 
     def reusable(self) -> bool:
         return self.whole and self.read <= COVERED
@@ -195,9 +198,10 @@ class ResponseReuse:
         """The kept answer of `key` when every position it read is still the log's, else the
         one being computed for `key` (waited for, then checked the same way), else `compute()`'s
         (kept when it can be reused). Returns the answer, or None and `compute()`'s response."""
+        fresh: dict[str, Snapshot | None] = {}
         kept = self._answers.get(key)
         if kept is not None:
-            if await self._current(kept):
+            if await self._current(kept, fresh):
                 self._answers.move_to_end(key)
                 self.reused += 1
                 self.counted("reused")
@@ -206,14 +210,17 @@ class ResponseReuse:
         running = self._computing.get(key)
         if running is not None:
             shared = await asyncio.shield(running)
-            if shared is not None and await self._current(shared):
+            if shared is not None and await self._current(shared, fresh):
                 self.joined += 1
                 self.counted("joined")
                 return shared, None
-        return await self._compute(key, compute)
+        return await self._compute(key, compute, fresh)
 
     async def _compute(
-        self, key: Key, compute: Callable[[], Awaitable[Computed]]
+        self,
+        key: Key,
+        compute: Callable[[], Awaitable[Computed]],
+        fresh: dict[str, Snapshot | None],
     ) -> tuple[Answer | None, Any]:
         pending: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
         leader = key not in self._computing
@@ -223,7 +230,7 @@ class ResponseReuse:
         self.counted("executed")
         made: Answer | None = None
         try:
-            with _reading(Reading()):
+            with _reading(Reading(fresh=fresh)):
                 response, made = await compute()
         finally:
             if leader:
@@ -233,10 +240,11 @@ class ResponseReuse:
             self._keep(key, made)
         return made, response
 
-    async def _current(self, answer: Answer) -> bool:
-        """Whether every organization the answer read is still at the position it read."""
+    async def _current(self, answer: Answer, fresh: dict[str, Snapshot | None]) -> bool:
+        """Whether every organization the answer read is still at the position it read (each
+        as read now, kept in `fresh`)."""
         for org_id, position in answer.positions:
-            now = await self.reads.snapshot(org_id)
+            now = fresh[org_id] = await self.reads.snapshot(org_id)
             if (ABSENT if now is None else now.position) != position:
                 return False
         return True
