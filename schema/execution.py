@@ -20,13 +20,15 @@ the errors of coercing variables and arguments (`configured` makes an executor o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 from graphql import (
     ExecutionResult,
     GraphQLError,
+    GraphQLField,
     GraphQLLeafType,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
 )
@@ -58,6 +60,28 @@ class Attribute:
         return getattr(source, self.name)
 
 
+class Hot:
+    """The resolver of a hot field (schema/fastpath.py): `call(source, info, **arguments)`,
+    with graphql-core's info and coerced arguments, each named as `names` maps its GraphQL
+    name to the resolver's parameter. Such a resolver reads of its info only what
+    is the same for every object a field of the document is asked of (its context, the field,
+    its nodes), so the executor makes that info once per field of the document, not once per
+    object (see `Executor.execute_fields`)."""
+
+    __slots__ = ("call", "names")
+
+    def __init__(self, call: Callable[..., Any], names: dict[str, str]) -> None:
+        self.call = call
+        self.names = names
+
+    def __call__(self, source: Any, info: Any, **arguments: Any) -> Any:
+        return self.call(source, info, **self.named(arguments))
+
+    def named(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """`arguments` by the resolver's parameter names."""
+        return {self.names[name]: value for name, value in arguments.items()}
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, answering attribute leaves without the per-field machinery, and
     within `deadline` seconds (None: unbounded)."""
@@ -81,6 +105,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self._wrapped = manager is not None and bool(manager.middlewares)
         self._streams: dict[int, tuple[Any, StreamUsage | None]] = {}
         self._fields: dict[tuple[int, str], tuple[Any, list[FieldNode], dict[str, Any] | None]] = {}
+        self._hot: dict[tuple[int, str], tuple[Any, Any, dict[str, Any]]] = {}
 
     def build_per_event_executor(self, payload: Any) -> Executor:
         """The executor of one subscription event, with memos of its own. Each event collects
@@ -91,6 +116,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         executor._relevant_sub_fields = {}
         executor._stream_usages = RefMap()
         executor._fields = {}
+        executor._hot = {}
         executor._streams = {}
         return executor
 
@@ -223,6 +249,67 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return None
         return completed
 
+    def _execute_hot(
+        self,
+        resolve: Hot,
+        field: GraphQLField,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        parent_path: Path | None,
+        response_name: str,
+        position_context: Any,
+    ) -> Any:
+        """`execute_field` for a hot field: its info and coerced arguments made once per field
+        of the document (its first object's path in the info, which a hot resolver does not
+        read), and a path made for the object only when the answer is more than a null."""
+        return_type = field.type
+        try:
+            key = (id(field_details_list), parent_type.name)
+            known = self._hot.get(key)
+            if known is None:
+                nodes = [details.node for details in field_details_list]
+                node = nodes[0]
+                first = Path(parent_path, response_name, parent_type.name)
+                args = (
+                    get_argument_values(
+                        field,
+                        node,
+                        self.variable_values,
+                        field_details_list[0].fragment_variable_values,
+                        self.hide_suggestions,
+                    )
+                    if field.args or node.arguments
+                    else {}
+                )
+                info = self.build_resolve_info(field, nodes, parent_type, first)
+                args = resolve.named(args)
+                # Kept with the list, so that its id cannot be reused while it is known.
+                known = self._hot[key] = (field_details_list, info, args)
+            info = known[1]
+            result = resolve.call(source, info, **known[2])
+            if result is None and type(return_type) is not GraphQLNonNull:
+                return None
+            path = Path(parent_path, response_name, parent_type.name)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._completed_later(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(
+                raw_error,
+                return_type,
+                field_details_list,
+                Path(parent_path, response_name, parent_type.name),
+            )
+            return None
+        return completed
+
     async def _completed_later(
         self, completed: Any, return_type: GraphQLOutputType, field_details_list: Any, path: Path
     ) -> Any:
@@ -275,6 +362,22 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         )
                         value = None
                     results[response_name] = value
+                    continue
+                if type(resolve) is Hot:
+                    assert field is not None  # resolve came from it
+                    result = self._execute_hot(
+                        resolve,
+                        field,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        path,
+                        response_name,
+                        position_context,
+                    )
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
                     continue
                 result = self.execute_field(
                     parent_type,

@@ -5,10 +5,12 @@ argument and chains field extensions: about six microseconds a call, most of a d
 time once its rollups are in memory (a quarter of 240 key results asks for 740 such fields).
 A resolver marked `@hot` needs none of that: no permission classes, no field extensions,
 scalar arguments only (graphql-core has coerced them already), and it is written against
-graphql-core's own `GraphQLResolveInfo` (it reads its `context`), which is what it is called
-with unwrapped. Through strawberry (a schema built without the fast path) it is called with
-the same raw info. `install` gives every hot field its resolver unwrapped and refuses, when
-the schema is built, a hot field that does not qualify.
+graphql-core's own `GraphQLResolveInfo`, which is what it is called with unwrapped. It reads
+of its info only its `context` and what belongs to the field of the document (never `path`):
+the executor makes that info once per field of the document (`schema.execution.Hot`).
+Through strawberry (a schema built without the fast path) it is called with the same raw
+info. `install` gives every hot field its resolver unwrapped and refuses, when the schema is
+built, a hot field that does not qualify.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from graphql import get_nullable_type as nullable
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 
-from schema.execution import Attribute
+from schema.execution import Attribute, Hot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +115,7 @@ def _unwrapped(
     definition: StrawberryObjectDefinition,
     graphql_type: GraphQLObjectType,
     field_name: str,
-) -> Callable[..., Any]:
+) -> Hot:
     where = f"{definition.name}.{field_name}"
     [field] = [
         f for f in definition.fields if schema.config.name_converter.from_field(f) == field_name
@@ -139,18 +141,8 @@ def _unwrapped(
         def resolve_alone(source: Any, _: Any) -> Any:
             return call(source)
 
-        return resolve_alone
-    if not names:
-
-        def resolve(source: Any, info: Any) -> Any:
-            return call(source, info)
-
-        return resolve
-
-    def resolve_with(source: Any, info: Any, **given: Any) -> Any:
-        return call(source, info, **{names[k]: v for k, v in given.items()})
-
-    return resolve_with
+        return Hot(resolve_alone, names)
+    return Hot(call, names)
 
 
 _AS_COERCED = frozenset({"ID", "String", "Int", "Float", "Boolean", "DateTime"})

@@ -151,7 +151,10 @@ class KeyResult(Node):
         description="The department that owns it.",
         graphql_type=Annotated["Department", strawberry.lazy("schema.types.department")] | None,
     )
-    def department(self, info: Info) -> Department | Awaitable[Department | None] | None:
+    @hot
+    def department(
+        self, info: GraphQLResolveInfo[Context]
+    ) -> Department | Awaitable[Department | None] | None:
         k = self.domain
         if k.department_id is None:
             return None

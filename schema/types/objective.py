@@ -120,7 +120,10 @@ class Objective(Node):
         description="The objective it serves; null for the global objective.",
         graphql_type=Annotated["Objective", strawberry.lazy("schema.types.objective")] | None,
     )
-    def parent(self, info: Info) -> Objective | Awaitable[Objective | None] | None:
+    @hot
+    def parent(
+        self, info: GraphQLResolveInfo[Context]
+    ) -> Objective | Awaitable[Objective | None] | None:
         return _objective(info, self.domain.org_id, self.domain.parent_id)
 
     @strawberry.field(
@@ -232,7 +235,7 @@ def _team(snapshot: Snapshot, department_id: str | None) -> Department | None:
 
 
 def _objective(
-    info: Info, org_id: str, objective_id: str | None
+    info: Info | GraphQLResolveInfo[Context], org_id: str, objective_id: str | None
 ) -> Objective | Awaitable[Objective | None] | None:
     if objective_id is None:
         return None

@@ -5,17 +5,17 @@ extension wraps the resolvers."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Optional, cast
 
 import pytest
 import strawberry
-from graphql import ExperimentalIncrementalExecutionResults, GraphQLObjectType
+from graphql import ExperimentalIncrementalExecutionResults, GraphQLObjectType, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
-from schema.execution import Attribute, Executor
-from schema.fastpath import install
+from schema.execution import Attribute, Executor, Hot
+from schema.fastpath import hot, install
 
 
 @strawberry.enum
@@ -229,3 +229,75 @@ async def test_a_streamed_list_is_streamed_as_graphql_core_streams_it() -> None:
     assert first["leaves"] == [{"nickname": None, "mood": "CROSS"}]
     assert len(first["again"]) == 3
     assert len(streamed) > 1
+
+
+@strawberry.type
+class Warm:
+    """Hot fields: answered by the executor with one info per field of the document."""
+
+    n: int
+
+    @strawberry.field
+    @hot
+    def twice(self, info: GraphQLResolveInfo[Any], by: int = 2) -> int | None:
+        if self.n == 3:
+            raise ValueError(f"no {info.field_name} for three")
+        return None if self.n == 0 else self.n * by
+
+    @strawberry.field
+    @hot
+    def sure(self, info: GraphQLResolveInfo[Any]) -> int:
+        return cast(int, None) if self.n == 0 else self.n
+
+    @strawberry.field(graphql_type=Optional["Warm"])  # type: ignore[untyped-decorator]
+    @hot
+    def later(self, info: GraphQLResolveInfo[Any]) -> Awaitable[Warm | None]:
+        async def found() -> Warm | None:
+            if self.n == 1:
+                raise ValueError("not yet")
+            return Warm(n=self.n + 10) if self.n else None
+
+        return found()
+
+
+@strawberry.type
+class WarmQuery:
+    @strawberry.field
+    def warm(self) -> list[Warm | None]:
+        return [Warm(n=n) for n in range(5)]
+
+
+async def test_hot_fields_answer_as_graphql_core_does() -> None:
+    """Nulls, errors at each object's own path, a null of a non-null field, arguments per alias,
+    awaited objects and their fields: the same as graphql-core executing each field alike."""
+    document = """{ warm { twice by3: twice(by: 3) sure later { n twice sure } } }"""
+
+    def schema_of(short: bool) -> Any:
+        made = strawberry.Schema(
+            query=WarmQuery, execution_context_class=Executor if short else None
+        )
+        if short:
+            install(made)
+        return made
+
+    short, plain = schema_of(True), schema_of(False)
+    warm = short._schema.get_type("Warm")
+    assert isinstance(warm, GraphQLObjectType)
+    assert isinstance(warm.fields["twice"].resolve, Hot)
+    ours, theirs = await short.execute(document), await plain.execute(document)
+    assert outcome(ours) == outcome(theirs)
+    data, errors = outcome(ours)
+    assert sorted(e[1] for e in errors) == [
+        ["warm", 0, "sure"],
+        ["warm", 1, "later"],
+        ["warm", 3, "by3"],
+        ["warm", 3, "twice"],
+    ]
+    assert data["warm"][2] == {
+        "twice": 4,
+        "by3": 6,
+        "sure": 2,
+        "later": {"n": 12, "twice": 24, "sure": 12},
+    }
+    assert data["warm"][0] is None
+    assert data["warm"][4]["later"]["twice"] == 28
