@@ -9,11 +9,12 @@ row replaced, the newest evaluation with only what the reading moves computed ag
 
 A large year (OFF_LOOP_FROM key results and up) is evaluated in a worker thread
 (`evaluated_soon`): at 100,000 key results planning and evaluating take about a second of
-pure computation, and the event loop, which the thread leaves the interpreter to every few
-milliseconds, goes on answering other requests and /healthz meanwhile. Before such a year is
-planned, the objects alive (the organization's, just loaded) are moved out of the garbage
-collector's sight (`settle_long_lived`, service/readmodel/heap.py): otherwise the collections
-the planning and evaluating set off walk all of them, each a pause of every thread.
+pure computation, and the event loop, which the thread leaves the interpreter to every
+millisecond (`share_interpreter`, service/readmodel/offloop.py), goes on answering other
+requests and /healthz meanwhile. Before such a year is planned, the objects alive (the
+organization's, just loaded) are moved out of the garbage collector's sight
+(`settle_long_lived`, service/readmodel/heap.py): otherwise the collections the planning and
+evaluating set off walk all of them, each a pause of every thread.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from service.domain.plan import Plan
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate_plan
 from service.readmodel.heap import settle_long_lived
+from service.readmodel.offloop import share_interpreter
 
 EVALUATIONS_KEPT = 4
 """Evaluations kept per year: enough for the instants of requests in flight together."""
@@ -127,6 +129,7 @@ class Year:
             return self.evaluated(now)
         pending = self._evaluating.get(now)
         if pending is None:
+            share_interpreter()
             pending = asyncio.ensure_future(asyncio.to_thread(self._computed, now))
             self._evaluating[now] = pending
             pending.add_done_callback(lambda done: self._settle(now, done))

@@ -1,9 +1,11 @@
 """Before a large year is planned, what is alive leaves the garbage collector's sight (so its
-full collections stop walking the organization), and garbage is collected first, not frozen."""
+full collections stop walking the organization), and garbage is collected first, not frozen;
+work off the event loop gets the interpreter back to the loop every millisecond."""
 
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 from datetime import timedelta
 
@@ -11,6 +13,7 @@ import pytest
 
 from service.readmodel import heap, years
 from service.readmodel.heap import settle_long_lived
+from service.readmodel.offloop import SWITCH_INTERVAL, off_loop
 from tests.bench.test_rollup import NOW
 from tests.readmodel.test_years import year_of
 
@@ -68,3 +71,20 @@ async def test_a_small_year_leaves_the_heap_alone(monkeypatch: pytest.MonkeyPatc
     await year_of(200).evaluated_soon(NOW)
 
     assert calls == []
+
+
+async def test_work_off_the_loop_shortens_the_switch_interval_never_lengthens_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sys.setswitchinterval(0.005)
+    assert await off_loop(lambda check: 1) == 1
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+
+    sys.setswitchinterval(0.005)
+    monkeypatch.setattr(years, "OFF_LOOP_FROM", 1)
+    await year_of(50).evaluated_soon(NOW)
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+
+    sys.setswitchinterval(SWITCH_INTERVAL / 2)
+    await off_loop(lambda check: None)
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL / 2)
