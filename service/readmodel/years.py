@@ -9,8 +9,12 @@ row replaced, the newest evaluation with only what the reading moves computed ag
 
 A large year (OFF_LOOP_FROM key results and up) is evaluated in a worker thread
 (`evaluated_soon`): at 100,000 key results planning and evaluating take about a second of
-pure computation, and the event loop, which the thread leaves the interpreter to every few
-milliseconds, goes on answering other requests and /healthz meanwhile.
+pure computation, and the event loop, which the thread leaves the interpreter to every
+millisecond (`share_interpreter`, service/readmodel/offloop.py), goes on answering other
+requests and /healthz meanwhile. Before such a year is planned, the objects alive (the
+organization's, just loaded) are moved out of the garbage collector's sight
+(`settle_long_lived`, service/readmodel/heap.py): otherwise the collections the planning and
+evaluating set off walk all of them, each a pause of every thread.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from service.domain.model import Cycle, KeyResult, Objective, Policy
 from service.domain.plan import Plan
 from service.domain.progress import Reading
 from service.domain.rollup import Evaluation, evaluate_plan
+from service.readmodel.heap import settle_long_lived
+from service.readmodel.offloop import share_interpreter
 
 EVALUATIONS_KEPT = 4
 """Evaluations kept per year: enough for the instants of requests in flight together."""
@@ -123,6 +129,7 @@ class Year:
             return self.evaluated(now)
         pending = self._evaluating.get(now)
         if pending is None:
+            share_interpreter()
             pending = asyncio.ensure_future(asyncio.to_thread(self._computed, now))
             self._evaluating[now] = pending
             pending.add_done_callback(lambda done: self._settle(now, done))
@@ -131,6 +138,8 @@ class Year:
     def _computed(self, now: datetime) -> Evaluation:
         """The evaluation at `now`, planning the year first if it is not yet (in the worker
         thread: the plan is a new object, set in one assignment)."""
+        if self.plan is None:
+            settle_long_lived()  # the year's scope, loaded before, lives as long as the year
         return evaluate_plan(self.planned(), policy=self.policy, now=now)
 
     def _settle(self, now: datetime, done: asyncio.Future[Evaluation]) -> None:
