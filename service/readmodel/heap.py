@@ -18,6 +18,12 @@ from __future__ import annotations
 
 import gc
 
+GROWTH = 2.0
+"""How many times the frozen objects may grow past what the last whole-heap collection froze
+before the next settle collects the whole heap again."""
+
+_frozen_after_whole: list[int] = [0]  # the freeze count the last whole-heap collection left
+
 
 def settle_long_lived() -> None:
     """Collect every generation, then move every object still alive out of the collector's
@@ -25,9 +31,20 @@ def settle_long_lived() -> None:
 
     Frozen objects stay alive exactly as long as before: reference counting frees them when
     their last reference goes (an old position's key results and plans hold no reference
-    cycles). What the collector no longer frees is a reference cycle among objects alive now
-    that becomes unreachable later (a request in flight that ends in a cycle); that memory
-    stays until the process ends. The collection first means no garbage is frozen.
+    cycles). What the collector does not free while frozen is a reference cycle among frozen
+    objects that becomes unreachable later (a request in flight that ends in a cycle). So that
+    such memory is bounded, not held until the process ends: once the frozen objects have
+    grown past GROWTH times what the last whole-heap collection froze, this settle hands every
+    object back to the collector and collects the whole heap (one long pause, paid once per
+    such growth). The collection first means no garbage is frozen.
     """
+    whole = gc.get_freeze_count() == 0  # nothing frozen yet: this collection walks it all
     gc.collect()
     gc.freeze()
+    if not whole and gc.get_freeze_count() > GROWTH * _frozen_after_whole[0]:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        whole = True
+    if whole:
+        _frozen_after_whole[0] = gc.get_freeze_count()

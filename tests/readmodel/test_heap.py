@@ -88,3 +88,24 @@ async def test_work_off_the_loop_shortens_the_switch_interval_never_lengthens_it
     sys.setswitchinterval(SWITCH_INTERVAL / 2)
     await off_loop(lambda check: None)
     assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL / 2)
+
+
+def test_cycles_frozen_then_dropped_are_freed_once_the_frozen_heap_has_grown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(heap, "_frozen_after_whole", [0])
+    gc.unfreeze()
+    settle_long_lived()  # nothing frozen before: a whole-heap collection, the baseline
+    baseline = gc.get_freeze_count()
+    cycle = Node()
+    cycle.other = Node()
+    cycle.other.other = cycle
+    gone = weakref.ref(cycle)
+    settle_long_lived()  # frozen while alive
+    del cycle
+    settle_long_lived()  # not grown enough: the frozen cycle stays out of sight
+    assert gone() is not None
+    grown = [Node() for _ in range(int(baseline * heap.GROWTH) + 1)]
+    settle_long_lived()  # grown past GROWTH times the baseline: the whole heap once more
+    assert gone() is None
+    assert gc.get_freeze_count() >= len(grown)
