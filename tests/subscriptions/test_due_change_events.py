@@ -14,8 +14,12 @@ from service.outbound.lease import Leases
 from service.scheduler import ReminderScheduler
 from tests.okrs.conftest import NOW, Backend, World
 from tests.okrs.conftest import backend as backend  # the fixture, shared
+from tests.subscriptions.test_progress_changed import (
+    above_the_quarter_objective,
+    gid,
+    watching_each,
+)
 from tests.subscriptions.test_progress_changed import bus as bus  # the fixture, shared
-from tests.subscriptions.test_progress_changed import gid, watching
 from tests.tracking.conftest import world as world  # the fixture, shared
 
 
@@ -44,31 +48,12 @@ async def test_an_expiry_reaches_the_objective_and_every_scope_above_once(
         actor="editor",
         expires_at=expires,
     )
-    scopes = {
-        "objective": gid("Objective", org, world.q1.id),
-        "global": gid("Objective", org, world.global_objective.id),
-        "quarter": gid("Cycle", org, world.quarters[0].id),
-        "year": gid("Cycle", org, world.year.id),
-        "org": gid("Organization", org, org),
-    }
-    async with (
-        watching(backend, bus, scopes["objective"]) as objective,
-        watching(backend, bus, scopes["global"]) as top,
-        watching(backend, bus, scopes["quarter"]) as quarter,
-        watching(backend, bus, scopes["year"]) as year,
-        watching(backend, bus, scopes["org"]) as whole,
-    ):
+    scopes = above_the_quarter_objective(world)
+    async with watching_each(backend, bus, scopes) as watchers:
         assert await scheduler(backend, expires - timedelta(seconds=1)).run_once() == 0
         late = scheduler(backend, expires + timedelta(seconds=1))
         assert await late.run_once() == 1
         assert await late.run_once() == 0  # once
-        watchers = {
-            "objective": objective,
-            "global": top,
-            "quarter": quarter,
-            "year": year,
-            "org": whole,
-        }
         events = {name: await anext(w) for name, w in watchers.items()}
     change = await backend.store.last_change(org)
     assert change is not None
@@ -112,12 +97,7 @@ async def test_an_arriving_check_in_is_heard_once_with_itself_as_the_cause(
         "team": gid("Department", org, world.marketing.id),
         "org": gid("Organization", org, org),
     }
-    async with (
-        watching(backend, bus, scopes["kr"]) as kr,
-        watching(backend, bus, scopes["objective"]) as objective,
-        watching(backend, bus, scopes["team"]) as team,
-        watching(backend, bus, scopes["org"]) as whole,
-    ):
+    async with watching_each(backend, bus, scopes) as watchers:
         # A request read the organization after its time: the shared read model settled it.
         found = await backend.reads.snapshot(org)
         assert found is not None
@@ -128,7 +108,6 @@ async def test_an_arriving_check_in_is_heard_once_with_itself_as_the_cause(
         assert await later.run_once() == 1
         assert await later.run_once() == 0
         assert await scheduler(backend, ahead + timedelta(seconds=2)).run_once() == 0
-        watchers = {"kr": kr, "objective": objective, "team": team, "org": whole}
         events = {name: await anext(w) for name, w in watchers.items()}
     change = await backend.store.last_change(org)
     assert change is not None

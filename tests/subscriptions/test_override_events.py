@@ -6,8 +6,12 @@ from __future__ import annotations
 from service.events import EventStream
 from tests.okrs.conftest import Backend, World
 from tests.okrs.conftest import backend as backend  # the fixture, shared
+from tests.subscriptions.test_progress_changed import (
+    above_the_quarter_objective,
+    mutate,
+    watching_each,
+)
 from tests.subscriptions.test_progress_changed import bus as bus  # the fixture, shared
-from tests.subscriptions.test_progress_changed import gid, mutate, watching
 from tests.tracking.conftest import world as world  # the fixture, shared
 
 SET = """mutation($id: ID!) { objectiveProgressOverride(input: {objectiveId: $id, value: 0.8,
@@ -20,27 +24,8 @@ async def test_setting_and_clearing_reach_the_objective_and_every_scope_above(
     backend: Backend, world: World, bus: EventStream
 ) -> None:
     org = world.org.id
-    scopes = {
-        "objective": gid("Objective", org, world.q1.id),
-        "global": gid("Objective", org, world.global_objective.id),
-        "quarter": gid("Cycle", org, world.quarters[0].id),
-        "year": gid("Cycle", org, world.year.id),
-        "org": gid("Organization", org, org),
-    }
-    async with (
-        watching(backend, bus, scopes["objective"]) as objective,
-        watching(backend, bus, scopes["global"]) as top,
-        watching(backend, bus, scopes["quarter"]) as quarter,
-        watching(backend, bus, scopes["year"]) as year,
-        watching(backend, bus, scopes["org"]) as whole,
-    ):
-        watchers = {
-            "objective": objective,
-            "global": top,
-            "quarter": quarter,
-            "year": year,
-            "org": whole,
-        }
+    scopes = above_the_quarter_objective(world)
+    async with watching_each(backend, bus, scopes) as watchers:
         done = await mutate(backend, bus, SET, id=scopes["objective"])
         assert done["objectiveProgressOverride"]["userErrors"] == []
         set_events = {name: await anext(w) for name, w in watchers.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -57,6 +57,30 @@ async def watching(
         # A first item still awaited is cancelled before the stream closes under it.
         await asyncio.gather(first, return_exceptions=True)
         await stream.aclose()
+
+
+@asynccontextmanager
+async def watching_each(
+    backend: Backend, bus: EventStream, scopes: dict[str, str]
+) -> AsyncIterator[dict[str, _Primed]]:
+    """`watching` each scope, opened in order, by the same names."""
+    async with AsyncExitStack() as stack:
+        yield {
+            name: await stack.enter_async_context(watching(backend, bus, scope))
+            for name, scope in scopes.items()
+        }
+
+
+def above_the_quarter_objective(world: World) -> dict[str, str]:
+    """The scopes above the world's first-quarter objective, the objective included."""
+    org = world.org.id
+    return {
+        "objective": gid("Objective", org, world.q1.id),
+        "global": gid("Objective", org, world.global_objective.id),
+        "quarter": gid("Cycle", org, world.quarters[0].id),
+        "year": gid("Cycle", org, world.year.id),
+        "org": gid("Organization", org, org),
+    }
 
 
 class _Primed:
