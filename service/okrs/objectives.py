@@ -98,7 +98,9 @@ def new_objective(
     )
 
 
-def _changed(objective_id: str | None, after: Snapshot) -> ObjectiveChanged:
+def objective_changed(objective_id: str | None, after: Snapshot) -> ObjectiveChanged:
+    """What a write of an objective answers: the objective as `after` holds it (None when
+    gone), and `after`."""
     found = after.objectives.get(objective_id) if objective_id is not None else None
     return ObjectiveChanged(objective=found, snapshot=after)
 
@@ -137,7 +139,7 @@ async def create_objective(
         return Draft("objectiveCreate", [created(made)], made.id, "Objective", made.id)
 
     written = await writer.commit(org_id, build, actor=actor, at=now, field="cycleId")
-    return _changed(written.result, written.after)
+    return objective_changed(written.result, written.after)
 
 
 async def update_objective(
@@ -209,7 +211,7 @@ async def update_objective(
         )
 
     written = await writer.commit(org_id, build, actor=actor, at=now)
-    return _changed(written.result, written.after)
+    return objective_changed(written.result, written.after)
 
 
 async def delete_objective(

@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from service.domain import override as o
+from service.domain.model import Objective, Override
 from service.okrs.commit import Draft, Unchanged, Writer
 from service.okrs.common import cycle, objective, open_cycle, put
-from service.okrs.objectives import ObjectiveChanged
+from service.okrs.objectives import ObjectiveChanged, objective_changed
 from service.readmodel import Snapshot
 from service.store import documents as d
 
@@ -52,17 +53,10 @@ async def set_progress_override(
             by=actor,
             expires_at=checked_expiry,
         )
-        updated = replace(current, overrides=history)
-        return Draft(
-            "objectiveProgressOverride",
-            [put(snapshot, updated)],
-            current.id,
-            "Objective",
-            current.id,
-        )
+        return _overridden("objectiveProgressOverride", snapshot, current, history)
 
     written = await writer.commit(org_id, build, actor=actor, at=at, field="objectiveId")
-    return ObjectiveChanged(written.after.objectives.get(written.result), written.after)
+    return objective_changed(written.result, written.after)
 
 
 async def clear_progress_override(
@@ -82,14 +76,16 @@ async def clear_progress_override(
         open_cycle(cycle(snapshot, current.cycle_id, field="objectiveId"), field="objectiveId")
         if o.active(current.overrides, at) is None:
             return Unchanged(current.id)
-        updated = replace(current, overrides=o.clear_override(current.overrides, at=at, by=actor))
-        return Draft(
-            "objectiveProgressOverrideClear",
-            [put(snapshot, updated)],
-            current.id,
-            "Objective",
-            current.id,
-        )
+        history = o.clear_override(current.overrides, at=at, by=actor)
+        return _overridden("objectiveProgressOverrideClear", snapshot, current, history)
 
     written = await writer.commit(org_id, build, actor=actor, at=at, field="objectiveId")
-    return ObjectiveChanged(written.after.objectives.get(written.result), written.after)
+    return objective_changed(written.result, written.after)
+
+
+def _overridden(
+    kind: str, snapshot: Snapshot, current: Objective, history: tuple[Override, ...]
+) -> Draft[str]:
+    """The change that gives the objective its new override history."""
+    updated = replace(current, overrides=history)
+    return Draft(kind, [put(snapshot, updated)], current.id, "Objective", current.id)
